@@ -1,0 +1,153 @@
+"""Aansluiten: apply for a VECOZO connection agreement.
+
+``create_app()`` builds the application: configuration, extensions, blueprints,
+security headers and CLI commands. Everything else lives in ``routes/`` (HTTP)
+and ``onboarding/`` (the domain).
+"""
+
+import os
+import secrets
+
+import click
+from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from onboarding import mail, store
+from onboarding.registry import RegistryFile, load_names
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "data")
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+])
+
+csrf = CSRFProtect()
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came in over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return request.is_secure or super().get_cookie_secure(app)
+
+
+def _secret_key(path: str) -> str:
+    """The key stored in ``path``, made on first start."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+        return key
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="partials", static_folder="static")
+    app.config.from_mapping(
+        DATABASE=os.path.join(DATA, "aansluiten.db"),
+        REGISTRY=os.path.join(DATA, "registry.json"),
+        SERVICES=os.path.join(DATA, "services.json"),
+        ZORGSOORTEN=os.path.join(DATA, "zorgsoorten.json"),
+        SMTP_HOST=None,
+        SMTP_PORT=25,
+        MAIL_FROM="VECOZO Aansluiten <noreply@aansluiten.example>",
+        BASE_URL=None,
+        DEMO=False,
+        SECRET_KEY=None,
+        # Flask-WTF's token otherwise expires after an hour; the session's own timeout rules.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="aansluiten",
+        BABEL_DEFAULT_LOCALE="nl",
+        BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
+    )
+    app.config.from_prefixed_env("AANSLUITEN")
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(os.path.join(DATA, ".secret_key"))
+    app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("BASE_URL") or "").startswith("https://")
+    app.session_interface = SessionInterface()
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    app.extensions["aansluiten.registry"] = RegistryFile(app.config["REGISTRY"])
+    app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])
+
+    from routes import access, demo, errors, pages, start, wizard
+
+    # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
+    app.before_request(pages.check_idle)
+    csrf.init_app(app)
+    HTMX(app)
+    Babel(app)
+    app.teardown_appcontext(pages.close_db)
+
+    for blueprint in (start.bp, wizard.bp, access.bp, demo.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    app.after_request(security_headers)
+    app.context_processor(lambda: {
+        "demo": app.config["DEMO"],
+        "session_timeout": pages.IDLE_TIMEOUT_S if session.get(pages.SESSION_DRAFT) else None,
+    })
+
+    register_commands(app)
+    return app
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # Pages and fragments both depend on HX-Request; caches must keep them apart.
+    response.vary.add("HX-Request")
+    if request.endpoint != "static":
+        # Every page may show personal data or carry a form token.
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register_commands(app: Flask) -> None:
+    def database():
+        return store.connect(app.config["DATABASE"])
+
+    @app.cli.command("init-db")
+    def init_db():
+        """Create the database or bring its schema up to date."""
+        with database() as db:
+            store.migrate(db)
+        click.echo(f"Database ready: {app.config['DATABASE']}")
+
+    @app.cli.command("demo-reset")
+    def demo_reset():
+        """Remove every application, mail and token: a clean demo."""
+        with database() as db:
+            store.reset(db)
+        click.echo(f"Demo database emptied: {app.config['DATABASE']}")
+
+    @app.cli.command("send-mail")
+    def send_mail():
+        """Deliver what waits in the outbox (run from cron when SMTP was down)."""
+        from routes.mailer import smtp_settings
+
+        with app.test_request_context(), database() as db:
+            sent = mail.deliver_pending(db, smtp_settings(), limit=1000)
+        click.echo(_("%(count)s e-mail(s) verstuurd", count=sent))

@@ -1,0 +1,1 @@
+"""The domain of Aansluiten: drafts, steps, registry, tokens, mail. No HTTP in here."""

@@ -1,0 +1,156 @@
+"""Drafts of applications: read, save step by step with a version check, audit.
+
+A draft belongs to a verified e-mail address. The browser only holds the
+draft's random key; every answer that passed validation lives here.
+"""
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import tokens
+from .registry import AgbCode, Company, company_from_json
+from .store import timestamp, write
+
+APPLICANT = "applicant"
+
+
+class StaleDraft(Exception):
+    """The save was based on an older version of the draft than the stored one."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    key: str
+    version: int
+    status: str
+    email: str
+    email_verified_at: str | None
+    kvk_number: str | None
+    agb_code: str | None
+    company_json: str | None
+    looked_up_at: str | None
+    data_correct: str | None
+    updated_at: str
+
+    @property
+    def company(self) -> Company | None:
+        return company_from_json(json.loads(self.company_json)) if self.company_json else None
+
+
+_COLUMNS = ", ".join(
+    ["id", "key", "version", "status", "email", "email_verified_at", "kvk_number", "agb_code",
+     "company AS company_json", "looked_up_at", "data_correct", "updated_at"]
+)
+
+
+def by_key(db, key: str | None) -> Draft | None:
+    if not key:
+        return None
+    row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE key = ?", (key,)).fetchone()
+    return Draft(**dict(row)) if row else None
+
+
+def agb_codes(db, draft: Draft) -> list[AgbCode]:
+    rows = db.conn.execute(
+        "SELECT agb_code, name, zorgsoort, party_type FROM draft_agb_codes WHERE draft_id = ? ORDER BY position",
+        (draft.id,),
+    ).fetchall()
+    return [
+        AgbCode(code=row["agb_code"], kvk_number=draft.kvk_number or "", name=row["name"],
+                zorgsoort=row["zorgsoort"], party_type=row["party_type"], active=True)
+        for row in rows
+    ]
+
+
+def audit(db, draft_id: int, step: int | None, action: str, actor: str = APPLICANT, now: datetime | None = None):
+    db.conn.execute(
+        "INSERT INTO audit_log (draft_id, at, actor, step, action) VALUES (?, ?, ?, ?, ?)",
+        (draft_id, timestamp(now), actor, step, action),
+    )
+
+
+def audit_log(db, draft: Draft) -> list:
+    return db.conn.execute(
+        "SELECT at, actor, step, action FROM audit_log WHERE draft_id = ? ORDER BY id", (draft.id,)
+    ).fetchall()
+
+
+def verify_email(db, token: str, now: datetime | None = None) -> Draft:
+    """Redeem an e-mail link and open the address's draft, creating it on first use.
+
+    One transaction: two clicks on the same link cannot both succeed.
+    """
+    with write(db):
+        email = tokens.redeem(db, token, now)
+        row = db.conn.execute(
+            "SELECT id FROM drafts WHERE email = ? AND status = 'draft' ORDER BY id DESC LIMIT 1", (email,)
+        ).fetchone()
+        if row:
+            draft_id = row["id"]
+            db.conn.execute(
+                "UPDATE drafts SET email_verified_at = ?, updated_at = ? WHERE id = ?",
+                (timestamp(now), timestamp(now), draft_id),
+            )
+            audit(db, draft_id, 1, "resumed via e-mail link", now=now)
+        else:
+            draft_id = db.conn.execute(
+                "INSERT INTO drafts (key, email, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (secrets.token_urlsafe(24), email, timestamp(now), timestamp(now), timestamp(now)),
+            ).lastrowid
+            audit(db, draft_id, 1, "e-mail address verified", now=now)
+        key = db.conn.execute("SELECT key FROM drafts WHERE id = ?", (draft_id,)).fetchone()["key"]
+    return by_key(db, key)
+
+
+def _update(db, draft: Draft, version: int, step: int, action: str, **fields) -> None:
+    """Change columns of the draft if it is still at ``version``; inside a write transaction."""
+    assignments = "".join(f"{column} = ?, " for column in fields)
+    cursor = db.conn.execute(
+        f"UPDATE drafts SET {assignments}version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+        (*fields.values(), timestamp(), draft.id, version),
+    )
+    if cursor.rowcount != 1:
+        raise StaleDraft()
+    audit(db, draft.id, step, action)
+
+
+def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str, company_raw: dict,
+                 codes: list[AgbCode]) -> None:
+    """Step 2: the looked-up company and all its active AGB codes.
+
+    Another KvK number than before makes the later answers meaningless, so they go.
+    """
+    with write(db):
+        later = {} if kvk_number == draft.kvk_number else {"data_correct": None}
+        _update(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
+                company=json.dumps(company_raw, ensure_ascii=False), looked_up_at=timestamp(), **later)
+        db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
+        db.conn.executemany(
+            "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
+             for position, code in enumerate(codes)],
+        )
+
+
+def confirm_company(db, draft: Draft, version: int) -> None:
+    """Step 3: the applicant says the registry data is correct."""
+    with write(db):
+        _update(db, draft, version, 3, "company data confirmed", data_correct="yes")
+
+
+def mark_incorrect(db, draft: Draft, version: int) -> None:
+    """Step 3 answered 'no': remembered, so that staff can see why a draft stalled."""
+    with write(db):
+        _update(db, draft, version, 3, "company data marked incorrect", data_correct="no")
+
+
+def start_again(db, draft: Draft, version: int) -> None:
+    """Step 3 answered 'no': clear step 2 onwards; the verified address stays."""
+    with write(db):
+        _update(db, draft, version, 3, "started again after incorrect company data",
+                kvk_number=None, agb_code=None, company=None, looked_up_at=None, data_correct=None)
+        db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))

@@ -1,0 +1,247 @@
+"""Look-ups in the registry file: KvK companies, Vektis AGB codes, VECOZO contacts.
+
+The file format is the stable one of SPEC §6. Nothing here assumes more about
+its content than that format: a real KvK or Vektis adapter can replace
+:class:`Registry` by offering the same methods and raising the same errors.
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+
+
+class RegistryError(Exception):
+    """A look-up that cannot give the applicant what they asked for."""
+
+
+class UnknownCompany(RegistryError):
+    pass
+
+
+class InactiveCompany(RegistryError):
+    pass
+
+
+class UnknownAgbCode(RegistryError):
+    pass
+
+
+class InactiveAgbCode(RegistryError):
+    pass
+
+
+class AgbCodeOfOtherCompany(RegistryError):
+    pass
+
+
+class RegistryUnavailable(RegistryError):
+    pass
+
+
+AUTHORITIES = {"azb", "gb", "nb"}
+
+
+@dataclass(frozen=True)
+class Officer:
+    id: str
+    initials: str
+    first_names: str
+    prefix: str
+    surname: str
+    birth_date: str
+    role: str
+    authority: str  # azb, gb or nb
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.initials, self.prefix, self.surname) if part)
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    number: int | str
+    addition: str
+    postcode: str
+    city: str
+
+
+@dataclass(frozen=True)
+class Company:
+    kvk_number: str
+    name: str
+    trade_names: tuple[str, ...]
+    legal_form: str
+    active: bool
+    branch_number: str
+    address: Address
+    officers: tuple[Officer, ...] = field(default=())
+    # The registry's own record, kept as the draft's snapshot of the look-up.
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AgbCode:
+    code: str
+    kvk_number: str
+    name: str
+    zorgsoort: str
+    party_type: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Contact:
+    agb_code: str
+    initials: str
+    prefix: str
+    surname: str
+    email: str
+    phone: str
+
+
+def company_from_json(raw: dict) -> Company:
+    branch = raw.get("hoofdvestiging") or {}
+    address = branch.get("adres") or {}
+    return Company(
+        kvk_number=raw["kvkNummer"],
+        name=raw["naam"],
+        trade_names=tuple(raw.get("handelsnamen") or ()),
+        legal_form=raw.get("rechtsvorm", ""),
+        active=bool(raw.get("actief", False)),
+        branch_number=branch.get("vestigingsnummer", ""),
+        address=Address(
+            street=address.get("straatnaam", ""),
+            number=address.get("huisnummer", ""),
+            addition=address.get("huisnummerToevoeging", "") or "",
+            postcode=address.get("postcode", ""),
+            city=address.get("plaats", ""),
+        ),
+        officers=tuple(
+            Officer(
+                id=str(person["id"]),
+                initials=person.get("voorletters", ""),
+                first_names=person.get("voornamen", ""),
+                prefix=person.get("tussenvoegsel", "") or "",
+                surname=person.get("achternaam", ""),
+                birth_date=person.get("geboortedatum", ""),
+                role=person.get("functie", ""),
+                authority=person.get("bevoegdheid", "nb"),
+            )
+            for person in raw.get("functionarissen") or ()
+        ),
+        raw=raw,
+    )
+
+
+def agb_from_json(raw: dict) -> AgbCode:
+    return AgbCode(
+        code=raw["agbCode"],
+        kvk_number=raw["kvkNummer"],
+        name=raw.get("naam", ""),
+        zorgsoort=raw.get("zorgsoort") or raw["agbCode"][:2],
+        party_type=raw.get("zorgpartijType", ""),
+        active=bool(raw.get("actief", False)),
+    )
+
+
+def contact_from_json(raw: dict) -> Contact:
+    return Contact(
+        agb_code=raw["agbCode"],
+        initials=raw.get("voorletters", ""),
+        prefix=raw.get("tussenvoegsel", "") or "",
+        surname=raw.get("achternaam", ""),
+        email=raw.get("email", ""),
+        phone=raw.get("telefoon", ""),
+    )
+
+
+class Registry:
+    """The registry file, indexed once per change of the file."""
+
+    def __init__(self, data: dict):
+        self._companies = {c.kvk_number: c for c in map(company_from_json, data.get("companies") or ())}
+        self._agb = {a.code: a for a in map(agb_from_json, data.get("agb") or ())}
+        self._by_kvk: dict[str, list[AgbCode]] = {}
+        for code in self._agb.values():
+            self._by_kvk.setdefault(code.kvk_number, []).append(code)
+        self._contacts: dict[str, list[Contact]] = {}
+        for contact in map(contact_from_json, data.get("contacts") or ()):
+            self._contacts.setdefault(contact.agb_code, []).append(contact)
+        self._unavailable = frozenset(data.get("unavailable") or ())
+
+    @classmethod
+    def from_file(cls, path: str) -> "Registry":
+        with open(path, encoding="utf-8") as handle:
+            return cls(json.load(handle))
+
+    def company(self, kvk_number: str) -> Company:
+        if kvk_number in self._unavailable:
+            raise RegistryUnavailable(kvk_number)
+        try:
+            company = self._companies[kvk_number]
+        except KeyError:
+            raise UnknownCompany(kvk_number) from None
+        if not company.active:
+            raise InactiveCompany(kvk_number)
+        return company
+
+    def agb_code(self, code: str, kvk_number: str | None = None) -> AgbCode:
+        """The AGB code, checked to be active and, given a KvK number, to belong to it."""
+        try:
+            agb = self._agb[code]
+        except KeyError:
+            raise UnknownAgbCode(code) from None
+        if kvk_number is not None and agb.kvk_number != kvk_number:
+            raise AgbCodeOfOtherCompany(code)
+        if not agb.active:
+            raise InactiveAgbCode(code)
+        return agb
+
+    def active_agb_codes(self, kvk_number: str) -> list[AgbCode]:
+        return sorted(
+            (code for code in self._by_kvk.get(kvk_number, ()) if code.active),
+            key=lambda code: code.code,
+        )
+
+    def contacts(self, agb_code: str) -> list[Contact]:
+        return list(self._contacts.get(agb_code, ()))
+
+    def companies(self) -> list[Company]:
+        """Every company, in file order (for the demo start page)."""
+        return list(self._companies.values())
+
+    def is_unavailable(self, kvk_number: str) -> bool:
+        return kvk_number in self._unavailable
+
+    def agb_codes_of(self, kvk_number: str) -> list[AgbCode]:
+        """Every AGB code of a KvK number, active or not (for the demo start page)."""
+        return sorted(self._by_kvk.get(kvk_number, ()), key=lambda code: code.code)
+
+
+class RegistryFile:
+    """Loads the registry file lazily and again when it changes on disk.
+
+    A missing or broken file makes every look-up fail with
+    :class:`RegistryUnavailable`, so the app keeps serving and the applicant is
+    told to try again later.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._loaded: tuple[float, Registry] | None = None
+
+    def get(self) -> Registry:
+        try:
+            mtime = os.stat(self.path).st_mtime
+            if self._loaded is None or self._loaded[0] != mtime:
+                self._loaded = (mtime, Registry.from_file(self.path))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise RegistryUnavailable(str(error)) from error
+        return self._loaded[1]
+
+
+def load_names(path: str) -> dict[str, str]:
+    """A JSON object of code -> name, such as the Vektis zorgsoort list."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)

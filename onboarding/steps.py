@@ -1,0 +1,33 @@
+"""The ten steps of the application and the gate between them."""
+
+from collections.abc import Callable
+
+from .drafts import Draft
+
+STEP_COUNT = 10
+
+# Whether a step is finished, judged from the draft alone. Steps not built yet are never done.
+_DONE: dict[int, Callable[[Draft], bool]] = {
+    1: lambda draft: bool(draft.email_verified_at),
+    2: lambda draft: bool(draft.kvk_number and draft.company_json),
+    3: lambda draft: draft.data_correct == "yes",
+}
+
+
+def is_done(draft: Draft | None, number: int) -> bool:
+    if draft is None:
+        return False
+    done = _DONE.get(number)
+    return bool(done and done(draft))
+
+
+def first_unfinished(draft: Draft | None) -> int:
+    for number in range(1, STEP_COUNT + 1):
+        if not is_done(draft, number):
+            return number
+    return STEP_COUNT
+
+
+def may_visit(draft: Draft | None, number: int) -> bool:
+    """A step may be shown once every step before it is finished."""
+    return number <= first_unfinished(draft)

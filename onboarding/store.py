@@ -1,0 +1,155 @@
+"""The SQLite store: connections, transactions and the versioned schema.
+
+Every connection runs in driver autocommit mode (``isolation_level=None``) so
+that transactions are explicit: a write starts with ``BEGIN IMMEDIATE`` and
+takes the write lock up front. A deferred transaction that upgrades to a write
+lock fails with "database is locked" under several server processes, whatever
+the busy timeout.
+"""
+
+import contextlib
+import sqlite3
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 10_000
+
+migrations = sqlite_utils.Migrations("aansluiten")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """ISO 8601 in UTC, sortable as text."""
+    return (moment or utcnow()).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(path: str) -> sqlite_utils.Database:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return sqlite_utils.Database(conn)
+
+
+@contextlib.contextmanager
+def write(db: sqlite_utils.Database):
+    """One write transaction that holds the write lock from its first statement."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date; safe to run from several processes at once."""
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    with write(db):
+        migrations.apply(db)
+
+
+def reset(db: sqlite_utils.Database) -> None:
+    """Drop every table and build the schema afresh (demo-reset)."""
+    with write(db):
+        db.conn.execute("PRAGMA defer_foreign_keys = ON")
+        for name in db.table_names():
+            db.conn.execute(f'DROP TABLE "{name}"')
+    migrate(db)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    # Plain DDL: sqlite-utils cannot express ON DELETE actions.
+    for statement in _INITIAL_SCHEMA:
+        db.conn.execute(statement)
+
+
+_INITIAL_SCHEMA = [
+    """
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'draft',
+        email TEXT NOT NULL,
+        email_verified_at TEXT,
+        kvk_number TEXT,
+        agb_code TEXT,
+        company TEXT,
+        looked_up_at TEXT,
+        data_correct TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX drafts_email ON drafts (email, status)",
+    "CREATE INDEX drafts_updated_at ON drafts (updated_at)",
+    """
+    CREATE TABLE draft_agb_codes (
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        agb_code TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        zorgsoort TEXT NOT NULL,
+        party_type TEXT NOT NULL,
+        PRIMARY KEY (draft_id, agb_code)
+    )
+    """,
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        draft_id INTEGER REFERENCES drafts (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        step INTEGER,
+        action TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX audit_log_draft ON audit_log (draft_id, id)",
+    """
+    CREATE TABLE email_tokens (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        email TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        voided_at TEXT
+    )
+    """,
+    "CREATE INDEX email_tokens_email ON email_tokens (email)",
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        draft_id INTEGER REFERENCES drafts (id) ON DELETE SET NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body_text TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT,
+        last_error TEXT
+    )
+    """,
+    "CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt_at)",
+    """
+    CREATE TABLE rate_limits (
+        key TEXT NOT NULL,
+        window_start TEXT NOT NULL,
+        hits INTEGER NOT NULL,
+        PRIMARY KEY (key, window_start)
+    )
+    """,
+]

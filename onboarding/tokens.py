@@ -1,0 +1,65 @@
+"""Single-use e-mail tokens: random, expiring, stored only as a hash."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from .store import timestamp, utcnow, write
+
+TOKEN_LIFETIME = timedelta(hours=24)
+
+
+class TokenRejected(Exception):
+    """The link is unknown, used, voided by a newer link, or expired."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(db, email: str, now: datetime | None = None) -> str:
+    """A new token for ``email``; every older unused token of that address is voided."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    with write(db):
+        db.conn.execute(
+            "UPDATE email_tokens SET voided_at = ? WHERE email = ? AND used_at IS NULL AND voided_at IS NULL",
+            (timestamp(now), email),
+        )
+        db.conn.execute(
+            "INSERT INTO email_tokens (token_hash, email, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (_hash(token), email, timestamp(now), timestamp(now + TOKEN_LIFETIME)),
+        )
+    return token
+
+
+def check(db, token: str, now: datetime | None = None) -> str:
+    """The address a still-usable token belongs to; raises TokenRejected otherwise."""
+    row = db.conn.execute(
+        "SELECT email, expires_at, used_at, voided_at FROM email_tokens WHERE token_hash = ?",
+        (_hash(token),),
+    ).fetchone()
+    if row is None:
+        raise TokenRejected("unknown")
+    if row["used_at"]:
+        raise TokenRejected("used")
+    if row["voided_at"]:
+        raise TokenRejected("voided")
+    if row["expires_at"] <= timestamp(now):
+        raise TokenRejected("expired")
+    return row["email"]
+
+
+def redeem(db, token: str, now: datetime | None = None) -> str:
+    """Use the token once: returns its address, or raises TokenRejected.
+
+    Must be called inside a write transaction, together with what the token
+    unlocks, so that two clicks at once cannot both succeed.
+    """
+    email = check(db, token, now)
+    db.conn.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", (timestamp(now), _hash(token)))
+    return email

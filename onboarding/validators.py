@@ -1,0 +1,55 @@
+"""Normalising and checking what applicants type. No Flask in here."""
+
+import re
+
+import email_validator
+
+_SEPARATORS = re.compile(r"[\s.\-]+")
+
+
+class Invalid(ValueError):
+    """The value cannot be accepted; ``code`` names the reason for the message."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def strip_separators(value: str) -> str:
+    """Remove spaces, dots and dashes, as people type '1234 5678' or '01-05.1234'."""
+    return _SEPARATORS.sub("", value or "")
+
+
+def eight_digits(value: str) -> str:
+    """A KvK number or AGB code: exactly 8 digits once separators are removed."""
+    number = strip_separators(value)
+    if not number:
+        raise Invalid("required")
+    if not number.isascii() or not number.isdigit():
+        raise Invalid("not_digits")
+    if len(number) != 8:
+        raise Invalid("length")
+    return number
+
+
+def email_address(value: str) -> str:
+    """A syntactically valid e-mail address, normalised (domain lower-cased).
+
+    Deliverability is not checked: that needs the network and the verification
+    mail proves the address anyway.
+    """
+    value = (value or "").strip()
+    if not value:
+        raise Invalid("required")
+    if len(value) > 254:
+        raise Invalid("too_long")
+    try:
+        result = email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise Invalid("invalid") from None
+    return result.normalized
+
+
+def mailbox_key(email: str) -> str:
+    """The form of an address used to find its draft and to count its mails."""
+    return email.strip().lower()

@@ -1,0 +1,78 @@
+"""Getting in and staying in: the e-mail link, an expired session, an expired form."""
+
+from flask import Blueprint
+from flask_babel import gettext as _
+
+from onboarding import drafts, steps, tokens
+
+from . import forms
+from .pages import advance, bind_draft, current_draft, get_db, render_page
+from .wizard import page_title, step_url
+
+bp = Blueprint("access", __name__)
+
+_REJECTED = {
+    "unknown": lambda: _("Deze link kennen wij niet. Controleer of u de hele link uit de e-mail heeft gebruikt."),
+    "used": lambda: _("Deze link is al gebruikt. Elke link werkt maar één keer."),
+    "voided": lambda: _("Er is na deze link een nieuwere link verstuurd. Alleen de nieuwste link werkt."),
+    "expired": lambda: _("Deze link is verlopen: een link werkt 24 uur."),
+}
+
+
+def _link_page(token: str, form=None, reason: str | None = None, status: int = 200):
+    title = _("Deze link werkt niet meer") if reason else _("Ga verder met uw aanmelding")
+    return render_page(
+        "link.html",
+        status=status,
+        page_title=page_title(title),
+        heading=title,
+        token=token,
+        form=form or forms.FlaskForm(None),
+        reason=_REJECTED[reason]() if reason else None,
+        email_form=forms.EmailForm(None),
+    )
+
+
+@bp.get("/bevestig/<token>")
+def verify_get(token: str):
+    """Show a button rather than redeem on GET: mail scanners open links, people press buttons."""
+    try:
+        tokens.check(get_db(), token)
+    except tokens.TokenRejected as rejected:
+        return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
+    return _link_page(token)
+
+
+@bp.post("/bevestig/<token>")
+def verify_post(token: str):
+    try:
+        draft = drafts.verify_email(get_db(), token)
+    except tokens.TokenRejected as rejected:
+        return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
+    bind_draft(draft)
+    return advance(step_url(steps.first_unfinished(draft)))
+
+
+@bp.get("/sessie-verlopen")
+def session_expired():
+    title = _("Uw sessie is verlopen")
+    return render_page("expired.html", page_title=page_title(title), heading=title, email_form=forms.EmailForm(None))
+
+
+@bp.get("/pagina-verlopen")
+def form_expired():
+    title = _("Deze pagina stond te lang open")
+    draft = current_draft()
+    return render_page(
+        "form_expired.html",
+        status=400,
+        page_title=page_title(title),
+        heading=title,
+        continue_url=step_url(steps.first_unfinished(draft)),
+    )
+
+
+@bp.get("/sessie/verlengen")
+def keep_alive():
+    """Touching the session is all it takes: the idle check runs before every request."""
+    return "", 204

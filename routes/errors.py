@@ -1,0 +1,58 @@
+"""Friendly full pages for what goes wrong, so that nobody meets a bare error."""
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from .pages import navigate, render_page, wants_fragment
+
+
+def _error_page(status: int, title: str, message: str):
+    from .wizard import page_title
+
+    if wants_fragment() and status >= 400:
+        # htmx does not swap an error answer: load the page whole instead.
+        return navigate(url_for("errors_page", status=status))
+    return render_page("error.html", status=status, page_title=page_title(title), heading=title, message=message)
+
+
+_MESSAGES = {
+    404: (lambda: _("Pagina niet gevonden"),
+          lambda: _("Deze pagina bestaat niet. Controleer het adres, of begin op de startpagina.")),
+    405: (lambda: _("Dit kan zo niet"),
+          lambda: _("Deze pagina kan niet op deze manier worden gebruikt. Begin op de startpagina.")),
+    410: (lambda: _("Deze pagina bestaat niet meer"), lambda: _("Begin op de startpagina.")),
+    413: (lambda: _("Te veel gegevens verstuurd"),
+          lambda: _("Wat u verstuurde was groter dan wij aannemen. Ga terug en verstuur minder tekst.")),
+    500: (lambda: _("Er ging iets mis aan onze kant"),
+          lambda: _("Wat u eerder heeft opgeslagen is bewaard. Probeer het over een paar minuten opnieuw.")),
+}
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        current_app.logger.info("CSRF refused: %s", error.description)
+        if wants_fragment():
+            return navigate(url_for("access.form_expired"))
+        from .access import form_expired
+
+        return form_expired()
+
+    def handler(status):
+        def handle(error):
+            if status == 500:
+                current_app.logger.exception("unhandled error", exc_info=getattr(error, "original_exception", error))
+            title, message = _MESSAGES[status]
+            return _error_page(status, title(), message())
+        return handle
+
+    for status in _MESSAGES:
+        app.register_error_handler(status, handler(status))
+
+    @app.get("/fout/<int:status>", endpoint="errors_page")
+    def errors_page(status: int):
+        if status not in _MESSAGES:
+            status = 404
+        title, message = _MESSAGES[status]
+        return render_page("error.html", status=status, page_title=title(), heading=title(), message=message())

@@ -1,0 +1,95 @@
+"""The forms of the steps. Field names are the stable contract of SPEC §7."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, RadioField, StringField
+from wtforms.validators import AnyOf, InputRequired, StopValidation
+
+from onboarding import validators
+
+
+class Checked:
+    """Run a domain check; keep its normalised value, or stop with the message for its failure."""
+
+    def __init__(self, check, messages: dict):
+        self.check = check
+        self.messages = messages
+
+    def __call__(self, form, field):
+        try:
+            field.data = self.check(field.data or "")
+        except validators.Invalid as invalid:
+            raise StopValidation(self.messages[invalid.code]) from None
+
+
+def known_zorgsoort(form, field):
+    zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
+    if field.data[:2] not in zorgsoorten:
+        raise StopValidation(
+            _l("De eerste twee cijfers van een AGB-code zijn de zorgsoort; %(code)s is geen bestaande zorgsoort.",
+               code=field.data[:2])
+        )
+
+
+class StepForm(FlaskForm):
+    """Every step's form carries the draft version it was based on (two tabs, SPEC §2)."""
+
+    version = HiddenField()
+
+    def based_on(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(
+        _l("E-mailadres"),
+        validators=[
+            Checked(validators.email_address, {
+                "required": _l("Vul uw e-mailadres in"),
+                "too_long": _l("Een e-mailadres heeft hoogstens 254 tekens"),
+                "invalid": _l("Vul een geldig e-mailadres in, zoals naam@praktijk.nl"),
+            }),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+_KVK_MESSAGES = {
+    "required": _l("Vul het KvK-nummer in"),
+    "not_digits": _l("Een KvK-nummer bestaat alleen uit cijfers"),
+    "length": _l("Een KvK-nummer heeft 8 cijfers"),
+}
+_AGB_MESSAGES = {
+    "required": _l("Vul een AGB-code in"),
+    "not_digits": _l("Een AGB-code bestaat alleen uit cijfers"),
+    "length": _l("Een AGB-code heeft 8 cijfers"),
+}
+
+
+class CompanyForm(StepForm):
+    kvk_number = StringField(
+        _l("KvK-nummer"),
+        validators=[Checked(validators.eight_digits, _KVK_MESSAGES)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
+    agb_code = StringField(
+        _l("AGB-code"),
+        validators=[Checked(validators.eight_digits, _AGB_MESSAGES), known_zorgsoort],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class CheckForm(StepForm):
+    data_correct = RadioField(
+        _l("Kloppen deze gegevens?"),
+        choices=[("yes", _l("Ja, de gegevens kloppen")), ("no", _l("Nee, er klopt iets niet"))],
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Geef aan of de gegevens kloppen")),
+            AnyOf(["yes", "no"], message=_l("Geef aan of de gegevens kloppen")),
+        ],
+    )

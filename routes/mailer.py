@@ -1,0 +1,26 @@
+"""Sending mail from a request: render both parts, store in the outbox, try to deliver."""
+
+from flask import current_app, render_template
+
+from onboarding import mail
+
+from .pages import get_db
+
+
+def smtp_settings() -> mail.SmtpSettings:
+    config = current_app.config
+    return mail.SmtpSettings(
+        host=config.get("SMTP_HOST") or None,
+        port=int(config.get("SMTP_PORT") or 25),
+        sender=config["MAIL_FROM"],
+    )
+
+
+def send_mail(template: str, recipient: str, subject: str, draft_id: int | None = None, **context) -> None:
+    """``partials/mail/<template>.txt`` and ``.html`` make the two parts of one message."""
+    context.update(subject=subject)
+    text = render_template(f"mail/{template}.txt", **context)
+    html = render_template(f"mail/{template}.html", **context)
+    db = get_db()
+    mail.enqueue(db, recipient, str(subject), text, html, draft_id=draft_id)
+    mail.deliver_pending(db, smtp_settings())

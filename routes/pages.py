@@ -1,0 +1,112 @@
+"""What every view shares: the database on ``g``, the applicant's draft, and the
+one place that decides between a full page and an htmx fragment."""
+
+import time
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_htmx import make_response as htmx_response
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+
+from onboarding import drafts, store
+from onboarding.registry import RegistryFile
+
+SESSION_DRAFT = "draft"
+SESSION_SEEN = "seen"
+IDLE_TIMEOUT_S = 30 * 60
+
+
+def get_db():
+    if "db" not in g:
+        g.db = store.connect(current_app.config["DATABASE"])
+        if not current_app.extensions.get("aansluiten.migrated"):
+            store.migrate(g.db)
+            current_app.extensions["aansluiten.migrated"] = True
+    return g.db
+
+
+def close_db(_error=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def registry_file() -> RegistryFile:
+    return current_app.extensions["aansluiten.registry"]
+
+
+def current_draft():
+    """The applicant's draft, read afresh from the store on every call."""
+    return drafts.by_key(get_db(), session.get(SESSION_DRAFT))
+
+
+def bind_draft(draft) -> None:
+    session.clear()
+    session[SESSION_DRAFT] = draft.key
+    session[SESSION_SEEN] = int(time.time())
+
+
+def check_idle():
+    """End an applicant's session after 30 idle minutes and say so plainly.
+
+    Registered before CSRF protection, so that a form posted after the timeout
+    meets this page rather than a CSRF error.
+    """
+    if SESSION_DRAFT not in session or request.endpoint in (None, "static"):
+        return None
+    now = int(time.time())
+    if now - session.get(SESSION_SEEN, 0) <= IDLE_TIMEOUT_S:
+        session[SESSION_SEEN] = now
+        return None
+    session.pop(SESSION_DRAFT)
+    session.pop(SESSION_SEEN, None)
+    if request.blueprint == "wizard":
+        return navigate(url_for("access.session_expired"))
+    return None
+
+
+def wants_fragment() -> bool:
+    htmx = current_app.htmx
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def render_page(template: str, *, status: int = 200, push_url: str | None = None, **context):
+    """The whole page on a plain request; for htmx the ``main`` block, after a ``<title>``
+    that htmx moves into the document head."""
+    if wants_fragment():
+        body = Markup("<title>{}</title>").format(context["page_title"]) + Markup(
+            render_block(template, "main", **context)
+        )
+        return htmx_response(body, status, push_url=push_url)
+    return render_template(template, **context), status
+
+
+def advance(url: str):
+    """After a successful POST: 303 to ``url``, or for htmx that page's fragment, pushed."""
+    if not wants_fragment():
+        return redirect(url, 303)
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    endpoint, values = adapter.match(url.partition("?")[0], method="GET")
+    response = current_app.make_response(current_app.view_functions[endpoint](**values))
+    if response.status_code < 300:
+        response.headers["HX-Push-Url"] = url
+    return response
+
+
+def navigate(url: str):
+    """Leave the current page entirely: a redirect, or for htmx a full page load."""
+    if current_app.htmx:
+        return htmx_response("", 200, redirect=url)
+    return redirect(url, 303)
+
+
+def base_url() -> str:
+    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    return base_url() + url_for(endpoint, **values)
+
+
+def client_id() -> str:
+    return request.remote_addr or "unknown"

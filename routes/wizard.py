@@ -1,0 +1,327 @@
+"""The ten steps: one GET and one POST view that every step shares, and per step
+a small class that says how to fill its form from the draft and how to save it.
+
+A new step is added by writing its form, its template and its ``Step`` class.
+"""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from onboarding import drafts, steps, tokens
+from onboarding.ratelimit import Limit, RateLimited, hit
+from onboarding.registry import (
+    AgbCodeOfOtherCompany,
+    InactiveAgbCode,
+    InactiveCompany,
+    RegistryUnavailable,
+    UnknownAgbCode,
+    UnknownCompany,
+)
+
+from . import forms
+from .mailer import send_mail
+from .pages import advance, client_id, current_draft, external_url, get_db, registry_file, render_page
+
+bp = Blueprint("wizard", __name__, url_prefix="/stap")
+
+TITLES = {
+    1: _l("Vul uw e-mailadres in"),
+    2: _l("Vul uw KvK-nummer en AGB-code in"),
+    3: _l("Controleer de gegevens"),
+    4: _l("Selecteer uw tekenbevoegde"),
+    5: _l("Geef uw hoofdcontactpersoon op"),
+    6: _l("Geef uw contactpersonen op"),
+    7: _l("Geef uw ICT-beheerder(s) op (optioneel)"),
+    8: _l("Controleer uw diensten"),
+    9: _l("Controleer uw aanmelding"),
+    10: _l("Identificeren en ondertekenen"),
+}
+
+MAIL_PER_ADDRESS = Limit("mail-address", hits=5, window=timedelta(hours=1))
+MAIL_PER_CLIENT = Limit("mail-client", hits=30, window=timedelta(hours=1))
+LOOKUP_PER_DRAFT = Limit("lookup-draft", hits=20, window=timedelta(minutes=10))
+LOOKUP_PER_CLIENT = Limit("lookup-client", hits=100, window=timedelta(minutes=10))
+
+
+class FormRejected(Exception):
+    """Valid input that the domain refused: a message for ``field`` (or the whole form)."""
+
+    def __init__(self, message, field: str | None = None, status: int = 422):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+def rate_limited(error: RateLimited):
+    return _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.", minutes=error.minutes)
+
+
+class Step:
+    number: int
+    template: str
+    form_class: type
+
+    def load(self, draft) -> dict:
+        """The form's values as stored in the draft."""
+        return {}
+
+    def context(self, draft) -> dict:
+        """What the template shows besides the form."""
+        return {}
+
+    def save(self, draft, form) -> str:
+        """Store the valid form and return the URL to go on to; may raise FormRejected."""
+        raise NotImplementedError
+
+    def bind(self, draft, formdata=None):
+        data = self.load(draft) if draft else {}
+        if draft is not None and issubclass(self.form_class, forms.StepForm):
+            data["version"] = draft.version
+        return self.form_class(formdata, data=data)
+
+    @property
+    def url(self) -> str:
+        return url_for("wizard.step_get", number=self.number)
+
+
+STEPS: dict[int, Step] = {}
+
+
+def step(cls):
+    STEPS[cls.number] = cls()
+    return cls
+
+
+def step_url(number: int) -> str:
+    return url_for("wizard.step_get", number=number)
+
+
+def progress(draft, current: int) -> list[dict]:
+    return [
+        {
+            "number": number,
+            "title": title,
+            "state": "current" if number == current else "done" if steps.is_done(draft, number) else "todo",
+        }
+        for number, title in TITLES.items()
+    ]
+
+
+def page_title(title, number: int | None = None, error: bool = False) -> str:
+    parts = [f"{_('Fout')}: {title}" if error else str(title)]
+    if number:
+        parts.append(_("Stap %(number)s van %(count)s", number=number, count=steps.STEP_COUNT))
+    parts.append(_("Aansluiten bij VECOZO"))
+    return " - ".join(parts)
+
+
+def show(number: int, draft, form=None, status: int = 200, **extra):
+    """Render a step (or a page belonging to it) as page or fragment."""
+    step = STEPS.get(number)
+    template = extra.pop("template", None) or (step.template if step else "steps/coming.html")
+    context = step.context(draft) if step and draft else {}
+    context.update(extra)
+    title = context.pop("title", TITLES[number])
+    return render_page(
+        template,
+        status=status,
+        page_title=page_title(title, number, error=bool(form and form.errors)),
+        heading=title,
+        number=number,
+        step_count=steps.STEP_COUNT,
+        progress=progress(draft, number),
+        back_url=step_url(number - 1) if number > 1 else url_for("start.index"),
+        draft=draft,
+        form=form,
+        **context,
+    )
+
+
+def gate(draft, number: int):
+    """Send a visit to a step whose earlier steps are unfinished to the first unfinished one."""
+    if not 1 <= number <= steps.STEP_COUNT:
+        abort(404)
+    if not steps.may_visit(draft, number):
+        return advance(step_url(steps.first_unfinished(draft)))
+    return None
+
+
+@bp.get("/<int:number>")
+def step_get(number: int):
+    draft = current_draft()
+    if response := gate(draft, number):
+        return response
+    step = STEPS.get(number)
+    return show(number, draft, step.bind(draft) if step else None)
+
+
+@bp.post("/<int:number>")
+def step_post(number: int):
+    draft = current_draft()
+    if response := gate(draft, number):
+        return response
+    step = STEPS.get(number) or abort(405)
+    form = step.bind(draft, request.form)
+    status = 422
+    if form.validate():
+        try:
+            return advance(step.save(draft, form))
+        except FormRejected as rejected:
+            errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
+            errors.append(rejected.message)
+            status = rejected.status
+        except drafts.StaleDraft:
+            draft = current_draft()
+            form = step.bind(draft)
+            form.form_errors.append(_(
+                "Deze gegevens zijn intussen in een ander venster of tabblad gewijzigd. "
+                "Hieronder ziet u wat nu is opgeslagen; controleer het en verstuur het opnieuw."
+            ))
+            status = 409
+    return show(number, draft, form, status)
+
+
+@step
+class EmailStep(Step):
+    number = 1
+    template = "steps/email.html"
+    form_class = forms.EmailForm
+
+    def load(self, draft):
+        return {"email": draft.email}
+
+    def save(self, draft, form):
+        email = form.email.data
+        db = get_db()
+        try:
+            hit(db, [(MAIL_PER_ADDRESS, email.lower()), (MAIL_PER_CLIENT, client_id())])
+        except RateLimited as error:
+            raise FormRejected(rate_limited(error), field="email", status=429) from None
+        token = tokens.issue(db, email)
+        send_mail(
+            "verify",
+            email,
+            subject=_("Bevestig uw e-mailadres voor uw aanmelding bij VECOZO"),
+            link=external_url("access.verify_get", token=token),
+            hours=int(tokens.TOKEN_LIFETIME.total_seconds() // 3600),
+        )
+        return url_for("wizard.email_sent")
+
+
+@bp.get("/1/verstuurd")
+def email_sent():
+    return show(1, current_draft(), template="steps/email_sent.html", title=_l("Kijk in uw mailbox"))
+
+
+_REGISTRY_MESSAGES = {
+    UnknownCompany: ("kvk_number", _l(
+        "Dit KvK-nummer staat niet in het Handelsregister. Controleer het nummer op uw uittreksel van de KvK.")),
+    InactiveCompany: ("kvk_number", _l(
+        "Deze onderneming is niet meer actief in het Handelsregister. "
+        "Alleen een actieve onderneming kan een aansluitovereenkomst afsluiten.")),
+    UnknownAgbCode: ("agb_code", _l(
+        "Deze AGB-code staat niet in het AGB-register van Vektis. Controleer de code.")),
+    InactiveAgbCode: ("agb_code", _l(
+        "Deze AGB-code is niet actief in het AGB-register. Vul een actieve AGB-code in.")),
+    AgbCodeOfOtherCompany: ("agb_code", _l(
+        "Deze AGB-code hoort bij een andere onderneming dan dit KvK-nummer. "
+        "Vul een AGB-code in die bij dit KvK-nummer is geregistreerd.")),
+}
+
+
+@step
+class CompanyStep(Step):
+    number = 2
+    template = "steps/company.html"
+    form_class = forms.CompanyForm
+
+    def load(self, draft):
+        return {"kvk_number": draft.kvk_number, "agb_code": draft.agb_code}
+
+    def save(self, draft, form):
+        db = get_db()
+        kvk_number, agb_code = form.kvk_number.data, form.agb_code.data
+        try:
+            hit(db, [(LOOKUP_PER_DRAFT, draft.key), (LOOKUP_PER_CLIENT, client_id())])
+            registry = registry_file().get()
+            company = registry.company(kvk_number)
+            registry.agb_code(agb_code, kvk_number)
+            codes = registry.active_agb_codes(kvk_number)
+        except RateLimited as error:
+            raise FormRejected(rate_limited(error), status=429) from None
+        except RegistryUnavailable:
+            current_app.logger.warning("registry unavailable for a look-up of KvK %s", kvk_number)
+            raise FormRejected(_l(
+                "Het Handelsregister of het AGB-register is op dit moment niet bereikbaar. "
+                "Wat u heeft ingevuld is niet verloren: probeer het over een paar minuten opnieuw."
+            ), status=503) from None
+        except tuple(_REGISTRY_MESSAGES) as error:
+            field, message = _REGISTRY_MESSAGES[type(error)]
+            raise FormRejected(message, field=field) from None
+        drafts.save_company(db, draft, form.based_on(), kvk_number, agb_code, company.raw, codes)
+        return step_url(3)
+
+
+PARTY_TYPES = {
+    "onderneming": _l("Onderneming"),
+    "vestiging": _l("Vestiging"),
+    "zorgverlener": _l("Zorgverlener"),
+}
+AUTHORITIES = {
+    "azb": _l("Alleen/zelfstandig bevoegd"),
+    "gb": _l("Gezamenlijk bevoegd"),
+    "nb": _l("Niet bevoegd"),
+}
+
+
+@step
+class CheckStep(Step):
+    number = 3
+    template = "steps/check.html"
+    form_class = forms.CheckForm
+
+    def load(self, draft):
+        return {"data_correct": draft.data_correct}
+
+    def context(self, draft):
+        return {
+            "company": draft.company,
+            "agb_codes": drafts.agb_codes(get_db(), draft),
+            "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"],
+            "party_types": PARTY_TYPES,
+            "authorities": AUTHORITIES,
+        }
+
+    def save(self, draft, form):
+        if form.data_correct.data == "yes":
+            drafts.confirm_company(get_db(), draft, form.based_on())
+            return step_url(4)
+        drafts.mark_incorrect(get_db(), draft, form.based_on())
+        return url_for("wizard.incorrect")
+
+
+@bp.get("/3/onjuist")
+def incorrect():
+    draft = current_draft()
+    if response := gate(draft, 3):
+        return response
+    form = forms.StepForm(None, data={"version": draft.version})
+    return show(3, draft, form, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"))
+
+
+@bp.post("/3/opnieuw")
+def start_again():
+    draft = current_draft()
+    if response := gate(draft, 3):
+        return response
+    form = forms.StepForm(request.form)
+    form.validate()
+    try:
+        drafts.start_again(get_db(), draft, form.based_on())
+    except drafts.StaleDraft:
+        return advance(step_url(steps.first_unfinished(current_draft())))
+    return advance(step_url(2))
