@@ -236,7 +236,7 @@ class RegistryFile:
             mtime = os.stat(self.path).st_mtime
             if self._loaded is None or self._loaded[0] != mtime:
                 self._loaded = (mtime, Registry.from_file(self.path))
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise RegistryUnavailable(str(error)) from error
         return self._loaded[1]
 

@@ -4,6 +4,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, StopValidation
 
 from onboarding import validators
@@ -86,7 +87,7 @@ class CompanyForm(StepForm):
 class CheckForm(StepForm):
     data_correct = RadioField(
         _l("Kloppen deze gegevens?"),
-        choices=[("yes", _l("Ja, de gegevens kloppen")), ("no", _l("Nee, er klopt iets niet"))],
+        choices=[SelectChoice("yes", _l("Ja, de gegevens kloppen")), SelectChoice("no", _l("Nee, er klopt iets niet"))],
         validate_choice=False,
         validators=[
             InputRequired(_l("Geef aan of de gegevens kloppen")),

@@ -1,0 +1,467 @@
+"""Steps 1-3 in a real Chromium, with htmx active and with htmx blocked (as without JavaScript).
+
+Every test has its own browser context (own cookies) and its own e-mail address. axe-core runs
+on every page along the way and must find zero violations.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.timeout(120)
+
+COMPANY = "Huisartsenpraktijk Öztürk"
+KVK = "5000 0001"
+AGB = "01146889"
+
+H1 = {
+    "start": "Aansluiten bij VECOZO",
+    1: "Vul uw e-mailadres in",
+    "sent": "Kijk in uw mailbox",
+    "mailbox": "Demo-mailbox",
+    "link": "Ga verder met uw aanmelding",
+    2: "Vul uw KvK-nummer en AGB-code in",
+    3: "Controleer de gegevens",
+    "incorrect": "Gegevens laten aanpassen",
+    4: "Selecteer uw tekenbevoegde",
+}
+
+
+def url(path: str):
+    """A matcher for the page's URL ending in ``path`` (no query, no fragment)."""
+    return re.compile(re.escape(path) + r"$")
+
+
+class Flow:
+    """Drives the applicant's side of the app in one browser page, with or without htmx."""
+
+    def __init__(self, page, js: bool, base_url: str, assert_accessible, email: str):
+        self.page = page
+        self.js = js
+        self.base_url = base_url
+        self.email = email
+        self._axe = assert_accessible
+        self.violations: list[str] = []
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def settled(self) -> None:
+        """The page is loaded and, with htmx, no request or swap is in flight."""
+        self.page.wait_for_load_state("load")
+        if self.js:
+            self.page.wait_for_function(
+                "() => document.readyState === 'complete' && window.htmx !== undefined"
+                " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+            )
+        else:
+            assert self.page.evaluate("typeof window.htmx") == "undefined", "htmx should be blocked"
+
+    def at(self, path: str, heading: str) -> None:
+        expect(self.page).to_have_url(url(path))
+        expect(self.page.locator("h1")).to_have_text(heading)
+        self.settled()
+
+    def axe(self) -> None:
+        """Run axe now; violations are collected so that the flow goes on and every page is
+        checked, and ``assert_accessible_throughout()`` fails the test at its end."""
+        self.settled()
+        try:
+            self._axe(self.page)
+        except AssertionError as violation:
+            self.violations.append(str(violation).split("\nassert ")[0])
+
+    def assert_accessible_throughout(self) -> None:
+        assert not self.violations, "\n\n".join(self.violations)
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def goto(self, path: str) -> None:
+        self.page.goto(path)
+        self.settled()
+
+    def submit(self, button: str) -> None:
+        self.page.get_by_role("button", name=button).click()
+
+    def start(self) -> None:
+        self.goto("/")
+        self.at("/", H1["start"])
+
+    def request_link(self) -> None:
+        page = self.page
+        page.get_by_role("link", name="Start uw aanmelding").click()
+        self.at("/stap/1", H1[1])
+        page.get_by_label("E-mailadres").fill(self.email)
+        self.submit("Stuur mij de link")
+        self.at("/stap/1/verstuurd", H1["sent"])
+
+    def open_mail(self) -> None:
+        page = self.page
+        self.goto("/demo/mailbox")
+        self.at("/demo/mailbox", H1["mailbox"])
+        newest = page.locator("article.mail").first
+        expect(newest).to_contain_text(self.email)
+        newest.get_by_role("link", name="Open de link uit deze e-mail").click()
+        expect(page).to_have_url(re.compile(r"/bevestig/[^/]+$"))
+        expect(page.locator("h1")).to_have_text(H1["link"])
+        self.settled()
+        expect(page.get_by_role("button", name="Ga verder")).to_be_visible()
+
+    def continue_from_link(self) -> None:
+        self.submit("Ga verder")
+        self.at("/stap/2", H1[2])
+
+    def sign_in(self) -> None:
+        """From the start page to step 2 with a verified e-mail address."""
+        self.start()
+        self.request_link()
+        self.open_mail()
+        self.continue_from_link()
+
+    def lookup(self, kvk: str, agb: str) -> None:
+        page = self.page
+        page.get_by_label("KvK-nummer").fill(kvk)
+        page.get_by_label("AGB-code").fill(agb)
+        self.submit("Opzoeken en doorgaan")
+
+    def choose(self, label: str) -> None:
+        self.page.get_by_label(label).check()
+        self.submit("Doorgaan")
+
+    def expect_errors(self, *links: tuple[str, str]) -> None:
+        """The error summary lists exactly ``links`` ((text part, href) pairs) and has focus with htmx."""
+        page = self.page
+        summary = page.locator(".error-summary")
+        expect(summary).to_be_visible()
+        expect(page).to_have_title(re.compile(r"^Fout: "))
+        items = summary.get_by_role("link")
+        expect(items).to_have_count(len(links))
+        for index, (text, href) in enumerate(links):
+            expect(items.nth(index)).to_contain_text(text)
+            expect(items.nth(index)).to_have_attribute("href", href)
+        if self.js:
+            expect(summary).to_be_focused()
+
+
+@pytest.fixture(params=["js", "nojs"])
+def flow(request, live_server, assert_accessible, unique_email):
+    js = request.param == "js"
+    page = request.getfixturevalue("page" if js else "nojs_page")
+    return Flow(page, js, live_server, assert_accessible, unique_email(request.param))
+
+
+@pytest.fixture
+def js_flow(page, live_server, assert_accessible, unique_email):
+    return Flow(page, True, live_server, assert_accessible, unique_email("js"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole flow, with and without htmx, with axe on every page.
+# ---------------------------------------------------------------------------------------------
+
+def test_whole_flow_steps_1_to_3(flow):
+    page = flow.page
+
+    flow.start()
+    flow.axe()
+
+    page.get_by_role("link", name="Start uw aanmelding").click()
+    flow.at("/stap/1", H1[1])
+    flow.axe()
+
+    # Step 1 with an error first.
+    page.get_by_label("E-mailadres").fill("geen-adres")
+    flow.submit("Stuur mij de link")
+    expect(page.locator("h1")).to_have_text(H1[1])
+    flow.expect_errors(("geldig e-mailadres", "#email"))
+    expect(page.get_by_label("E-mailadres")).to_have_value("geen-adres")
+    flow.axe()
+
+    page.get_by_label("E-mailadres").fill(flow.email)
+    flow.submit("Stuur mij de link")
+    flow.at("/stap/1/verstuurd", H1["sent"])
+    flow.axe()
+
+    flow.goto("/demo/mailbox")
+    flow.at("/demo/mailbox", H1["mailbox"])
+    flow.axe()
+    newest = page.locator("article.mail").first
+    expect(newest).to_contain_text(flow.email)
+    newest.get_by_role("link", name="Open de link uit deze e-mail").click()
+    expect(page).to_have_url(re.compile(r"/bevestig/[^/]+$"))
+    expect(page.locator("h1")).to_have_text(H1["link"])
+    expect(page.get_by_role("button", name="Ga verder")).to_be_visible()
+    flow.axe()
+
+    flow.continue_from_link()
+    flow.axe()
+
+    # Step 2 with errors.
+    flow.lookup("abc", "")
+    expect(page.locator("h1")).to_have_text(H1[2])
+    flow.expect_errors(("alleen uit cijfers", "#kvk_number"), ("Vul een AGB-code in", "#agb_code"))
+    flow.axe()
+
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    expect(page.locator("#main")).to_contain_text(COMPANY)
+    expect(page).to_have_title(re.compile(r"^Controleer de gegevens"))
+    flow.axe()
+
+    # Step 3 with errors: no choice made.
+    flow.submit("Doorgaan")
+    expect(page.locator("h1")).to_have_text(H1[3])
+    flow.expect_errors(("Geef aan of de gegevens kloppen", "#data_correct-0"))
+    expect(page.locator("#main")).to_contain_text(COMPANY)
+    flow.axe()
+
+    flow.choose("Ja, de gegevens kloppen")
+    flow.at("/stap/4", H1[4])
+    flow.axe()
+
+    # A reload of the pushed URL gives the same page, whole.
+    page.reload()
+    flow.at("/stap/4", H1[4])
+
+
+# ---------------------------------------------------------------------------------------------
+# With htmx: swaps instead of page loads, titles, focus, history.
+# ---------------------------------------------------------------------------------------------
+
+def test_htmx_swaps_without_page_load_and_moves_focus(js_flow):
+    flow, page = js_flow, js_flow.page
+    flow.sign_in()
+
+    page.evaluate("window.__marker = 1")
+
+    # An invalid submit: error summary focused, "Fout: " title, still the same document.
+    flow.lookup("abc", "")
+    flow.expect_errors(("alleen uit cijfers", "#kvk_number"), ("Vul een AGB-code in", "#agb_code"))
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Fout: Vul uw KvK-nummer en AGB-code in"))
+    assert page.evaluate("window.__marker") == 1, "the error answer caused a full page load"
+    expect(page).to_have_url(url("/stap/2"))
+
+    # A valid submit: /stap/3 pushed, title and focus follow, still the same document.
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    assert page.evaluate("window.__marker") == 1, "going to step 3 caused a full page load"
+    expect(page).to_have_title(re.compile(r"^Controleer de gegevens"))
+    expect(page.locator("#main h1")).to_be_focused()
+    expect(page.locator("#main")).to_contain_text(COMPANY)
+    # Exactly one document around the fragment: no nested layout.
+    expect(page.locator("main")).to_have_count(1)
+    expect(page.locator("header.header")).to_have_count(1)
+    expect(page.locator("h1")).to_have_count(1)
+
+    # Step 3 invalid, then valid: same document throughout.
+    flow.submit("Doorgaan")
+    flow.expect_errors(("Geef aan of de gegevens kloppen", "#data_correct-0"))
+    expect(page).to_have_title(re.compile(r"^Fout: Controleer de gegevens"))
+    flow.choose("Ja, de gegevens kloppen")
+    flow.at("/stap/4", H1[4])
+    expect(page.locator("#main h1")).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Selecteer uw tekenbevoegde"))
+    assert page.evaluate("window.__marker") == 1, "going to step 4 caused a full page load"
+
+
+def test_htmx_back_and_forward_show_whole_pages(js_flow, assert_accessible):
+    flow, page = js_flow, js_flow.page
+    flow.sign_in()
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+
+    page.go_back()
+    flow.at("/stap/2", H1[2])
+    # A whole, correct page: layout, styles, one main, the form with what was saved.
+    expect(page).to_have_title(re.compile(r"^Vul uw KvK-nummer en AGB-code in"))
+    expect(page.locator("header.header")).to_have_count(1)
+    expect(page.locator("main#main")).to_have_count(1)
+    expect(page.locator("footer.footer")).to_have_count(1)
+    expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("body")).to_have_attribute("hx-headers", re.compile("X-CSRFToken"))
+    expect(page.get_by_label("KvK-nummer")).to_have_value("50000001")
+    expect(page.get_by_label("AGB-code")).to_have_value(AGB)
+    assert page.evaluate("document.body.textContent").count(H1[2]) >= 1
+    assert_accessible(page)
+
+    page.go_forward()
+    flow.at("/stap/3", H1[3])
+    expect(page.locator("header.header")).to_have_count(1)
+    expect(page.locator("main#main")).to_have_count(1)
+    expect(page.locator("#main")).to_contain_text(COMPANY)
+
+    # And the page still works after the history navigation.
+    flow.choose("Ja, de gegevens kloppen")
+    flow.at("/stap/4", H1[4])
+
+
+def test_without_htmx_every_step_is_a_page_load(nojs_page, live_server, assert_accessible, unique_email):
+    flow = Flow(nojs_page, False, live_server, assert_accessible, unique_email("nojs"))
+    page = flow.page
+    flow.sign_in()
+    page.evaluate("window.__marker = 1")
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    assert page.evaluate("window.__marker") is None, "without htmx the form must post and load a new page"
+
+    page.go_back()
+    flow.at("/stap/2", H1[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors at step 2.
+# ---------------------------------------------------------------------------------------------
+
+def test_step_2_field_errors(flow):
+    page = flow.page
+    flow.sign_in()
+
+    flow.lookup("abc", "")
+    expect(page.locator("h1")).to_have_text(H1[2])
+    expect(page).to_have_url(url("/stap/2"))
+    flow.expect_errors(("Een KvK-nummer bestaat alleen uit cijfers", "#kvk_number"),
+                       ("Vul een AGB-code in", "#agb_code"))
+    kvk, agb = page.get_by_label("KvK-nummer"), page.get_by_label("AGB-code")
+    expect(kvk).to_have_value("abc")
+    expect(agb).to_have_value("")
+    expect(kvk).to_have_attribute("aria-invalid", "true")
+    expect(agb).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#kvk_number-error")).to_contain_text("Een KvK-nummer bestaat alleen uit cijfers")
+    expect(page.locator("#agb_code-error")).to_contain_text("Vul een AGB-code in")
+    expect(kvk).to_have_attribute("aria-describedby", re.compile(r"(^|\s)kvk_number-error(\s|$)"))
+    expect(agb).to_have_attribute("aria-describedby", re.compile(r"(^|\s)agb_code-error(\s|$)"))
+    flow.axe()
+
+    # The summary's links lead to the fields.
+    page.locator(".error-summary").get_by_role("link", name=re.compile("AGB-code")).click()
+    expect(agb).to_be_focused()
+
+    # Corrected, it goes on.
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    expect(page.locator("#main")).to_contain_text(COMPANY)
+
+
+REGISTRY_CASES = {
+    "unknown-kvk": ("50000099", "01146889", "kvk_number", "staat niet in het Handelsregister"),
+    "agb-of-other-company": ("50000001", "26606605", "agb_code", "hoort bij een andere onderneming"),
+    "registry-unavailable": ("50000010", "24779642", None, "niet bereikbaar"),
+}
+
+
+@pytest.mark.parametrize("case", list(REGISTRY_CASES))
+def test_step_2_registry_errors(flow, case):
+    kvk_value, agb_value, field, message = REGISTRY_CASES[case]
+    page = flow.page
+    flow.sign_in()
+
+    flow.lookup(kvk_value, agb_value)
+    expect(page.locator("h1")).to_have_text(H1[2])
+    expect(page).to_have_url(url("/stap/2"))
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text(message)
+    expect(page).to_have_title(re.compile(r"^Fout: "))
+    if field:
+        # Next to the field, linked from the summary, the field marked invalid.
+        expect(page.locator(f"#{field}-error")).to_contain_text(message)
+        expect(summary.get_by_role("link", name=re.compile(re.escape(message)))).to_have_attribute(
+            "href", f"#{field}")
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    # Whatever the failure, what was typed is still there.
+    expect(page.get_by_label("KvK-nummer")).to_have_value(kvk_value)
+    expect(page.get_by_label("AGB-code")).to_have_value(agb_value)
+    if flow.js:
+        expect(summary).to_be_focused()
+    flow.axe()
+
+    # The applicant corrects it and goes on.
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: "no, something is wrong".
+# ---------------------------------------------------------------------------------------------
+
+def test_step_3_incorrect_data_starts_again_from_step_2(flow):
+    page = flow.page
+    flow.sign_in()
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+
+    flow.choose("Nee, er klopt iets niet")
+    flow.at("/stap/3/onjuist", H1["incorrect"])
+    main = page.locator("#main")
+    expect(main.get_by_role("link", name="Handelsregister")).to_have_attribute("href", re.compile(r"kvk\.nl"))
+    expect(main.get_by_role("link", name="AGB-register")).to_have_attribute("href", re.compile(r"vektis\.nl"))
+    flow.axe()
+
+    flow.submit("Opnieuw beginnen vanaf stap 2")
+    flow.at("/stap/2", H1[2])
+    expect(page.get_by_label("KvK-nummer")).to_have_value("")
+    expect(page.get_by_label("AGB-code")).to_have_value("")
+    expect(page.locator(".error-summary")).to_have_count(0)
+    flow.axe()
+
+    # Step 3 is closed again until a new lookup is done.
+    flow.goto("/stap/3")
+    flow.at("/stap/2", H1[2])
+
+    # The verified e-mail address stays: step 1 says so.
+    flow.goto("/stap/1")
+    expect(page.locator("#main")).to_contain_text(flow.email)
+    expect(page.locator("#main")).to_contain_text("is bevestigd")
+
+    flow.goto("/stap/2")
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    expect(page.locator("#main")).to_contain_text(COMPANY)
+    flow.choose("Ja, de gegevens kloppen")
+    flow.at("/stap/4", H1[4])
+
+
+# ---------------------------------------------------------------------------------------------
+# Gate, origin and console.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/stap/3", "/stap/2", "/stap/4"])
+def test_gate_sends_a_new_visitor_to_step_1(page, path):
+    page.goto(path)
+    expect(page).to_have_url(url("/stap/1"))
+    expect(page.locator("h1")).to_have_text(H1[1])
+    expect(page.locator("header.header")).to_have_count(1)
+
+
+def test_only_own_origin_and_no_console_errors(js_flow, live_server):
+    flow, page = js_flow, js_flow.page
+    requests, console_errors, page_errors = [], [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+
+    flow.sign_in()
+    flow.lookup("abc", "")
+    flow.expect_errors(("alleen uit cijfers", "#kvk_number"), ("Vul een AGB-code in", "#agb_code"))
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    flow.choose("Nee, er klopt iets niet")
+    flow.at("/stap/3/onjuist", H1["incorrect"])
+    flow.submit("Opnieuw beginnen vanaf stap 2")
+    flow.at("/stap/2", H1[2])
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    flow.choose("Ja, de gegevens kloppen")
+    flow.at("/stap/4", H1[4])
+    page.go_back()
+    flow.at("/stap/3", H1[3])
+    page.reload()
+    flow.at("/stap/3", H1[3])
+
+    assert requests, "no requests were seen"
+    foreign = [address for address in requests if not address.startswith(live_server + "/")]
+    assert not foreign, f"requests to another origin: {foreign}"
+    assert not console_errors, f"console errors (CSP violations show up here): {console_errors}"
+    assert not page_errors, f"uncaught page errors: {page_errors}"

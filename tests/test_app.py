@@ -1,0 +1,150 @@
+"""What every page shares: headers, htmx set-up, CSRF, sizes, configuration."""
+
+import json
+import os
+import re
+
+import pytest
+
+from app import _secret_key, create_app
+
+STATIC = os.path.join(os.path.dirname(__file__), "..", "static")
+
+
+def test_htmx_is_vendored_at_the_pinned_version():
+    path = os.path.join(STATIC, "htmx-2.0.11.min.js")
+    with open(path, encoding="utf-8") as handle:
+        assert 'version:"2.0.11"' in handle.read()
+
+
+def test_the_page_loads_the_vendored_htmx_and_nothing_from_elsewhere(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '/static/htmx-2.0.11.min.js' in html
+    sources = re.findall(r'(?:src|href)="(https?:[^"]+)"', html)
+    assert all(not re.search(r"\.(js|css)$", source) for source in sources)
+
+
+def test_htmx_is_configured_without_eval_and_without_history_copies(client):
+    html = client.get("/").get_data(as_text=True)
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html).group(1))
+    assert config["allowEval"] is False
+    assert config["includeIndicatorStyles"] is False
+    assert config["selfRequestsOnly"] is True
+    assert config["historyRestoreAsHxRequest"] is False
+    assert config["historyCacheSize"] == 0
+    codes = [rule["code"] for rule in config["responseHandling"]]
+    assert codes.index("422") < codes.index("[45]..")
+    assert all(rule["swap"] for rule in config["responseHandling"] if rule["code"] in ("409", "422", "429", "503"))
+
+
+@pytest.mark.parametrize("url", ["/", "/stap/1", "/stap/1/verstuurd", "/sessie-verlopen", "/demo/mailbox"])
+def test_security_headers_on_every_page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_no_inline_script_or_style(client):
+    html = client.get("/stap/1").get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert "<style" not in html and " style=" not in html
+    assert "hx-on" not in html
+
+
+def test_every_form_carries_a_csrf_token_and_novalidate(client):
+    html = client.get("/stap/1").get_data(as_text=True)
+    forms = re.findall(r"<form[^>]*>.*?</form>", html, re.S)
+    assert forms
+    for form in forms:
+        assert 'name="csrf_token"' in form
+        assert "novalidate" in form
+
+
+def test_a_post_without_csrf_token_is_refused_with_a_friendly_page(client, db):
+    response = client.post("/stap/1", data={"email": "a@example.nl"})
+    assert response.status_code == 400
+    assert "te lang open" in response.get_data(as_text=True)
+    assert db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+
+
+def test_an_htmx_post_without_csrf_token_loads_the_friendly_page(client):
+    response = client.post("/stap/1", data={"email": "a@example.nl"}, headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"] == "/pagina-verlopen"
+
+
+def test_the_csrf_token_is_accepted_from_the_htmx_header(applicant):
+    html = applicant.get("/stap/1").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+    response = applicant.client.post("/stap/1", data={"email": "a@example.nl"},
+                                     headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"] == "/stap/1/verstuurd"
+
+
+def test_an_oversized_request_is_refused(client):
+    response = client.post("/stap/1", data={"email": "a" * 100_000})
+    assert response.status_code == 413
+    assert "Te veel gegevens" in response.get_data(as_text=True)
+
+
+def test_an_unknown_page_is_a_friendly_404(client):
+    response = client.get("/bestaat-niet")
+    assert response.status_code == 404
+    assert "Pagina niet gevonden" in response.get_data(as_text=True)
+
+
+def test_session_cookie_holds_only_a_random_key(verified):
+    cookie = verified.client.get_cookie("aansluiten")
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
+    assert "praktijk" not in cookie.value
+
+
+def test_session_cookie_is_secure_over_https(applicant):
+    applicant.client.get("/", base_url="https://localhost")
+    assert applicant.client.get_cookie("aansluiten", domain="localhost").secure
+
+
+def test_configuration_from_prefixed_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("AANSLUITEN_DATABASE", str(tmp_path / "env.db"))
+    monkeypatch.setenv("AANSLUITEN_SMTP_HOST", "mail.example")
+    monkeypatch.setenv("AANSLUITEN_SMTP_PORT", "2525")
+    monkeypatch.setenv("AANSLUITEN_DEMO", "true")
+    monkeypatch.setenv("AANSLUITEN_SECRET_KEY", "from-env")
+    monkeypatch.setenv("AANSLUITEN_BASE_URL", "https://aansluiten.example")
+    app = create_app()
+    assert app.config["DATABASE"] == str(tmp_path / "env.db")
+    assert app.config["SMTP_HOST"] == "mail.example" and app.config["SMTP_PORT"] == 2525
+    assert app.config["DEMO"] is True and app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_demo_tools_are_off_outside_demo_mode(tmp_path, registry_path):
+    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x", "REGISTRY": str(registry_path)})
+    client = app.test_client()
+    assert client.get("/demo/mailbox").status_code == 404
+    assert "41000001" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_secret_key_is_made_once_and_kept(tmp_path):
+    path = tmp_path / ".secret_key"
+    first = _secret_key(str(path))
+    assert len(first) == 64
+    assert _secret_key(str(path)) == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_init_db_and_demo_reset_commands(app, db):
+    runner = app.test_cli_runner()
+    assert "Database ready" in runner.invoke(args=["init-db"]).output
+    db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
+    assert "emptied" in runner.invoke(args=["demo-reset"]).output
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0

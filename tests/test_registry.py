@@ -1,0 +1,119 @@
+import json
+import os
+
+import pytest
+
+from onboarding.registry import (
+    AgbCodeOfOtherCompany,
+    InactiveAgbCode,
+    InactiveCompany,
+    Registry,
+    RegistryFile,
+    RegistryUnavailable,
+    UnknownAgbCode,
+    UnknownCompany,
+)
+
+from .registry_data import REGISTRY
+
+DEMO_FILE = os.path.join(os.path.dirname(__file__), "..", "data", "registry.json")
+
+
+@pytest.fixture
+def registry():
+    return Registry(REGISTRY)
+
+
+def test_company_by_kvk_number(registry):
+    company = registry.company("41000001")
+    assert company.name == "Huisartsenpraktijk De Linde B.V."
+    assert company.address.city == "Utrecht"
+    assert [officer.authority for officer in company.officers] == ["azb", "gb", "nb"]
+    assert company.officers[0].full_name == "M. van der Linden"
+
+
+@pytest.mark.parametrize("kvk, error", [
+    ("99999999", UnknownCompany),
+    ("41000003", InactiveCompany),
+    ("41000004", RegistryUnavailable),
+])
+def test_company_errors(registry, kvk, error):
+    with pytest.raises(error):
+        registry.company(kvk)
+
+
+def test_agb_code_of_the_company(registry):
+    assert registry.agb_code("01051234", "41000001").zorgsoort == "01"
+
+
+@pytest.mark.parametrize("code, kvk, error", [
+    ("99999999", "41000001", UnknownAgbCode),
+    ("04071111", "41000001", AgbCodeOfOtherCompany),
+    ("01009999", "41000001", InactiveAgbCode),
+])
+def test_agb_code_errors(registry, code, kvk, error):
+    with pytest.raises(error):
+        registry.agb_code(code, kvk)
+
+
+def test_active_codes_leave_inactive_ones_out(registry):
+    codes = [code.code for code in registry.active_agb_codes("41000001")]
+    assert codes == ["01004567", "01051234", "37000890"]
+
+
+def test_known_contacts_per_code(registry):
+    assert [contact.surname for contact in registry.contacts("01051234")] == ["Vries"]
+    assert registry.contacts("01004567") == []
+
+
+def test_missing_file_is_unavailable(tmp_path):
+    with pytest.raises(RegistryUnavailable):
+        RegistryFile(str(tmp_path / "missing.json")).get()
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"companies": [{"naam": "no kvk"}]}', "[]"])
+def test_broken_file_is_unavailable(tmp_path, content):
+    path = tmp_path / "registry.json"
+    path.write_text(content)
+    with pytest.raises(RegistryUnavailable):
+        RegistryFile(str(path)).get()
+
+
+def test_file_is_read_again_when_it_changes(tmp_path):
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(REGISTRY))
+    registry_file = RegistryFile(str(path))
+    assert registry_file.get().company("41000001")
+    changed = dict(REGISTRY, unavailable=["41000001"])
+    path.write_text(json.dumps(changed))
+    os.utime(path, (1, 1))
+    with pytest.raises(RegistryUnavailable):
+        registry_file.get().company("41000001")
+
+
+def test_example_file_of_the_spec_loads():
+    registry = RegistryFile(os.path.join(os.path.dirname(__file__), "registry-example.json")).get()
+    assert [company.kvk_number for company in registry.companies()] == ["41000001", "41000002"]
+    assert registry.company("41000002").address.street == "Hoofdstraat"
+    assert [code.code for code in registry.active_agb_codes("41000001")] == ["01004567", "01051234", "37000890"]
+
+
+def test_demo_registry_covers_the_demo_cases():
+    with open(DEMO_FILE, encoding="utf-8") as handle:
+        data = json.load(handle)
+    registry = Registry(data)
+    companies = registry.companies()
+    assert len(companies) >= 8
+    assert len({company.legal_form for company in companies}) >= 3
+    assert max(len(registry.active_agb_codes(company.kvk_number)) for company in companies) >= 150
+    assert any(not company.active for company in companies)
+    assert any(not code["actief"] for code in data["agb"])
+    assert data["unavailable"] and all(registry.is_unavailable(kvk) for kvk in data["unavailable"])
+    assert any(c.officers and all(o.authority == "gb" for o in c.officers) for c in companies)
+    assert data["contacts"]
+    names = " ".join(company.name + company.address.city for company in companies)
+    assert "'s-Hertogenbosch" in names and "'t" in names
+    assert any(ch in names for ch in "éëöüï")
+    assert any(officer.prefix for company in companies for officer in company.officers)
+    for code in data["agb"]:
+        assert len(code["agbCode"]) == 8 and code["agbCode"][:2] == code["zorgsoort"]

@@ -1,0 +1,160 @@
+"""Step 1: the e-mail address, the link, and resuming."""
+
+import pytest
+
+from onboarding import tokens
+
+
+def test_full_page(client):
+    response = client.get("/stap/1")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" in html
+    assert "<title>Vul uw e-mailadres in - Stap 1 van 10" in html
+    assert 'name="email"' in html and "Stap 1 van 10" in html
+    assert 'aria-current="step"' in html
+
+
+def test_fragment(client):
+    response = client.get("/stap/1", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "<body" not in html
+    assert html.startswith("<title>Vul uw e-mailadres in")
+    assert 'name="email"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_valid_address_gets_a_link_and_the_same_answer_for_everyone(applicant, db):
+    first = applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    assert first.status_code == 303 and first.headers["Location"] == "/stap/1/verstuurd"
+    applicant.verify("bekend@example.nl")
+    known = applicant.submit("/stap/1", {"email": "bekend@example.nl"})
+    assert known.status_code == 303 and known.headers["Location"] == "/stap/1/verstuurd"
+    page = applicant.get("/stap/1/verstuurd").get_data(as_text=True)
+    assert "Als het e-mailadres klopt" in page
+    assert "praktijk@example.nl" not in page and "bekend@example.nl" not in page
+
+
+def test_fragment_answer_pushes_the_next_url(applicant):
+    response = applicant.submit("/stap/1", {"email": "praktijk@example.nl"}, htmx=True)
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"] == "/stap/1/verstuurd"
+    assert "<html" not in response.get_data(as_text=True)
+    assert "Kijk in uw mailbox" in response.get_data(as_text=True)
+
+
+def test_the_mail_holds_a_link_in_text_and_html(applicant, db):
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    mail = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert mail["recipient"] == "praktijk@example.nl"
+    assert "/bevestig/" in mail["body_text"] and "/bevestig/" in mail["body_html"]
+    assert "24 uur" in mail["body_text"]
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("", "Vul uw e-mailadres in"),
+    ("   ", "Vul uw e-mailadres in"),
+    ("praktijk", "Vul een geldig e-mailadres in"),
+    ("praktijk@example", "Vul een geldig e-mailadres in"),
+    ("prak tijk@example.nl", "Vul een geldig e-mailadres in"),
+    ("<b>x</b>@example.nl", "Vul een geldig e-mailadres in"),
+    ("a" * 300 + "@example.nl", "hoogstens 254 tekens"),
+])
+@pytest.mark.parametrize("htmx", [False, True])
+def test_bad_addresses(applicant, db, typed, message, htmx):
+    response = applicant.submit("/stap/1", {"email": typed}, htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert 'class="error-summary"' in html and 'href="#email"' in html
+    assert 'aria-invalid="true"' in html and 'aria-describedby="email-hint email-error"' in html
+    assert "Fout: Vul uw e-mailadres in" in html
+    if typed.strip():
+        assert 'value="' + typed.replace("<", "&lt;").replace(">", "&gt;")[:50] in html
+    assert db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert db.conn.execute("SELECT count(*) FROM email_tokens").fetchone()[0] == 0
+
+
+def test_rate_limit_per_address(applicant, db):
+    for _ in range(5):
+        assert applicant.submit("/stap/1", {"email": "veel@example.nl"}).status_code == 303
+    response = applicant.submit("/stap/1", {"email": "Veel@example.nl"})
+    assert response.status_code == 429
+    assert "te vaak geprobeerd" in response.get_data(as_text=True)
+    assert applicant.submit("/stap/1", {"email": "ander@example.nl"}).status_code == 303
+
+
+def test_rate_limit_per_client(applicant):
+    for number in range(30):
+        assert applicant.submit("/stap/1", {"email": f"p{number}@example.nl"}).status_code == 303
+    response = applicant.submit("/stap/1", {"email": "nog-een@example.nl"}, htmx=True)
+    assert response.status_code == 429
+    assert "te vaak geprobeerd" in response.get_data(as_text=True)
+
+
+def test_the_link_shows_a_button_and_does_not_use_the_token_on_get(applicant, db):
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    link = applicant.last_link("praktijk@example.nl")
+    for _ in range(2):  # a mail scanner opening the link does not spend it
+        page = applicant.get(link)
+        assert page.status_code == 200 and "Ga verder" in page.get_data(as_text=True)
+    response = applicant.submit(link)
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/2"
+    assert applicant.draft()["email_verified_at"]
+
+
+def test_the_link_works_once(applicant):
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    link = applicant.last_link("praktijk@example.nl")
+    assert applicant.submit(link).status_code == 303
+    again = applicant.submit(link, page="/stap/2")
+    assert again.status_code == 410
+    assert "al gebruikt" in again.get_data(as_text=True)
+    assert "al gebruikt" in applicant.get(link).get_data(as_text=True)
+
+
+def test_a_newer_link_voids_the_older_one(applicant):
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    old = applicant.last_link("praktijk@example.nl")
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    response = applicant.get(old)
+    assert response.status_code == 410
+    assert "nieuwere link" in response.get_data(as_text=True)
+    assert 'name="email"' in response.get_data(as_text=True)
+
+
+def test_an_expired_link(applicant, db, monkeypatch):
+    from datetime import timedelta
+
+    from onboarding.store import utcnow
+    token = tokens.issue(db, "praktijk@example.nl", now=utcnow() - timedelta(hours=25))
+    response = applicant.get(f"/bevestig/{token}")
+    assert response.status_code == 410
+    assert "verlopen" in response.get_data(as_text=True)
+
+
+def test_an_unknown_link(applicant):
+    response = applicant.get("/bevestig/niet-bestaand")
+    assert response.status_code == 404
+    assert "kennen wij niet" in response.get_data(as_text=True)
+
+
+def test_the_link_resumes_at_the_first_unfinished_step_on_another_device(app, confirmed, db):
+    from .conftest import Applicant
+
+    other_device = Applicant(app.test_client(), db)
+    other_device.submit("/stap/1", {"email": "praktijk@example.nl"})
+    response = other_device.submit(other_device.last_link("praktijk@example.nl"))
+    assert response.headers["Location"] == "/stap/4"
+    assert db.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1
+
+
+def test_a_verified_applicant_sees_the_address_and_can_go_on(verified):
+    html = verified.get("/stap/1").get_data(as_text=True)
+    assert "praktijk@example.nl is bevestigd" in html
+    assert 'href="/stap/2"' in html
+
+
+def test_verifying_is_written_to_the_audit_log(verified, db):
+    rows = db.conn.execute("SELECT actor, step, action FROM audit_log").fetchall()
+    assert [tuple(row) for row in rows] == [("applicant", 1, "e-mail address verified")]

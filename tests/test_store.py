@@ -1,0 +1,90 @@
+import sqlite3
+import threading
+
+from datetime import timedelta
+
+import pytest
+
+from onboarding import store
+from onboarding.ratelimit import Limit, RateLimited, hit
+
+
+def test_migrations_run_once_and_again_do_nothing(tmp_path):
+    path = str(tmp_path / "a.db")
+    for _ in range(2):
+        with store.connect(path) as db:
+            store.migrate(db)
+    with store.connect(path) as db:
+        assert {"drafts", "draft_agb_codes", "audit_log", "email_tokens", "outbox", "rate_limits"} <= set(
+            db.table_names())
+        assert [m.name for m in store.migrations.applied(db)] == ["m001_initial"]
+
+
+def test_every_connection_is_set_up_for_several_processes(db):
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_a_failed_write_leaves_nothing(db):
+    with pytest.raises(RuntimeError):
+        with store.write(db):
+            db.conn.execute("INSERT INTO rate_limits VALUES ('x', 'y', 1)")
+            raise RuntimeError("boom")
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
+
+
+def test_writes_wait_for_each_other_instead_of_failing(app, db):
+    """BEGIN IMMEDIATE: a second writer waits for the lock rather than erroring out."""
+    errors = []
+    release = threading.Event()
+
+    def second_writer():
+        other = store.connect(app.config["DATABASE"])
+        try:
+            with store.write(other):
+                other.conn.execute("INSERT INTO rate_limits VALUES ('b', 'w', 1)")
+        except sqlite3.OperationalError as error:
+            errors.append(error)
+        finally:
+            other.close()
+
+    with store.write(db):
+        db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        release.wait(0.3)
+    thread.join(5)
+    assert errors == []
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 2
+
+
+def test_demo_reset_empties_everything(db):
+    db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
+    store.reset(db)
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
+    assert "drafts" in db.table_names()
+
+
+def test_rate_limits_count_across_connections(app, db):
+    """Counters live in the database, so every server process sees the same count."""
+    limit = Limit("test", hits=3, window=timedelta(hours=1))
+    other = store.connect(app.config["DATABASE"])
+    hit(db, [(limit, "x")])
+    hit(other, [(limit, "x")])
+    hit(db, [(limit, "x")])
+    with pytest.raises(RateLimited) as refused:
+        hit(other, [(limit, "x")])
+    assert 1 <= refused.value.minutes <= 60
+    hit(other, [(limit, "y")])
+    other.close()
+
+
+def test_a_refused_hit_is_not_counted_and_the_window_passes(db):
+    limit = Limit("test", hits=1, window=timedelta(minutes=10))
+    now = store.utcnow()
+    hit(db, [(limit, "x")], now=now)
+    with pytest.raises(RateLimited):
+        hit(db, [(limit, "x")], now=now)
+    hit(db, [(limit, "x")], now=now + timedelta(minutes=10))
