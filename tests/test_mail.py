@@ -1,0 +1,105 @@
+"""Mail: stored in the outbox first, then delivered by a real SMTP server, with retries."""
+
+import re
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from app import create_app
+from onboarding import mail
+from onboarding.store import utcnow
+
+from .conftest import Applicant
+
+
+def free_port() -> int:
+    # aiosmtpd's Controller(port=0) does not report the port it got, so pick one first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(app, smtp):
+    controller, _ = smtp
+    return create_app({**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
+                       "BASE_URL": "http://aansluiten.test"})
+
+
+def wait_for(inbox, count=1):
+    deadline = time.monotonic() + 5
+    while len(inbox.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return inbox.messages
+
+
+def test_the_link_arrives_by_smtp_and_can_be_followed(mail_app, smtp, db):
+    _, inbox = smtp
+    applicant = Applicant(mail_app.test_client(), db)
+    assert applicant.submit("/stap/1", {"email": "smtp@example.nl"}).status_code == 303
+    [message] = wait_for(inbox)
+    assert message["To"] == "smtp@example.nl"
+    assert "Bevestig uw e-mailadres" in message["Subject"]
+    parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
+             if not part.is_multipart()}
+    assert set(parts) == {"text/plain", "text/html"}
+    link = re.search(r"http://aansluiten\.test(/bevestig/[\w-]+)", parts["text/plain"]).group(1)
+    assert link in parts["text/html"]
+    response = applicant.submit(link)
+    assert response.headers["Location"] == "/stap/2"
+    assert db.conn.execute("SELECT sent_at FROM outbox").fetchone()["sent_at"]
+
+
+def test_a_mail_server_that_is_down_keeps_the_mail_for_a_retry(app, db, smtp):
+    controller, inbox = smtp
+    down = mail.SmtpSettings(host="127.0.0.1", port=free_port(), sender="noreply@aansluiten.example")
+    mail.enqueue(db, "later@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+    assert mail.deliver_pending(db, down) == 0
+    row = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert row["attempts"] == 1 and row["last_error"] and row["sent_at"] is None
+    up = mail.SmtpSettings(host="127.0.0.1", port=controller.port, sender="noreply@aansluiten.example")
+    assert mail.deliver_pending(db, up) == 0  # not due yet
+    assert mail.deliver_pending(db, up, now=utcnow() + timedelta(hours=1)) == 1
+    assert wait_for(inbox)[0]["To"] == "later@example.nl"
+
+
+def test_without_a_mail_server_mail_only_goes_to_the_outbox(applicant, db):
+    applicant.submit("/stap/1", {"email": "outbox@example.nl"})
+    row = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert row["recipient"] == "outbox@example.nl" and row["sent_at"] is None and row["attempts"] == 0
+
+
+def test_the_demo_mailbox_shows_the_outbox(applicant, client):
+    applicant.submit("/stap/1", {"email": "demo@example.nl"})
+    html = client.get("/demo/mailbox").get_data(as_text=True)
+    assert "demo@example.nl" in html and "Open de link uit deze e-mail" in html
+
+
+def test_send_mail_command_delivers_what_waits(mail_app, smtp, db):
+    _, inbox = smtp
+    mail.enqueue(db, "cron@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+    output = mail_app.test_cli_runner().invoke(args=["send-mail"]).output
+    assert "1 e-mail(s) verstuurd" in output
+    assert wait_for(inbox)[0]["To"] == "cron@example.nl"

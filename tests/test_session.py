@@ -1,0 +1,75 @@
+"""Sessions: the idle timeout, and a restart that keeps every saved answer."""
+
+import time
+
+import pytest
+
+from app import create_app
+
+from .conftest import Applicant
+
+
+def idle(client, seconds):
+    with client.session_transaction() as session:
+        session["seen"] = int(time.time()) - seconds
+
+
+def test_an_active_session_goes_on(looked_up):
+    idle(looked_up.client, 29 * 60)
+    assert looked_up.get("/stap/3").status_code == 200
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_idle_session_ends_with_a_clear_page(looked_up, htmx):
+    idle(looked_up.client, 31 * 60)
+    response = looked_up.get("/stap/3", htmx=htmx)
+    if htmx:
+        assert response.headers["HX-Redirect"] == "/sessie-verlopen"
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == "/sessie-verlopen"
+    html = looked_up.get("/sessie-verlopen").get_data(as_text=True)
+    assert "Uw sessie is verlopen" in html and "is bewaard" in html
+    assert 'name="email"' in html
+    # The session no longer opens the draft, but the draft is all there.
+    assert looked_up.get("/stap/3").headers["Location"] == "/stap/1"
+    assert looked_up.draft()["kvk_number"] == "41000001"
+
+
+def test_a_form_posted_after_the_timeout_meets_the_expiry_page_not_a_csrf_error(looked_up):
+    page = looked_up.get("/stap/3").get_data(as_text=True)
+    from .conftest import hidden_inputs
+    idle(looked_up.client, 31 * 60)
+    response = looked_up.client.post("/stap/3", data={**hidden_inputs(page), "data_correct": "yes"})
+    assert response.headers["Location"] == "/sessie-verlopen"
+    assert looked_up.draft()["data_correct"] is None
+
+
+def test_a_new_link_after_expiry_resumes_where_the_applicant_was(looked_up):
+    idle(looked_up.client, 31 * 60)
+    looked_up.get("/stap/3")
+    assert looked_up.submit("/stap/1", {"email": "praktijk@example.nl"}, page="/sessie-verlopen").status_code == 303
+    response = looked_up.submit(looked_up.last_link("praktijk@example.nl"))
+    assert response.headers["Location"] == "/stap/3"
+
+
+def test_keep_alive_touches_the_session(looked_up):
+    idle(looked_up.client, 28 * 60)
+    assert looked_up.get("/sessie/verlengen").status_code == 204
+    with looked_up.client.session_transaction() as session:
+        assert time.time() - session["seen"] < 5
+
+
+def test_pages_with_a_session_carry_the_warning_dialog(looked_up, client):
+    assert 'data-session-timeout="1800"' in looked_up.get("/stap/3").get_data(as_text=True)
+
+
+def test_a_restart_of_the_app_keeps_the_draft_and_the_session(looked_up, app, db):
+    cookie = looked_up.client.get_cookie("aansluiten").value
+    restarted = create_app(dict(app.config))
+    client = restarted.test_client()
+    client.set_cookie("aansluiten", cookie)
+    response = client.get("/stap/3")
+    assert response.status_code == 200
+    assert "Huisartsenpraktijk De Linde B.V." in response.get_data(as_text=True)
+    after = Applicant(client, db)
+    assert after.confirm().headers["Location"] == "/stap/4"

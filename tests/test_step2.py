@@ -1,0 +1,156 @@
+"""Step 2: KvK number and AGB code, looked up in the registry file."""
+
+import pytest
+
+
+def test_gate_sends_an_unverified_visitor_to_step_1(client):
+    response = client.get("/stap/2")
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/1"
+
+
+def test_gate_as_fragment_answers_step_1_and_pushes_its_url(client):
+    response = client.get("/stap/2", headers={"HX-Request": "true"})
+    assert response.headers["HX-Push-Url"] == "/stap/1"
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_full_page(verified):
+    response = verified.get("/stap/2")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    assert 'name="kvk_number"' in html and 'name="agb_code"' in html
+    assert "Stap 2 van 10" in html and 'href="/stap/1"' in html  # Vorige
+
+
+def test_fragment(verified):
+    response = verified.get("/stap/2", htmx=True)
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and html.startswith("<title>Vul uw KvK-nummer")
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_valid_lookup_stores_the_company_and_its_active_codes(verified, db):
+    response = verified.look_up(kvk="4100 0001", agb="01.05.12-34")
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/3"
+    draft = verified.draft()
+    assert (draft["kvk_number"], draft["agb_code"]) == ("41000001", "01051234")
+    codes = [row["agb_code"] for row in db.conn.execute("SELECT agb_code FROM draft_agb_codes ORDER BY position")]
+    assert codes == ["01004567", "01051234", "37000890"]  # the inactive 01009999 is left out
+    assert draft["version"] == 2
+
+
+def test_a_valid_lookup_as_fragment_answers_step_3(verified):
+    response = verified.look_up(htmx=True)
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"] == "/stap/3"
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "Huisartsenpraktijk De Linde B.V." in html
+
+
+FORMAT_ERRORS = [
+    ("kvk_number", "", "Vul het KvK-nummer in"),
+    ("kvk_number", "1234567", "Een KvK-nummer heeft 8 cijfers"),
+    ("kvk_number", "123456789", "Een KvK-nummer heeft 8 cijfers"),
+    ("kvk_number", "4100000a", "alleen uit cijfers"),
+    ("kvk_number", "<script>", "alleen uit cijfers"),
+    ("agb_code", "", "Vul een AGB-code in"),
+    ("agb_code", "0105123", "Een AGB-code heeft 8 cijfers"),
+    ("agb_code", "01O51234", "alleen uit cijfers"),
+    ("agb_code", "00051234", "00 is geen bestaande zorgsoort"),
+]
+
+
+@pytest.mark.parametrize("field, typed, message", FORMAT_ERRORS)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_bad_input(verified, field, typed, message, htmx):
+    data = {"kvk_number": "41000001", "agb_code": "01051234", field: typed}
+    response = verified.submit("/stap/2", data, htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert f'href="#{field}"' in html
+    assert f'aria-describedby="{field}-hint {field}-error"' in html
+    assert "<title>Fout: " in html
+    assert 'value="41000001"' in html or field == "kvk_number"
+    if typed:
+        assert 'value="' + typed.replace("<", "&lt;").replace(">", "&gt;") in html
+    assert verified.draft()["kvk_number"] is None
+    assert verified.draft()["version"] == 1
+
+
+REGISTRY_ERRORS = [
+    ("99999999", "01051234", "kvk_number", "staat niet in het Handelsregister", 422),
+    ("41000003", "01077777", "kvk_number", "niet meer actief", 422),
+    ("41000001", "99999999", "agb_code", "staat niet in het AGB-register", 422),
+    ("41000001", "04071111", "agb_code", "hoort bij een andere onderneming", 422),
+    ("41000001", "01009999", "agb_code", "niet actief in het AGB-register", 422),
+    ("41000004", "12088888", "kvk_number", "niet bereikbaar", 503),
+]
+
+
+@pytest.mark.parametrize("kvk, agb, field, message, status", REGISTRY_ERRORS)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_registry_refusals_keep_what_was_typed(verified, kvk, agb, field, message, status, htmx):
+    response = verified.look_up(kvk=kvk, agb=agb, htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert message in html
+    assert f'href="#{field}"' in html
+    assert f'value="{kvk}"' in html and f'value="{agb}"' in html
+    assert verified.draft()["kvk_number"] is None
+
+
+def test_the_registry_file_given_through_config_drives_the_lookup(verified, registry_path, app):
+    import json
+    data = json.loads(registry_path.read_text())
+    data["unavailable"] = ["41000001"]
+    registry_path.write_text(json.dumps(data))
+    import os
+    os.utime(registry_path, (2, 2))
+    assert verified.look_up().status_code == 503
+
+
+def test_a_missing_registry_file_says_try_again_later(verified, registry_path):
+    registry_path.unlink()
+    response = verified.look_up()
+    assert response.status_code == 503
+    assert "probeer het over een paar minuten opnieuw" in response.get_data(as_text=True)
+
+
+def test_lookups_are_rate_limited(verified):
+    for _ in range(20):
+        verified.look_up(kvk="99999999")
+    response = verified.look_up()
+    assert response.status_code == 429
+    assert "te vaak geprobeerd" in response.get_data(as_text=True)
+    assert verified.draft()["kvk_number"] is None
+
+
+def test_a_save_from_an_older_tab_is_refused(verified):
+    old_tab = verified.get("/stap/2").get_data(as_text=True)
+    from .conftest import hidden_inputs
+    stale = hidden_inputs(old_tab)
+    assert verified.look_up(kvk="41000002", agb="04071111").status_code == 303
+    response = verified.client.post("/stap/2", data={**stale, "kvk_number": "41000001", "agb_code": "01051234"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "in een ander venster of tabblad gewijzigd" in html
+    assert 'value="41000002"' in html  # what is stored now is shown
+    assert verified.draft()["kvk_number"] == "41000002"
+
+
+def test_another_company_clears_the_confirmation(confirmed):
+    assert confirmed.draft()["data_correct"] == "yes"
+    confirmed.look_up(kvk="41000002", agb="04071111")
+    assert confirmed.draft()["data_correct"] is None
+    assert confirmed.get("/stap/4").headers["Location"] == "/stap/3"
+
+
+def test_the_same_company_again_keeps_the_confirmation(confirmed):
+    confirmed.look_up()
+    assert confirmed.draft()["data_correct"] == "yes"
+
+
+def test_lookup_is_written_to_the_audit_log(looked_up, db):
+    steps = [row["step"] for row in db.conn.execute("SELECT step FROM audit_log ORDER BY id")]
+    assert steps == [1, 2]

@@ -1,0 +1,97 @@
+"""Step 3: check the registry data; yes goes on, no explains and offers to start again."""
+
+import pytest
+
+
+def test_gate_before_the_lookup(verified):
+    assert verified.get("/stap/3").headers["Location"] == "/stap/2"
+
+
+def test_full_page_shows_everything_from_the_registries(looked_up):
+    response = looked_up.get("/stap/3")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html
+    for shown in ("Huisartsenpraktijk De Linde B.V.", "Besloten Vennootschap", "41000001", "000041000001",
+                  "Markt 1", "1234AB Utrecht", "M. van der Linden", "Alleen/zelfstandig bevoegd",
+                  "Gezamenlijk bevoegd", "Niet bevoegd", "01004567", "37000890", "Huisartsen",
+                  "Zorgverlener", "Vestiging", 'name="data_correct"'):
+        assert shown in html, shown
+    assert "01009999" not in html
+
+
+def test_fragment(looked_up):
+    response = looked_up.get("/stap/3", htmx=True)
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and html.startswith("<title>Controleer de gegevens")
+
+
+def test_names_with_apostrophes_are_shown_escaped_once(verified):
+    verified.look_up(kvk="41000002", agb="04071111")
+    html = verified.get("/stap/3").get_data(as_text=True)
+    assert "Fysiotherapie &#39;t Hoogeland" in html
+    assert "&#39;s-Hertogenbosch" in html
+
+
+def test_yes_goes_on_to_step_4(looked_up):
+    response = looked_up.confirm("yes")
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/4"
+    assert looked_up.draft()["data_correct"] == "yes"
+
+
+def test_yes_as_fragment(looked_up):
+    response = looked_up.confirm("yes", htmx=True)
+    assert response.headers["HX-Push-Url"] == "/stap/4"
+    assert "Selecteer uw tekenbevoegde" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("answer", [None, "", "maybe", "YES"])
+@pytest.mark.parametrize("htmx", [False, True])
+def test_no_answer_or_a_wrong_one(looked_up, answer, htmx):
+    data = {} if answer is None else {"data_correct": answer}
+    response = looked_up.submit("/stap/3", data, htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Geef aan of de gegevens kloppen" in html
+    assert 'href="#data_correct-0"' in html
+    assert 'aria-invalid="true"' in html and 'aria-describedby="data_correct-error"' in html
+    assert looked_up.draft()["data_correct"] is None
+
+
+def test_no_explains_where_to_correct_and_offers_to_start_again(looked_up):
+    response = looked_up.confirm("no")
+    assert response.headers["Location"] == "/stap/3/onjuist"
+    html = looked_up.get("/stap/3/onjuist").get_data(as_text=True)
+    assert "kvk.nl" in html and "vektis.nl" in html
+    assert "Opnieuw beginnen" in html
+    assert looked_up.get("/stap/4").headers["Location"] == "/stap/3"
+
+
+def test_starting_again_clears_step_2_onwards_and_keeps_the_address(looked_up, db):
+    looked_up.confirm("no")
+    response = looked_up.submit("/stap/3/opnieuw", page="/stap/3/onjuist")
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/2"
+    draft = looked_up.draft()
+    assert draft["kvk_number"] is None and draft["company"] is None and draft["data_correct"] is None
+    assert draft["email_verified_at"] and draft["email"] == "praktijk@example.nl"
+    assert db.conn.execute("SELECT count(*) FROM draft_agb_codes").fetchone()[0] == 0
+    html = looked_up.get("/stap/2").get_data(as_text=True)
+    assert 'value="41000001"' not in html
+
+
+def test_starting_again_as_fragment(looked_up):
+    looked_up.confirm("no", htmx=True)
+    response = looked_up.submit("/stap/3/opnieuw", page="/stap/3/onjuist", htmx=True)
+    assert response.headers["HX-Push-Url"] == "/stap/2"
+
+
+def test_a_new_lookup_reads_the_registry_afresh(looked_up, registry_path):
+    import json
+    import os
+    looked_up.confirm("no")
+    looked_up.submit("/stap/3/opnieuw", page="/stap/3/onjuist")
+    data = json.loads(registry_path.read_text())
+    data["companies"][0]["naam"] = "Huisartsenpraktijk De Linde (nieuw) B.V."
+    registry_path.write_text(json.dumps(data))
+    os.utime(registry_path, (3, 3))
+    looked_up.look_up()
+    assert "De Linde (nieuw)" in looked_up.get("/stap/3").get_data(as_text=True)
