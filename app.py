@@ -47,11 +47,16 @@ def _secret_key(path: str) -> str:
         with open(path, encoding="ascii") as handle:
             return handle.read().strip()
     except FileNotFoundError:
-        key = secrets.token_hex(32)
+        pass
+    key = secrets.token_hex(32)
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key)
-        return key
+    except FileExistsError:
+        # Another worker made it first: use theirs.
+        return _secret_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
 
 
 def create_app(test_config: dict | None = None) -> Flask:

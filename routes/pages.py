@@ -37,7 +37,8 @@ def registry_file() -> RegistryFile:
 
 def current_draft():
     """The applicant's draft, read afresh from the store on every call."""
-    return drafts.by_key(get_db(), session.get(SESSION_DRAFT))
+    key = session.get(SESSION_DRAFT)
+    return drafts.by_key(get_db(), key) if key else None
 
 
 def bind_draft(draft) -> None:
