@@ -82,8 +82,17 @@ def render_page(template: str, *, status: int = 200, push_url: str | None = None
     return render_template(template, **context), status
 
 
-def advance(url: str):
-    """After a successful POST: 303 to ``url``, or for htmx that page's fragment, pushed."""
+STATUS_REGION = Markup(
+    '<div id="status" class="visually-hidden" role="status" aria-live="polite" hx-swap-oob="true">{}</div>'
+)
+
+
+def advance(url: str, announce: str | None = None):
+    """After a successful POST: 303 to ``url``, or for htmx that page's fragment, pushed.
+
+    ``announce`` is said by screen readers through the page's live region (htmx only:
+    without JavaScript the new page itself is the announcement).
+    """
     if not wants_fragment():
         return redirect(url, 303)
     adapter = current_app.url_map.bind_to_environ(request.environ)
@@ -91,6 +100,8 @@ def advance(url: str):
     response = current_app.make_response(current_app.view_functions[endpoint](**values))
     if response.status_code < 300:
         response.headers["HX-Push-Url"] = url
+        if announce:
+            response.set_data(response.get_data(as_text=True) + STATUS_REGION.format(announce))
     return response
 
 

@@ -64,6 +64,7 @@ class Step:
     number: int
     template: str
     form_class: type
+    announcement = _l("Uw antwoorden zijn opgeslagen.")
 
     def load(self, draft) -> dict:
         """The form's values as stored in the draft."""
@@ -169,7 +170,7 @@ def step_post(number: int):
     status = 422
     if form.validate():
         try:
-            return advance(step.save(draft, form))
+            return advance(step.save(draft, form), announce=step.announcement)
         except FormRejected as rejected:
             errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
             errors.append(rejected.message)
@@ -190,6 +191,7 @@ class EmailStep(Step):
     number = 1
     template = "steps/email.html"
     form_class = forms.EmailForm
+    announcement = _l("De e-mail is verstuurd.")
 
     def load(self, draft):
         return {"email": draft.email}
