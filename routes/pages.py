@@ -42,7 +42,8 @@ def current_draft():
 
 
 def bind_draft(draft) -> None:
-    session.clear()
+    # The CSRF token stays: the page's htmx headers still carry it. A signed
+    # cookie cannot be fixed by an attacker, and the draft key is fresh anyway.
     session[SESSION_DRAFT] = draft.key
     session[SESSION_SEEN] = int(time.time())
 

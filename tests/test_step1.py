@@ -158,3 +158,15 @@ def test_a_verified_applicant_sees_the_address_and_can_go_on(verified):
 def test_verifying_is_written_to_the_audit_log(verified, db):
     rows = db.conn.execute("SELECT actor, step, action FROM audit_log").fetchall()
     assert [tuple(row) for row in rows] == [("applicant", 1, "e-mail address verified")]
+
+
+def test_the_page_csrf_header_still_works_after_the_link_binds_the_draft(applicant):
+    import re
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    link = applicant.last_link("praktijk@example.nl")
+    page = applicant.get(link).get_data(as_text=True)
+    header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    assert applicant.submit(link, htmx=True).headers["HX-Push-Url"] == "/stap/2"
+    response = applicant.client.post("/stap/2", data={"kvk_number": "", "agb_code": ""},
+                                     headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    assert response.status_code == 422  # validated, not refused as a forged request
