@@ -320,10 +320,8 @@ def start_again():
     draft = current_draft()
     if response := gate(draft, 3):
         return response
-    form = forms.StepForm(request.form)
-    form.validate()
     try:
-        drafts.start_again(get_db(), draft, form.based_on())
+        drafts.start_again(get_db(), draft, forms.StepForm(request.form).based_on())
     except drafts.StaleDraft:
         return advance(step_url(steps.first_unfinished(current_draft())))
     return advance(step_url(2))
