@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from onboarding import drafts, steps, tokens
 
 from . import forms
-from .pages import advance, bind_draft, current_draft, get_db, render_page
+from .pages import bind_draft, current_draft, get_db, navigate, render_page
 from .wizard import page_title, step_url
 
 bp = Blueprint("access", __name__)
@@ -50,7 +50,8 @@ def verify_post(token: str):
     except tokens.TokenRejected as rejected:
         return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
     bind_draft(draft)
-    return advance(step_url(steps.first_unfinished(draft)))
+    # A whole page, not a swap: the layout of a bound session carries the idle warning.
+    return navigate(step_url(steps.first_unfinished(draft)))
 
 
 @bp.get("/sessie-verlopen")

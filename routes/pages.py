@@ -102,7 +102,7 @@ def advance(url: str, announce: str | None = None):
     if response.status_code < 300:
         response.headers["HX-Push-Url"] = url
         if announce:
-            response.set_data(response.get_data(as_text=True) + STATUS_REGION.format(announce))
+            response.set_data(Markup(response.get_data(as_text=True)) + STATUS_REGION.format(announce))
     return response
 
 

@@ -39,6 +39,7 @@ def test_fragment_answer_pushes_the_next_url(applicant):
     response = applicant.submit("/stap/1", {"email": "praktijk@example.nl"}, htmx=True)
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"] == "/stap/1/verstuurd"
+    assert response.get_data(as_text=True).startswith("<title>Kijk in uw mailbox")
     assert "<html" not in response.get_data(as_text=True)
     assert "Kijk in uw mailbox" in response.get_data(as_text=True)
 
@@ -101,6 +102,13 @@ def test_the_link_shows_a_button_and_does_not_use_the_token_on_get(applicant, db
     response = applicant.submit(link)
     assert response.status_code == 303 and response.headers["Location"] == "/stap/2"
     assert applicant.draft()["email_verified_at"]
+
+
+def test_the_link_with_htmx_loads_the_whole_page_so_the_idle_warning_is_there(applicant):
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    response = applicant.submit(applicant.last_link("praktijk@example.nl"), htmx=True)
+    assert response.headers["HX-Redirect"] == "/stap/2"
+    assert 'data-session-timeout="1800"' in applicant.get("/stap/2").get_data(as_text=True)
 
 
 def test_the_link_works_once(applicant):
@@ -166,7 +174,7 @@ def test_the_page_csrf_header_still_works_after_the_link_binds_the_draft(applica
     link = applicant.last_link("praktijk@example.nl")
     page = applicant.get(link).get_data(as_text=True)
     header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-    assert applicant.submit(link, htmx=True).headers["HX-Push-Url"] == "/stap/2"
+    assert applicant.submit(link, htmx=True).headers["HX-Redirect"] == "/stap/2"
     response = applicant.client.post("/stap/2", data={"kvk_number": "", "agb_code": ""},
                                      headers={"HX-Request": "true", "X-CSRFToken": header_token})
     assert response.status_code == 422  # validated, not refused as a forged request

@@ -44,8 +44,9 @@ def test_a_valid_lookup_as_fragment_answers_step_3(verified):
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"] == "/stap/3"
     html = response.get_data(as_text=True)
+    assert html.startswith("<title>Controleer de gegevens")
     assert "<html" not in html and "Huisartsenpraktijk De Linde B.V." in html
-    assert 'id="status"' in html and 'hx-swap-oob="true"' in html and "opgeslagen" in html
+    assert '<div id="status"' in html and 'hx-swap-oob="true"' in html and "opgeslagen" in html
 
 
 FORMAT_ERRORS = [

@@ -69,6 +69,11 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    # Assertions wait as long as actions do (Playwright's default for expect is 5 s).
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+
     if not os.path.exists(CHROMIUM):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}. The browser tests need Debian's Chromium: "
