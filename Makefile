@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test chromium
 
 # Browser tests drive Debian's Chromium; Playwright's own browser download cannot work here.
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 run: install
 	AANSLUITEN_DEMO=true $(BIN)/flask --app app init-db

@@ -85,7 +85,12 @@ def fragment_throughput(env: dict) -> None:
         hello.wait()
     app, app_port = serve("app:create_app()", env)
     try:
-        step_rps = load(app_port, "/stap/1", {"HX-Request": "true"})
+        # An applicant's browser has a session (with its CSRF token) after the first page.
+        connection = http.client.HTTPConnection("127.0.0.1", app_port, timeout=5)
+        connection.request("GET", "/stap/1")
+        cookie = connection.getresponse().getheader("Set-Cookie").split(";")[0]
+        connection.close()
+        step_rps = load(app_port, "/stap/1", {"HX-Request": "true", "Cookie": cookie})
     finally:
         app.terminate()
         app.wait()

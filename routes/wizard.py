@@ -102,14 +102,13 @@ def step_url(number: int) -> str:
 
 
 def progress(draft, current: int) -> list[dict]:
-    return [
-        {
-            "number": number,
-            "title": title,
-            "state": "current" if number == current else "done" if steps.is_done(draft, number) else "todo",
-        }
-        for number, title in TITLES.items()
-    ]
+    """The progress list: every step done, current or to do (and how a screen reader says so)."""
+    labels = {"done": _("klaar"), "current": _("huidige stap"), "todo": _("nog te doen")}
+    items = []
+    for number, title in TITLES.items():
+        state = "current" if number == current else "done" if steps.is_done(draft, number) else "todo"
+        items.append({"number": number, "title": str(title), "state": state, "state_label": labels[state]})
+    return items
 
 
 def page_title(title, number: int | None = None, error: bool = False) -> str:
