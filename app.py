@@ -93,6 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAIL_FROM="VECOZO Aansluiten <noreply@aansluiten.example>",
         BASE_URL=None,
         DEMO=False,
+        PROXIES=0,
         SECRET_KEY=None,
         # Flask-WTF's token otherwise expires after an hour; the session's own timeout rules.
         WTF_CSRF_TIME_LIMIT=None,
@@ -111,7 +112,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(os.path.join(DATA, ".secret_key"))
     app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("BASE_URL") or "").startswith("https://")
     app.session_interface = SessionInterface()
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config["PROXIES"]:
+        # Only behind proxies that set these headers: else any client could choose its own
+        # address (rate limits) and host (the links in e-mails).
+        hops = int(app.config["PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.extensions["aansluiten.registry"] = RegistryFile(app.config["REGISTRY"])
     app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])

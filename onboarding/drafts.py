@@ -79,26 +79,34 @@ def audit_log(db, draft: Draft) -> list:
 
 
 def verify_email(db, token: str, now: datetime | None = None) -> Draft:
-    """Redeem an e-mail link and open the address's draft, creating it on first use.
+    """Redeem an e-mail link and open its draft: the one it was asked for from (which
+    moves to this address), else the address's latest draft, else a new one.
 
     One transaction: two clicks on the same link cannot both succeed.
     """
+    stamp = timestamp(now)
     with write(db):
-        email = tokens.redeem(db, token, now)
-        row = db.conn.execute(
-            "SELECT id FROM drafts WHERE email = ? AND status = 'draft' ORDER BY id DESC LIMIT 1", (email,)
-        ).fetchone()
+        email, draft_id = tokens.redeem(db, token, now)
+        row = None
+        if draft_id is not None:
+            row = db.conn.execute("SELECT id, email FROM drafts WHERE id = ? AND status = 'draft'",
+                                  (draft_id,)).fetchone()
+        if row is None:
+            row = db.conn.execute(
+                "SELECT id, email FROM drafts WHERE email = ? AND status = 'draft' "
+                "ORDER BY updated_at DESC, id DESC LIMIT 1", (email,)
+            ).fetchone()
         if row:
-            draft_id = row["id"]
+            draft_id, changed = row["id"], row["email"] != email
             db.conn.execute(
-                "UPDATE drafts SET email_verified_at = ?, updated_at = ? WHERE id = ?",
-                (timestamp(now), timestamp(now), draft_id),
+                "UPDATE drafts SET email = ?, email_verified_at = ?, updated_at = ?, version = version + ? "
+                "WHERE id = ?", (email, stamp, stamp, int(changed), draft_id),
             )
-            audit(db, draft_id, 1, "resumed via e-mail link", now=now)
+            audit(db, draft_id, 1, "e-mail address changed" if changed else "resumed via e-mail link", now=now)
         else:
             draft_id = db.conn.execute(
                 "INSERT INTO drafts (key, email, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (secrets.token_urlsafe(24), email, timestamp(now), timestamp(now), timestamp(now)),
+                (secrets.token_urlsafe(24), email, stamp, stamp, stamp),
             ).lastrowid
             audit(db, draft_id, 1, "e-mail address verified", now=now)
         key = db.conn.execute("SELECT key FROM drafts WHERE id = ?", (draft_id,)).fetchone()["key"]
@@ -121,12 +129,12 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
                  codes: list[AgbCode]) -> None:
     """Step 2: the looked-up company and all its active AGB codes.
 
-    Another KvK number than before makes the later answers meaningless, so they go.
+    The registries were read afresh, so step 3 must be confirmed again; nothing
+    else the applicant entered is removed.
     """
     with write(db):
-        later = {} if kvk_number == draft.kvk_number else {"data_correct": None}
         _update(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
-                company=json.dumps(company_raw, ensure_ascii=False), looked_up_at=timestamp(), **later)
+                company=json.dumps(company_raw, ensure_ascii=False), looked_up_at=timestamp(), data_correct=None)
         db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
         db.conn.executemany(
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "

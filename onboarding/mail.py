@@ -16,7 +16,7 @@ from .store import timestamp, utcnow, write
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-SMTP_TIMEOUT_S = 10
+SMTP_TIMEOUT_S = 5
 LEASE = timedelta(minutes=5)
 
 
@@ -53,16 +53,22 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** attempts, 240))
 
 
-def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: int = 20) -> int:
-    """Send what is due; returns how many were sent. Without a host, nothing is sent."""
+def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: int = 100,
+                    message_id: int | None = None) -> int:
+    """Send what is due (or only ``message_id``); returns how many were sent.
+
+    Without a host, nothing is sent. ``flask send-mail`` runs this for the retries.
+    """
     if not smtp.host:
         return 0
     now = now or utcnow()
+    only = "AND id = ?" if message_id is not None else ""
     # Lease the due messages first, so that two processes never send the same one.
     with write(db):
         due = db.conn.execute(
-            "SELECT * FROM outbox WHERE sent_at IS NULL AND attempts < ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (MAX_ATTEMPTS, timestamp(now), limit),
+            f"SELECT * FROM outbox WHERE sent_at IS NULL AND attempts < ? AND next_attempt_at <= ? {only} "
+            "ORDER BY id LIMIT ?",
+            (MAX_ATTEMPTS, timestamp(now), *([message_id] if message_id is not None else []), limit),
         ).fetchall()
         db.conn.executemany(
             "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",

@@ -74,6 +74,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         db.conn.execute(statement)
 
 
+@migrations()
+def m002_token_for_a_draft(db: sqlite_utils.Database) -> None:
+    # A link asked for from inside a draft moves that draft to the new address.
+    db.conn.execute("ALTER TABLE email_tokens ADD COLUMN draft_id INTEGER REFERENCES drafts (id) ON DELETE CASCADE")
+
+
 _INITIAL_SCHEMA = [
     """
     CREATE TABLE drafts (

@@ -21,8 +21,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(db, email: str, now: datetime | None = None) -> str:
-    """A new token for ``email``; every older unused token of that address is voided."""
+def issue(db, email: str, draft_id: int | None = None, now: datetime | None = None) -> str:
+    """A new token for ``email``; every older unused token of that address is voided.
+
+    Given ``draft_id``, the token moves that draft to ``email`` when it is used.
+    """
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     with write(db):
@@ -31,16 +34,15 @@ def issue(db, email: str, now: datetime | None = None) -> str:
             (timestamp(now), email),
         )
         db.conn.execute(
-            "INSERT INTO email_tokens (token_hash, email, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            (_hash(token), email, timestamp(now), timestamp(now + TOKEN_LIFETIME)),
+            "INSERT INTO email_tokens (token_hash, email, draft_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (_hash(token), email, draft_id, timestamp(now), timestamp(now + TOKEN_LIFETIME)),
         )
     return token
 
 
-def check(db, token: str, now: datetime | None = None) -> str:
-    """The address a still-usable token belongs to; raises TokenRejected otherwise."""
+def _usable(db, token: str, now: datetime | None):
     row = db.conn.execute(
-        "SELECT email, expires_at, used_at, voided_at FROM email_tokens WHERE token_hash = ?",
+        "SELECT email, draft_id, expires_at, used_at, voided_at FROM email_tokens WHERE token_hash = ?",
         (_hash(token),),
     ).fetchone()
     if row is None:
@@ -51,15 +53,20 @@ def check(db, token: str, now: datetime | None = None) -> str:
         raise TokenRejected("voided")
     if row["expires_at"] <= timestamp(now):
         raise TokenRejected("expired")
-    return row["email"]
+    return row
 
 
-def redeem(db, token: str, now: datetime | None = None) -> str:
-    """Use the token once: returns its address, or raises TokenRejected.
+def check(db, token: str, now: datetime | None = None) -> str:
+    """The address a still-usable token belongs to; raises TokenRejected otherwise."""
+    return _usable(db, token, now)["email"]
+
+
+def redeem(db, token: str, now: datetime | None = None) -> tuple[str, int | None]:
+    """Use the token once: its address and the draft it was asked for from, if any.
 
     Must be called inside a write transaction, together with what the token
     unlocks, so that two clicks at once cannot both succeed.
     """
-    email = check(db, token, now)
+    row = _usable(db, token, now)
     db.conn.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", (timestamp(now), _hash(token)))
-    return email
+    return row["email"], row["draft_id"]

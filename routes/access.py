@@ -1,13 +1,13 @@
 """Getting in and staying in: the e-mail link, an expired session, an expired form."""
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from flask_babel import gettext as _
 
 from onboarding import drafts, steps, tokens
 
 from . import forms
 from .pages import bind_draft, current_draft, get_db, navigate, render_page
-from .wizard import page_title, step_url
+from .wizard import step_url
 
 bp = Blueprint("access", __name__)
 
@@ -20,12 +20,10 @@ _REJECTED = {
 
 
 def _link_page(token: str, form=None, reason: str | None = None, status: int = 200):
-    title = _("Deze link werkt niet meer") if reason else _("Ga verder met uw aanmelding")
     return render_page(
         "link.html",
+        title=_("Deze link werkt niet meer") if reason else _("Ga verder met uw aanmelding"),
         status=status,
-        page_title=page_title(title),
-        heading=title,
         token=token,
         form=form or forms.FlaskForm(None),
         reason=_REJECTED[reason]() if reason else None,
@@ -47,8 +45,9 @@ def verify_get(token: str):
 def verify_post(token: str):
     try:
         draft = drafts.verify_email(get_db(), token)
-    except tokens.TokenRejected as rejected:
-        return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
+    except tokens.TokenRejected:
+        # The link page says why; htmx would not swap its 410.
+        return navigate(url_for("access.verify_get", token=token))
     bind_draft(draft)
     # A whole page, not a swap: the layout of a bound session carries the idle warning.
     return navigate(step_url(steps.first_unfinished(draft)))
@@ -56,19 +55,16 @@ def verify_post(token: str):
 
 @bp.get("/sessie-verlopen")
 def session_expired():
-    title = _("Uw sessie is verlopen")
-    return render_page("expired.html", page_title=page_title(title), heading=title, email_form=forms.EmailForm(None))
+    return render_page("expired.html", title=_("Uw sessie is verlopen"), email_form=forms.EmailForm(None))
 
 
 @bp.get("/pagina-verlopen")
 def form_expired():
-    title = _("Deze pagina stond te lang open")
     draft = current_draft()
     return render_page(
         "form_expired.html",
+        title=_("Deze pagina stond te lang open"),
         status=400,
-        page_title=page_title(title),
-        heading=title,
         continue_url=step_url(steps.first_unfinished(draft)),
     )
 

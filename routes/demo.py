@@ -3,11 +3,11 @@
 import re
 
 from flask import Blueprint, abort, current_app
+from flask_babel import gettext as _
 
 from onboarding import mail
 
 from .pages import get_db, render_page
-from .wizard import page_title
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -26,5 +26,4 @@ def mailbox():
         {"message": row, "links": _LINK.findall(row["body_text"])}
         for row in mail.recent(get_db())
     ]
-    return render_page("demo/mailbox.html", page_title=page_title("Demo-mailbox"), heading="Demo-mailbox",
-                       messages=messages)
+    return render_page("demo/mailbox.html", title=_("Demo-mailbox"), messages=messages)

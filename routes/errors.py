@@ -8,12 +8,10 @@ from .pages import navigate, render_page, wants_fragment
 
 
 def _error_page(status: int, title: str, message: str):
-    from .wizard import page_title
-
-    if wants_fragment() and status >= 400:
+    if wants_fragment():
         # htmx does not swap an error answer: load the page whole instead.
         return navigate(url_for("errors_page", status=status))
-    return render_page("error.html", status=status, page_title=page_title(title), heading=title, message=message)
+    return render_page("error.html", title=title, status=status, message=message)
 
 
 _MESSAGES = {
@@ -55,4 +53,4 @@ def register(app) -> None:
         if status not in _MESSAGES:
             status = 404
         title, message = _MESSAGES[status]
-        return render_page("error.html", status=status, page_title=title(), heading=title(), message=message())
+        return render_page("error.html", title=title(), status=status, message=message())

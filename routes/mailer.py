@@ -22,5 +22,6 @@ def send_mail(template: str, recipient: str, subject: str, draft_id: int | None 
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)
     db = get_db()
-    mail.enqueue(db, recipient, str(subject), text, html, draft_id=draft_id)
-    mail.deliver_pending(db, smtp_settings())
+    message_id = mail.enqueue(db, recipient, str(subject), text, html, draft_id=draft_id)
+    # Only this message: retries of others are `flask send-mail`'s work, not this request's.
+    mail.deliver_pending(db, smtp_settings(), message_id=message_id)

@@ -6,10 +6,12 @@ import time
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from onboarding import drafts, store
 from onboarding.registry import RegistryFile
+from onboarding.steps import STEP_COUNT
 
 SESSION_DRAFT = "draft"
 SESSION_SEEN = "seen"
@@ -48,6 +50,11 @@ def bind_draft(draft) -> None:
     session[SESSION_SEEN] = int(time.time())
 
 
+# Requests that may pass an expired session: the page that says so, and the e-mail
+# link with which the applicant comes back in.
+_PAST_EXPIRY = {"static", "access.session_expired", "access.verify_get", "access.verify_post"}
+
+
 def check_idle():
     """End an applicant's session after 30 idle minutes and say so plainly.
 
@@ -62,9 +69,18 @@ def check_idle():
         return None
     session.pop(SESSION_DRAFT)
     session.pop(SESSION_SEEN, None)
-    if request.blueprint == "wizard":
-        return navigate(url_for("access.session_expired"))
-    return None
+    if request.endpoint in _PAST_EXPIRY:
+        return None
+    return navigate(url_for("access.session_expired"))
+
+
+def page_title(title, number: int | None = None, error: bool = False) -> str:
+    """"Fout: " when the page shows errors, the step, and the service: SPEC §2."""
+    parts = [f"{_('Fout')}: {title}" if error else str(title)]
+    if number:
+        parts.append(_("Stap %(number)s van %(count)s", number=number, count=STEP_COUNT))
+    parts.append(_("Aansluiten bij VECOZO"))
+    return " - ".join(parts)
 
 
 def wants_fragment() -> bool:
@@ -72,20 +88,20 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
-def render_page(template: str, *, status: int = 200, push_url: str | None = None, **context):
+def render_page(template: str, *, title, status: int = 200, number: int | None = None, error: bool = False,
+                **context):
     """The whole page on a plain request; for htmx the ``main`` block, after a ``<title>``
     that htmx moves into the document head."""
+    context.update(page_title=page_title(title, number, error), heading=title, number=number)
     if wants_fragment():
         body = Markup("<title>{}</title>").format(context["page_title"]) + Markup(
             render_block(template, "main", **context)
         )
-        return htmx_response(body, status, push_url=push_url)
+        return htmx_response(body, status)
     return render_template(template, **context), status
 
 
-STATUS_REGION = Markup(
-    '<div id="status" class="visually-hidden" role="status" aria-live="polite" hx-swap-oob="true">{}</div>'
-)
+STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
 
 
 def advance(url: str, announce: str | None = None):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from onboarding.registry import RegistryUnavailable
 
 from .pages import current_draft, registry_file, render_page
-from .wizard import TITLES, page_title
+from .wizard import TITLES
 
 bp = Blueprint("start", __name__)
 
@@ -26,11 +26,9 @@ def demo_cases() -> list[dict]:
 
 @bp.get("/")
 def index():
-    title = _("Aansluiten bij VECOZO")
     return render_page(
         "start.html",
-        page_title=page_title(_("Voorbereiding")),
-        heading=title,
+        title=_("Aansluiten bij VECOZO"),
         titles=TITLES,
         draft=current_draft(),
         demo_cases=demo_cases() if current_app.config["DEMO"] else [],

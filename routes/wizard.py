@@ -84,10 +84,6 @@ class Step:
             data["version"] = draft.version
         return self.form_class(formdata, data=data)
 
-    @property
-    def url(self) -> str:
-        return url_for("wizard.step_get", number=self.number)
-
 
 STEPS: dict[int, Step] = {}
 
@@ -111,30 +107,21 @@ def progress(draft, current: int) -> list[dict]:
     return items
 
 
-def page_title(title, number: int | None = None, error: bool = False) -> str:
-    parts = [f"{_('Fout')}: {title}" if error else str(title)]
-    if number:
-        parts.append(_("Stap %(number)s van %(count)s", number=number, count=steps.STEP_COUNT))
-    parts.append(_("Aansluiten bij VECOZO"))
-    return " - ".join(parts)
-
-
 def show(number: int, draft, form=None, status: int = 200, **extra):
-    """Render a step (or a page belonging to it) as page or fragment."""
+    """Render a step (or a page belonging to it, given ``template`` and ``title``)."""
     step = STEPS.get(number)
-    template = extra.pop("template", None) or (step.template if step else "steps/coming.html")
     context = step.context(draft) if step and draft else {}
     context.update(extra)
-    title = context.pop("title", TITLES[number])
+    context.setdefault("template", step.template if step else "steps/coming.html")
+    context.setdefault("title", TITLES[number])
+    context.setdefault("back_url", step_url(number - 1) if number > 1 else url_for("start.index"))
     return render_page(
-        template,
+        context.pop("template"),
         status=status,
-        page_title=page_title(title, number, error=bool(form and form.errors)),
-        heading=title,
         number=number,
+        error=bool(form and form.errors),
         step_count=steps.STEP_COUNT,
         progress=progress(draft, number),
-        back_url=step_url(number - 1) if number > 1 else url_for("start.index"),
         draft=draft,
         form=form,
         **context,
@@ -175,11 +162,13 @@ def step_post(number: int):
             errors.append(rejected.message)
             status = rejected.status
         except drafts.StaleDraft:
+            # Keep what this tab typed, now based on the stored version: sending it
+            # again is a deliberate choice, never a silent overwrite.
             draft = current_draft()
-            form = step.bind(draft)
+            form.version.data = str(draft.version)
             form.form_errors.append(_(
-                "Deze gegevens zijn intussen in een ander venster of tabblad gewijzigd. "
-                "Hieronder ziet u wat nu is opgeslagen; controleer het en verstuur het opnieuw."
+                "Deze aanmelding is intussen in een ander venster of tabblad gewijzigd. "
+                "Wat u hier invulde, is nog niet opgeslagen: controleer het en verstuur het opnieuw."
             ))
             status = 409
     return show(number, draft, form, status)
@@ -199,10 +188,11 @@ class EmailStep(Step):
         email = form.email.data
         db = get_db()
         try:
-            hit(db, [(MAIL_PER_ADDRESS, email.lower()), (MAIL_PER_CLIENT, client_id())])
+            hit(db, [(MAIL_PER_ADDRESS, email), (MAIL_PER_CLIENT, client_id())])
         except RateLimited as error:
             raise FormRejected(rate_limited(error), field="email", status=429) from None
-        token = tokens.issue(db, email)
+        # From inside a draft, the new link moves that draft to the new address.
+        token = tokens.issue(db, email, draft_id=draft.id if draft else None)
         send_mail(
             "verify",
             email,
@@ -311,7 +301,8 @@ def incorrect():
     if response := gate(draft, 3):
         return response
     form = forms.StepForm(None, data={"version": draft.version})
-    return show(3, draft, form, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"))
+    return show(3, draft, form, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"),
+                back_url=step_url(3))
 
 
 @bp.post("/3/opnieuw")

@@ -23,7 +23,12 @@
     timer = window.setTimeout(function () { dialog.showModal(); }, Math.max(timeout - 120, 1) * 1000);
   }
   dialog.querySelector("button").addEventListener("click", function () {
-    fetch(dialog.getAttribute("data-keep-alive"), { credentials: "same-origin" }).then(function () {
+    fetch(dialog.getAttribute("data-keep-alive"), { credentials: "same-origin" }).then(function (response) {
+      if (response.status !== 204) {
+        // Too late: the session ended, and the answer is the page that says so.
+        window.location.assign(response.url);
+        return;
+      }
       dialog.close();
       arm();
     });

@@ -52,20 +52,30 @@ def test_security_headers_on_every_page(client, url):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_no_inline_script_or_style(client):
-    html = client.get("/stap/1").get_data(as_text=True)
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
-    assert "<style" not in html and " style=" not in html
-    assert "hx-on" not in html
+PAGES_WITH_FORMS = ["/stap/1", "/stap/2", "/stap/3", "/stap/3/onjuist", "/sessie-verlopen", "/bevestig/onbekend"]
 
 
-def test_every_form_carries_a_csrf_token_and_novalidate(client):
-    html = client.get("/stap/1").get_data(as_text=True)
-    forms = re.findall(r"<form[^>]*>.*?</form>", html, re.S)
-    assert forms
-    for form in forms:
-        assert 'name="csrf_token"' in form
-        assert "novalidate" in form
+@pytest.fixture
+def pages(looked_up):
+    """Every page so far, as an applicant who is at step 3 sees it."""
+    looked_up.confirm("no")
+    return {url: looked_up.get(url).get_data(as_text=True) for url in ["/", *PAGES_WITH_FORMS, "/stap/4"]}
+
+
+def test_no_inline_script_or_style_anywhere(pages):
+    for url, html in pages.items():
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert "<style" not in html and " style=" not in html, url
+        assert "hx-on" not in html and "javascript:" not in html, url
+
+
+def test_every_form_carries_a_csrf_token_and_novalidate(pages):
+    for url in PAGES_WITH_FORMS:
+        forms = re.findall(r"<form[^>]*>.*?</form>", pages[url], re.S)
+        assert forms, url
+        for form in forms:
+            assert 'name="csrf_token"' in form, url
+            assert "novalidate" in form and 'method="post"' in form, url
 
 
 def test_a_post_without_csrf_token_is_refused_with_a_friendly_page(client, db):
@@ -101,11 +111,13 @@ def test_an_unknown_page_is_a_friendly_404(client):
     assert "Pagina niet gevonden" in response.get_data(as_text=True)
 
 
-def test_session_cookie_holds_only_a_random_key(verified):
-    cookie = verified.client.get_cookie("aansluiten")
+def test_session_cookie_holds_only_a_random_key(confirmed):
+    cookie = confirmed.client.get_cookie("aansluiten")
     assert cookie.http_only
     assert cookie.same_site == "Lax"
-    assert "praktijk" not in cookie.value
+    with confirmed.client.session_transaction() as session:
+        assert set(session) <= {"draft", "seen", "csrf_token"}
+        assert session["draft"] == confirmed.draft()["key"] and len(session["draft"]) >= 32
 
 
 def test_session_cookie_is_secure_over_https(applicant):
@@ -148,3 +160,33 @@ def test_init_db_and_demo_reset_commands(app, db):
     db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
     assert "emptied" in runner.invoke(args=["demo-reset"]).output
     assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
+
+
+def test_the_registry_file_comes_from_the_environment(monkeypatch, tmp_path, registry_path):
+    monkeypatch.setenv("AANSLUITEN_REGISTRY", str(registry_path))
+    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x"})
+    assert app.extensions["aansluiten.registry"].get().company("41000002").name == "Fysiotherapie 't Hoogeland"
+
+
+def test_forwarded_headers_are_ignored_unless_a_proxy_is_configured(applicant, db):
+    headers = {"X-Forwarded-Host": "evil.example", "X-Forwarded-For": "10.1.2.3"}
+    page = applicant.client.get("/stap/1")
+    from .conftest import hidden_inputs
+    applicant.client.post("/stap/1", data={**hidden_inputs(page.get_data(as_text=True)), "email": "a@example.nl"},
+                          headers=headers)
+    body = db.conn.execute("SELECT body_text FROM outbox").fetchone()["body_text"]
+    assert "evil.example" not in body and "http://localhost/bevestig/" in body
+    keys = [row["key"] for row in db.conn.execute("SELECT key FROM rate_limits")]
+    assert "mail-client:127.0.0.1" in keys
+
+
+def test_behind_a_configured_proxy_the_forwarded_client_counts(app, db):
+    proxied = create_app({**app.config, "PROXIES": 1})
+    from .conftest import Applicant
+    applicant = Applicant(proxied.test_client(), db)
+    page = applicant.client.get("/stap/1")
+    from .conftest import hidden_inputs
+    applicant.client.post("/stap/1", data={**hidden_inputs(page.get_data(as_text=True)), "email": "a@example.nl"},
+                          headers={"X-Forwarded-For": "10.1.2.3"})
+    keys = [row["key"] for row in db.conn.execute("SELECT key FROM rate_limits")]
+    assert "mail-client:10.1.2.3" in keys

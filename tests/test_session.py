@@ -73,3 +73,18 @@ def test_a_restart_of_the_app_keeps_the_draft_and_the_session(looked_up, app, db
     assert "Huisartsenpraktijk De Linde B.V." in response.get_data(as_text=True)
     after = Applicant(client, db)
     assert after.confirm().headers["Location"] == "/stap/4"
+
+
+@pytest.mark.parametrize("url", ["/", "/sessie/verlengen", "/demo/mailbox"])
+def test_an_idle_session_says_so_on_any_page(looked_up, url):
+    idle(looked_up.client, 31 * 60)
+    response = looked_up.get(url)
+    assert response.status_code == 303 and response.headers["Location"] == "/sessie-verlopen"
+
+
+def test_a_new_link_after_expiry_is_not_sent_to_the_expiry_page(looked_up):
+    looked_up.submit("/stap/1", {"email": "praktijk@example.nl"})
+    link = looked_up.last_link("praktijk@example.nl")
+    idle(looked_up.client, 31 * 60)
+    assert looked_up.get(link).status_code == 200
+    assert looked_up.submit(link).headers["Location"] == "/stap/3"

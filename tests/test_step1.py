@@ -116,9 +116,10 @@ def test_the_link_works_once(applicant):
     link = applicant.last_link("praktijk@example.nl")
     assert applicant.submit(link).status_code == 303
     again = applicant.submit(link, page="/stap/2")
-    assert again.status_code == 410
-    assert "al gebruikt" in again.get_data(as_text=True)
-    assert "al gebruikt" in applicant.get(link).get_data(as_text=True)
+    assert again.status_code == 303 and again.headers["Location"] == link
+    page = applicant.get(link)
+    assert page.status_code == 410 and "al gebruikt" in page.get_data(as_text=True)
+    assert applicant.submit(link, page="/stap/2", htmx=True).headers["HX-Redirect"] == link
 
 
 def test_a_newer_link_voids_the_older_one(applicant):
@@ -178,3 +179,21 @@ def test_the_page_csrf_header_still_works_after_the_link_binds_the_draft(applica
     response = applicant.client.post("/stap/2", data={"kvk_number": "", "agb_code": ""},
                                      headers={"HX-Request": "true", "X-CSRFToken": header_token})
     assert response.status_code == 422  # validated, not refused as a forged request
+
+
+def test_case_does_not_make_another_applicant(confirmed, db):
+    confirmed.submit("/stap/1", {"email": "PRAKTIJK@Example.NL"})
+    response = confirmed.submit(confirmed.last_link("praktijk@example.nl"))
+    assert response.headers["Location"] == "/stap/4"
+    assert db.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1
+
+
+def test_another_address_takes_the_draft_along(confirmed, db):
+    confirmed.submit("/stap/1", {"email": "nieuw@example.nl"})
+    response = confirmed.submit(confirmed.last_link("nieuw@example.nl"))
+    assert response.headers["Location"] == "/stap/4"
+    draft = confirmed.draft()
+    assert draft["email"] == "nieuw@example.nl" and draft["kvk_number"] == "41000001"
+    assert db.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1
+    actions = [row["action"] for row in db.conn.execute("SELECT action FROM audit_log")]
+    assert actions[-1] == "e-mail address changed"

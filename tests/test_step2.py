@@ -46,7 +46,7 @@ def test_a_valid_lookup_as_fragment_answers_step_3(verified):
     html = response.get_data(as_text=True)
     assert html.startswith("<title>Controleer de gegevens")
     assert "<html" not in html and "Huisartsenpraktijk De Linde B.V." in html
-    assert '<div id="status"' in html and 'hx-swap-oob="true"' in html and "opgeslagen" in html
+    assert '<div id="status" hx-swap-oob="innerHTML">Uw antwoorden zijn opgeslagen.</div>' in html
 
 
 FORMAT_ERRORS = [
@@ -137,8 +137,12 @@ def test_a_save_from_an_older_tab_is_refused(verified):
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "in een ander venster of tabblad gewijzigd" in html
-    assert 'value="41000002"' in html  # what is stored now is shown
-    assert verified.draft()["kvk_number"] == "41000002"
+    assert 'value="41000001"' in html  # what this tab typed comes back
+    assert verified.draft()["kvk_number"] == "41000002"  # and did not overwrite the other tab
+    again = verified.client.post("/stap/2", data=hidden_inputs(html) | {"kvk_number": "41000001",
+                                                                        "agb_code": "01051234"})
+    assert again.status_code == 303  # sent again on purpose, it is saved
+    assert verified.draft()["kvk_number"] == "41000001"
 
 
 def test_another_company_clears_the_confirmation(confirmed):
@@ -148,9 +152,10 @@ def test_another_company_clears_the_confirmation(confirmed):
     assert confirmed.get("/stap/4").headers["Location"] == "/stap/3"
 
 
-def test_the_same_company_again_keeps_the_confirmation(confirmed):
+def test_a_new_lookup_of_the_same_company_asks_for_confirmation_again(confirmed):
     confirmed.look_up()
-    assert confirmed.draft()["data_correct"] == "yes"
+    assert confirmed.draft()["data_correct"] is None
+    assert confirmed.get("/stap/4").headers["Location"] == "/stap/3"
 
 
 def test_lookup_is_written_to_the_audit_log(looked_up, db):

@@ -17,7 +17,9 @@ def test_migrations_run_once_and_again_do_nothing(tmp_path):
     with store.connect(path) as db:
         assert {"drafts", "draft_agb_codes", "audit_log", "email_tokens", "outbox", "rate_limits"} <= set(
             db.table_names())
-        assert [m.name for m in store.migrations.applied(db)] == ["m001_initial"]
+        applied = [m.name for m in store.migrations.applied(db)]
+        assert applied == [m.name for m in store.migrations._migrations]
+        assert len(applied) == len(set(applied))
 
 
 def test_every_connection_is_set_up_for_several_processes(db):
@@ -25,6 +27,15 @@ def test_every_connection_is_set_up_for_several_processes(db):
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
     assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_every_write_takes_the_lock_up_front(db):
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    with store.write(db):
+        db.conn.execute("INSERT INTO rate_limits VALUES ('x', 'y', 1)")
+    db.conn.set_trace_callback(None)
+    assert statements[0] == "BEGIN IMMEDIATE"
 
 
 def test_a_failed_write_leaves_nothing(db):
@@ -44,6 +55,7 @@ def test_writes_wait_for_each_other_instead_of_failing(app, db):
         other = store.connect(app.config["DATABASE"])
         try:
             with store.write(other):
+                other.conn.execute("SELECT count(*) FROM rate_limits").fetchone()
                 other.conn.execute("INSERT INTO rate_limits VALUES ('b', 'w', 1)")
         except sqlite3.OperationalError as error:
             errors.append(error)
@@ -51,10 +63,11 @@ def test_writes_wait_for_each_other_instead_of_failing(app, db):
             other.close()
 
     with store.write(db):
-        db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
+        db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()
         thread = threading.Thread(target=second_writer)
         thread.start()
-        release.wait(0.3)
+        release.wait(0.3)  # the second writer is now waiting for the lock (or has read, with BEGIN)
+        db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
     thread.join(5)
     assert errors == []
     assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 2

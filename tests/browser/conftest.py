@@ -55,6 +55,7 @@ def live_server(tmp_path_factory):
         "DATABASE": str(database),
         "SECRET_KEY": "browser-tests",
         "DEMO": True,
+        "PROXIES": 1,  # each context plays a client behind a proxy, see _new_context
     })
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)
