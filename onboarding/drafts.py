@@ -22,6 +22,8 @@ class StaleDraft(Exception):
 
 @dataclass(frozen=True)
 class Draft:
+    """One row of ``drafts``: a later step adds its columns here and in a migration."""
+
     id: int
     key: str
     version: int
@@ -33,23 +35,19 @@ class Draft:
     company_json: str | None
     looked_up_at: str | None
     data_correct: str | None
+    created_at: str
     updated_at: str
 
     @property
     def company(self) -> Company | None:
+        """The company as the registry described it at the last look-up."""
         return company_from_json(json.loads(self.company_json)) if self.company_json else None
-
-
-_COLUMNS = ", ".join(
-    ["id", "key", "version", "status", "email", "email_verified_at", "kvk_number", "agb_code",
-     "company AS company_json", "looked_up_at", "data_correct", "updated_at"]
-)
 
 
 def by_key(db, key: str | None) -> Draft | None:
     if not key:
         return None
-    row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE key = ?", (key,)).fetchone()
+    row = db.conn.execute("SELECT * FROM drafts WHERE key = ?", (key,)).fetchone()
     return Draft(**dict(row)) if row else None
 
 
@@ -113,8 +111,9 @@ def verify_email(db, token: str, now: datetime | None = None) -> Draft:
     return by_key(db, key)
 
 
-def _update(db, draft: Draft, version: int, step: int, action: str, **fields) -> None:
-    """Change columns of the draft if it is still at ``version``; inside a write transaction."""
+def save_answers(db, draft: Draft, version: int, step: int, action: str, **fields) -> None:
+    """Change columns of the draft if it is still at ``version``, and log it; inside a
+    write transaction. Raises StaleDraft when another tab saved in between."""
     assignments = "".join(f"{column} = ?, " for column in fields)
     cursor = db.conn.execute(
         f"UPDATE drafts SET {assignments}version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
@@ -133,8 +132,8 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
     else the applicant entered is removed.
     """
     with write(db):
-        _update(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
-                company=json.dumps(company_raw, ensure_ascii=False), looked_up_at=timestamp(), data_correct=None)
+        save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
+                company_json=json.dumps(company_raw, ensure_ascii=False), looked_up_at=timestamp(), data_correct=None)
         db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
         db.conn.executemany(
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
@@ -147,18 +146,18 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
 def confirm_company(db, draft: Draft, version: int) -> None:
     """Step 3: the applicant says the registry data is correct."""
     with write(db):
-        _update(db, draft, version, 3, "company data confirmed", data_correct="yes")
+        save_answers(db, draft, version, 3, "company data confirmed", data_correct="yes")
 
 
 def mark_incorrect(db, draft: Draft, version: int) -> None:
     """Step 3 answered 'no': remembered, so that staff can see why a draft stalled."""
     with write(db):
-        _update(db, draft, version, 3, "company data marked incorrect", data_correct="no")
+        save_answers(db, draft, version, 3, "company data marked incorrect", data_correct="no")
 
 
 def start_again(db, draft: Draft, version: int) -> None:
     """Step 3 answered 'no': clear step 2 onwards; the verified address stays."""
     with write(db):
-        _update(db, draft, version, 3, "started again after incorrect company data",
-                kvk_number=None, agb_code=None, company=None, looked_up_at=None, data_correct=None)
+        save_answers(db, draft, version, 3, "started again after incorrect company data",
+                kvk_number=None, agb_code=None, company_json=None, looked_up_at=None, data_correct=None)
         db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))

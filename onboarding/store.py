@@ -91,7 +91,7 @@ _INITIAL_SCHEMA = [
         email_verified_at TEXT,
         kvk_number TEXT,
         agb_code TEXT,
-        company TEXT,
+        company_json TEXT,
         looked_up_at TEXT,
         data_correct TEXT,
         created_at TEXT NOT NULL,

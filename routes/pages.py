@@ -108,7 +108,8 @@ def advance(url: str, announce: str | None = None):
     """After a successful POST: 303 to ``url``, or for htmx that page's fragment, pushed.
 
     ``announce`` is said by screen readers through the page's live region (htmx only:
-    without JavaScript the new page itself is the announcement).
+    without JavaScript the new page itself is the announcement). The next page's view
+    is called directly, so ``url`` must be a page whose view needs no blueprint hook.
     """
     if not wants_fragment():
         return redirect(url, 303)

@@ -71,7 +71,7 @@ def test_starting_again_clears_step_2_onwards_and_keeps_the_address(looked_up, d
     response = looked_up.submit("/stap/3/opnieuw", page="/stap/3/onjuist")
     assert response.status_code == 303 and response.headers["Location"] == "/stap/2"
     draft = looked_up.draft()
-    assert draft["kvk_number"] is None and draft["company"] is None and draft["data_correct"] is None
+    assert draft["kvk_number"] is None and draft["company_json"] is None and draft["data_correct"] is None
     assert draft["email_verified_at"] and draft["email"] == "praktijk@example.nl"
     assert db.conn.execute("SELECT count(*) FROM draft_agb_codes").fetchone()[0] == 0
     html = looked_up.get("/stap/2").get_data(as_text=True)
