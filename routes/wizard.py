@@ -6,9 +6,12 @@ A new step is added by writing its form, its template and its ``Step`` class.
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from markupsafe import Markup
 
 from onboarding import drafts, steps, tokens
 from onboarding.ratelimit import Limit, RateLimited, hit
@@ -97,14 +100,26 @@ def step_url(number: int) -> str:
     return url_for("wizard.step_get", number=number)
 
 
-def progress(draft, current: int) -> list[dict]:
-    """The progress list: every step done, current or to do (and how a screen reader says so)."""
-    labels = {"done": _("klaar"), "current": _("huidige stap"), "todo": _("nog te doen")}
-    items = []
-    for number, title in TITLES.items():
-        state = "current" if number == current else "done" if steps.is_done(draft, number) else "todo"
-        items.append({"number": number, "title": str(title), "state": state, "state_label": labels[state]})
-    return items
+def progress(draft, current: int) -> Markup:
+    """The progress list: every step done, current or to do.
+
+    It depends only on which steps are done, the current one and the language,
+    so each variant is rendered once per process and then reused.
+    """
+    states = tuple(
+        "current" if number == current else "done" if steps.is_done(draft, number) else "todo"
+        for number in TITLES
+    )
+    key = (states, str(get_locale()))
+    cache = current_app.extensions.setdefault("aansluiten.progress", {})
+    if key not in cache:
+        labels = {"done": _("klaar"), "current": _("huidige stap"), "todo": _("nog te doen")}
+        items = [
+            {"number": number, "title": title, "state": state, "state_label": labels[state]}
+            for (number, title), state in zip(TITLES.items(), states)
+        ]
+        cache[key] = Markup(render_template("_progress.html", items=items, current=current))
+    return cache[key]
 
 
 def show(number: int, draft, form=None, status: int = 200, **extra):
