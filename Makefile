@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test install install-test chromium bench
+.PHONY: run test install install-test chromium bench translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,10 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/run.py
+
+# After changing user-facing text: collect the strings, merge them into the English
+# catalogue (translate what is new in translations/en/LC_MESSAGES/messages.po), compile.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel compile -d translations

@@ -12,7 +12,7 @@ from functools import cached_property
 import click
 from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import Babel, Domain
+from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -127,7 +127,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(pages.check_idle)
     csrf.init_app(app)
     HTMX(app)
-    RequestBabel(app)
+    RequestBabel(app, locale_selector=pages.chosen_locale)
     app.teardown_appcontext(pages.close_db)
 
     for blueprint in (start.bp, wizard.bp, access.bp, demo.bp):
@@ -136,6 +136,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security_headers)
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
+        "locale": str(get_locale()),
         "session_timeout": pages.IDLE_TIMEOUT_S if session.get(pages.SESSION_DRAFT) else None,
     })
 

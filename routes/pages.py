@@ -3,7 +3,7 @@ one place that decides between a full page and an htmx fragment."""
 
 import time
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from flask_babel import gettext as _
@@ -13,6 +13,8 @@ from onboarding import drafts, store
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
+LANGUAGES = ("nl", "en")
+LANGUAGE_COOKIE = "taal"
 SESSION_DRAFT = "draft"
 SESSION_SEEN = "seen"
 IDLE_TIMEOUT_S = 30 * 60
@@ -31,6 +33,12 @@ def close_db(_error=None):
     db = g.pop("db", None)
     if db is not None:
         db.close()
+
+
+def chosen_locale() -> str:
+    """Dutch unless the applicant chose English (a cookie of its own: no personal data)."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
+    return chosen if chosen in LANGUAGES else LANGUAGES[0]
 
 
 def registry_file() -> RegistryFile:

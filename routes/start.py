@@ -1,11 +1,13 @@
 """The start page (Voorbereiding)."""
 
-from flask import Blueprint, current_app
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from onboarding.registry import RegistryUnavailable
 
-from .pages import current_draft, registry_file, render_page
+from .pages import LANGUAGE_COOKIE, LANGUAGES, current_draft, registry_file, render_page
 from .wizard import TITLES
 
 bp = Blueprint("start", __name__)
@@ -33,3 +35,23 @@ def index():
         draft=current_draft(),
         demo_cases=demo_cases() if current_app.config["DEMO"] else [],
     )
+
+
+@bp.get("/taal/<code>")
+def language(code: str):
+    """Switch the interface language and go back to the page the applicant was on."""
+    if code not in LANGUAGES:
+        abort(404)
+    # The referrer knows the page even after htmx pushed a new address; `next` is the fallback.
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    else:
+        target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = url_for("start.index")  # only pages of this site
+    response = redirect(target, 303)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+    return response
