@@ -42,5 +42,5 @@ bench: install-test
 # catalogue (translate what is new in translations/en/LC_MESSAGES/messages.po), compile.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel update --ignore-obsolete -i translations/messages.pot -d translations
 	$(BIN)/pybabel compile -d translations

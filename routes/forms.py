@@ -1,6 +1,5 @@
 """The forms of the steps. Field names are the stable contract of SPEC §7."""
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, StringField
@@ -22,15 +21,6 @@ class Checked:
             field.data = self.check(field.data or "")
         except validators.Invalid as invalid:
             raise StopValidation(self.messages[invalid.code]) from None
-
-
-def known_zorgsoort(form, field):
-    zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
-    if field.data[:2] not in zorgsoorten:
-        raise StopValidation(
-            _l("De eerste twee cijfers van een AGB-code zijn de zorgsoort; %(code)s is geen bestaande zorgsoort.",
-               code=field.data[:2])
-        )
 
 
 class StepForm(FlaskForm):
@@ -79,7 +69,7 @@ class CompanyForm(StepForm):
     )
     agb_code = StringField(
         _l("AGB-code"),
-        validators=[Checked(validators.eight_digits, _AGB_MESSAGES), known_zorgsoort],
+        validators=[Checked(validators.eight_digits, _AGB_MESSAGES)],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
     )
 

@@ -265,6 +265,14 @@ class CompanyStep(Step):
                 "Het Handelsregister of het AGB-register is op dit moment niet bereikbaar. "
                 "Wat u heeft ingevuld is niet verloren: probeer het over een paar minuten opnieuw."
             ), status=503) from None
+        except UnknownAgbCode:
+            zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
+            if agb_code[:2] not in zorgsoorten:
+                raise FormRejected(_(
+                    "Deze AGB-code staat niet in het AGB-register van Vektis. De eerste twee cijfers zijn de "
+                    "zorgsoort, en %(code)s is geen zorgsoort: controleer de code.", code=agb_code[:2]
+                ), field="agb_code") from None
+            raise FormRejected(_REGISTRY_MESSAGES[UnknownAgbCode][1], field="agb_code") from None
         except tuple(_REGISTRY_MESSAGES) as error:
             field, message = _REGISTRY_MESSAGES[type(error)]
             raise FormRejected(message, field=field) from None

@@ -58,7 +58,6 @@ FORMAT_ERRORS = [
     ("agb_code", "", "Vul een AGB-code in"),
     ("agb_code", "0105123", "Een AGB-code heeft 8 cijfers"),
     ("agb_code", "01O51234", "alleen uit cijfers"),
-    ("agb_code", "00051234", "00 is geen bestaande zorgsoort"),
 ]
 
 
@@ -84,6 +83,7 @@ REGISTRY_ERRORS = [
     ("99999999", "01051234", "kvk_number", "staat niet in het Handelsregister", 422),
     ("41000003", "01077777", "kvk_number", "niet meer actief", 422),
     ("41000001", "99999999", "agb_code", "staat niet in het AGB-register", 422),
+    ("41000001", "00051234", "agb_code", "00 is geen zorgsoort", 422),
     ("41000001", "04071111", "agb_code", "hoort bij een andere onderneming", 422),
     ("41000001", "01009999", "agb_code", "niet actief in het AGB-register", 422),
     ("41000004", "12088888", "kvk_number", "niet bereikbaar", 503),
@@ -161,3 +161,16 @@ def test_a_new_lookup_of_the_same_company_asks_for_confirmation_again(confirmed)
 def test_lookup_is_written_to_the_audit_log(looked_up, db):
     steps = [row["step"] for row in db.conn.execute("SELECT step FROM audit_log ORDER BY id")]
     assert steps == [1, 2]
+
+
+def test_a_code_the_registry_knows_is_accepted_whatever_its_zorgsoort(verified, registry_path):
+    """The app assumes nothing of the registry's content: not even that we know every zorgsoort."""
+    import json
+    import os
+    data = json.loads(registry_path.read_text())
+    data["agb"].append({"agbCode": "00012345", "kvkNummer": "41000001", "naam": "Nieuwe zorgsoort",
+                        "zorgsoort": "00", "zorgpartijType": "onderneming", "actief": True})
+    registry_path.write_text(json.dumps(data))
+    os.utime(registry_path, (4, 4))
+    assert verified.look_up(agb="00012345").status_code == 303
+    assert "00012345" in verified.get("/stap/3").get_data(as_text=True)
