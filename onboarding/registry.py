@@ -6,8 +6,12 @@ its content than that format: a real KvK or Vektis adapter can replace
 """
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
+
+
+log = logging.getLogger(__name__)
 
 
 class RegistryError(Exception):
@@ -160,15 +164,27 @@ class Registry:
     """The registry file, indexed once per change of the file."""
 
     def __init__(self, data: dict):
-        self._companies = {c.kvk_number: c for c in map(company_from_json, data.get("companies") or ())}
-        self._agb = {a.code: a for a in map(agb_from_json, data.get("agb") or ())}
+        self.skipped = 0
+        self._companies = {c.kvk_number: c for c in self._parse(company_from_json, data.get("companies"))}
+        self._agb = {a.code: a for a in self._parse(agb_from_json, data.get("agb"))}
         self._by_kvk: dict[str, list[AgbCode]] = {}
         for code in self._agb.values():
             self._by_kvk.setdefault(code.kvk_number, []).append(code)
         self._contacts: dict[str, list[Contact]] = {}
-        for contact in map(contact_from_json, data.get("contacts") or ()):
+        for contact in self._parse(contact_from_json, data.get("contacts")):
             self._contacts.setdefault(contact.agb_code, []).append(contact)
-        self._unavailable = frozenset(data.get("unavailable") or ())
+        self._unavailable = frozenset(str(kvk) for kvk in data.get("unavailable") or ())
+
+    def _parse(self, parse, records) -> list:
+        """Every record that has what the format requires; one broken record does not
+        make the other companies unreachable. ``skipped`` counts the rest."""
+        parsed = []
+        for record in records or ():
+            try:
+                parsed.append(parse(record))
+            except (KeyError, TypeError, AttributeError, ValueError):
+                self.skipped += 1
+        return parsed
 
     @classmethod
     def from_file(cls, path: str) -> "Registry":
@@ -235,7 +251,11 @@ class RegistryFile:
         try:
             mtime = os.stat(self.path).st_mtime
             if self._loaded is None or self._loaded[0] != mtime:
-                self._loaded = (mtime, Registry.from_file(self.path))
+                registry = Registry.from_file(self.path)
+                if registry.skipped:
+                    log.warning("registry %s: %s records without the required fields skipped",
+                                self.path, registry.skipped)
+                self._loaded = (mtime, registry)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise RegistryUnavailable(str(error)) from error
         return self._loaded[1]

@@ -71,7 +71,7 @@ def test_missing_file_is_unavailable(tmp_path):
         RegistryFile(str(tmp_path / "missing.json")).get()
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"companies": [{"naam": "no kvk"}]}', "[]"])
+@pytest.mark.parametrize("content", ["{not json", "[]", "null", ""])
 def test_broken_file_is_unavailable(tmp_path, content):
     path = tmp_path / "registry.json"
     path.write_text(content)
@@ -117,3 +117,22 @@ def test_demo_registry_covers_the_demo_cases():
     assert any(officer.prefix for company in companies for officer in company.officers)
     for code in data["agb"]:
         assert len(code["agbCode"]) == 8 and code["agbCode"][:2] == code["zorgsoort"]
+
+
+def test_a_broken_record_leaves_the_others_reachable(tmp_path):
+    data = dict(REGISTRY, companies=[{"naam": "no kvk number"}, "not an object", *REGISTRY["companies"]],
+                agb=[{"kvkNummer": "41000001"}, *REGISTRY["agb"]])
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(data))
+    registry = RegistryFile(str(path)).get()
+    assert registry.skipped == 3
+    assert registry.company("41000001").name == "Huisartsenpraktijk De Linde B.V."
+    assert registry.agb_code("01051234", "41000001")
+
+
+def test_a_minimal_record_of_the_format_is_enough():
+    registry = Registry({"companies": [{"kvkNummer": "12345678", "naam": "Minimaal", "actief": True}],
+                         "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": True}]})
+    company = registry.company("12345678")
+    assert company.officers == () and company.trade_names == () and company.address.city == ""
+    assert registry.agb_code("01234567", "12345678").zorgsoort == "01"

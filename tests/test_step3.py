@@ -95,3 +95,18 @@ def test_a_new_lookup_reads_the_registry_afresh(looked_up, registry_path):
     os.utime(registry_path, (3, 3))
     looked_up.look_up()
     assert "De Linde (nieuw)" in looked_up.get("/stap/3").get_data(as_text=True)
+
+
+def test_a_company_with_only_the_required_fields_shows(verified, registry_path):
+    import json
+    import os
+    data = json.loads(registry_path.read_text())
+    data["companies"].append({"kvkNummer": "41000009", "naam": "Minimaal", "actief": True})
+    data["agb"].append({"agbCode": "01000009", "kvkNummer": "41000009", "actief": True})
+    registry_path.write_text(json.dumps(data))
+    os.utime(registry_path, (5, 5))
+    assert verified.look_up(kvk="41000009", agb="01000009").status_code == 303
+    response = verified.get("/stap/3")
+    assert response.status_code == 200
+    assert "Minimaal" in response.get_data(as_text=True)
+    assert "Er staan geen functionarissen in het Handelsregister." in response.get_data(as_text=True)
