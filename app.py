@@ -7,6 +7,7 @@ and ``onboarding/`` (the domain).
 
 import os
 import secrets
+from urllib.parse import urlsplit
 from functools import cached_property
 
 import click
@@ -110,7 +111,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(os.path.join(DATA, ".secret_key"))
-    app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("BASE_URL") or "").startswith("https://")
+    base_url = str(app.config.get("BASE_URL") or "")
+    app.config["SESSION_COOKIE_SECURE"] = base_url.startswith("https://")
+    if base_url:
+        # Links in e-mails carry tokens: no request may pose as another host.
+        app.config.setdefault("TRUSTED_HOSTS", [urlsplit(base_url).hostname])
+    elif not app.config["DEMO"] and not app.testing:
+        app.logger.warning("AANSLUITEN_BASE_URL is not set: e-mail links follow the Host header of each request")
     app.session_interface = SessionInterface()
     if app.config["PROXIES"]:
         # Only behind proxies that set these headers: else any client could choose its own

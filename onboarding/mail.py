@@ -80,7 +80,9 @@ def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: 
             with smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_S) as client:
                 client.send_message(_message(row, smtp.sender))
         except (OSError, smtplib.SMTPException) as error:
-            log.warning("mail %s to outbox recipient not delivered: %s", row["id"], error)
+            # The error text may name the recipient: it goes to the outbox row, not to the log.
+            log.warning("outbox mail %s not delivered (%s, attempt %s)", row["id"], type(error).__name__,
+                        row["attempts"] + 1)
             with write(db):
                 db.conn.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",

@@ -12,9 +12,10 @@ TOKEN_LIFETIME = timedelta(hours=24)
 class TokenRejected(Exception):
     """The link is unknown, used, voided by a newer link, or expired."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, email: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.email = email
 
 
 def _hash(token: str) -> str:
@@ -29,9 +30,11 @@ def issue(db, email: str, draft_id: int | None = None, now: datetime | None = No
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     with write(db):
+        # Older links of the address, and of the draft (a mistyped address must not keep a way in).
         db.conn.execute(
-            "UPDATE email_tokens SET voided_at = ? WHERE email = ? AND used_at IS NULL AND voided_at IS NULL",
-            (timestamp(now), email),
+            "UPDATE email_tokens SET voided_at = ? WHERE (email = ? OR draft_id = ?) "
+            "AND used_at IS NULL AND voided_at IS NULL",
+            (timestamp(now), email, draft_id),
         )
         db.conn.execute(
             "INSERT INTO email_tokens (token_hash, email, draft_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -48,7 +51,7 @@ def _usable(db, token: str, now: datetime | None):
     if row is None:
         raise TokenRejected("unknown")
     if row["used_at"]:
-        raise TokenRejected("used")
+        raise TokenRejected("used", row["email"])
     if row["voided_at"]:
         raise TokenRejected("voided")
     if row["expires_at"] <= timestamp(now):
@@ -70,3 +73,12 @@ def redeem(db, token: str, now: datetime | None = None) -> tuple[str, int | None
     row = _usable(db, token, now)
     db.conn.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", (timestamp(now), _hash(token)))
     return row["email"], row["draft_id"]
+
+
+def recently_issued(db, email: str, within: timedelta = timedelta(minutes=1), now: datetime | None = None) -> bool:
+    """Whether a still-unused link went to ``email`` just now (a double click, not a new request)."""
+    row = db.conn.execute(
+        "SELECT 1 FROM email_tokens WHERE email = ? AND used_at IS NULL AND voided_at IS NULL AND created_at > ?",
+        (email, timestamp((now or utcnow()) - within)),
+    ).fetchone()
+    return row is not None

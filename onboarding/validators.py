@@ -35,7 +35,7 @@ def eight_digits(value: str) -> str:
 def email_address(value: str) -> str:
     """A syntactically valid e-mail address, normalised and lower-cased.
 
-    Lower case throughout, so that ``Jan@Praktijk.nl`` and ``jan@praktijk.nl`` find
+    Lower case (for ASCII local parts), so that ``Jan@Praktijk.nl`` and ``jan@praktijk.nl`` find
     the same draft and void each other's links: no mail server in this field treats
     them as different mailboxes. Deliverability is not checked: that needs the
     network, and the verification mail proves the address anyway.
@@ -49,5 +49,7 @@ def email_address(value: str) -> str:
         result = email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError:
         raise Invalid("invalid") from None
-    return result.normalized.lower()
+    local, _, domain = result.normalized.rpartition("@")
+    # Lower-casing a non-ASCII local part could name another mailbox (İ becomes i + dot).
+    return f"{local.lower() if local.isascii() else local}@{domain.lower()}"
 

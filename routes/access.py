@@ -37,15 +37,25 @@ def verify_get(token: str):
     try:
         tokens.check(get_db(), token)
     except tokens.TokenRejected as rejected:
+        if already_in(rejected):
+            return navigate(step_url(steps.first_unfinished(current_draft())))
         return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
     return _link_page(token)
+
+
+def already_in(rejected: tokens.TokenRejected) -> bool:
+    """A used link opened again in the browser it let in: nothing is wrong."""
+    draft = current_draft()
+    return rejected.reason == "used" and draft is not None and draft.email == rejected.email
 
 
 @bp.post("/bevestig/<token>")
 def verify_post(token: str):
     try:
         draft = drafts.verify_email(get_db(), token)
-    except tokens.TokenRejected:
+    except tokens.TokenRejected as rejected:
+        if already_in(rejected):
+            return navigate(step_url(steps.first_unfinished(current_draft())))
         # The link page says why; htmx would not swap its 410.
         return navigate(url_for("access.verify_get", token=token))
     bind_draft(draft)

@@ -42,16 +42,24 @@ def language(code: str):
     """Switch the interface language and go back to the page the applicant was on."""
     if code not in LANGUAGES:
         abort(404)
-    # The referrer knows the page even after htmx pushed a new address; `next` is the fallback.
-    referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
-    else:
-        target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = url_for("start.index")  # only pages of this site
-    response = redirect(target, 303)
+    response = redirect(_back_to_this_site(), 303)
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
                         secure=request.is_secure)
     return response
+
+
+def _back_to_this_site() -> str:
+    """The page to return to: the referrer knows it even after htmx pushed a new
+    address; ``next`` is the fallback. Only a path of this site, else the start page."""
+    try:
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc == request.host and referrer.path.startswith("/"):
+            target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        else:
+            target = request.args.get("next", "")
+        parts = urlsplit(target)
+    except ValueError:  # not a URL at all
+        return url_for("start.index")
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("start.index")
+    return target

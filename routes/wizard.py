@@ -49,6 +49,12 @@ LOOKUP_PER_DRAFT = Limit("lookup-draft", hits=20, window=timedelta(minutes=10))
 LOOKUP_PER_CLIENT = Limit("lookup-client", hits=100, window=timedelta(minutes=10))
 
 
+STALE = _l(
+    "Deze aanmelding is intussen in een ander venster of tabblad gewijzigd. "
+    "Wat u hier invulde, is nog niet opgeslagen: controleer het en verstuur het opnieuw."
+)
+
+
 class FormRejected(Exception):
     """Valid input that the domain refused: a message for ``field`` (or the whole form)."""
 
@@ -177,14 +183,14 @@ def step_post(number: int):
             errors.append(rejected.message)
             status = rejected.status
         except drafts.StaleDraft:
-            # Keep what this tab typed, now based on the stored version: sending it
-            # again is a deliberate choice, never a silent overwrite.
             draft = current_draft()
             form.version.data = str(draft.version)
-            form.form_errors.append(_(
-                "Deze aanmelding is intussen in een ander venster of tabblad gewijzigd. "
-                "Wat u hier invulde, is nog niet opgeslagen: controleer het en verstuur het opnieuw."
-            ))
+            if all(form[name].data == value for name, value in step.load(draft).items()):
+                # The same answers are stored already: a second click, not a second tab.
+                return advance(step.save(draft, form), announce=step.announcement)
+            # Keep what this tab typed, now based on the stored version: sending it
+            # again is a deliberate choice, never a silent overwrite.
+            form.form_errors.append(STALE)
             status = 409
     return show(number, draft, form, status)
 
@@ -202,6 +208,8 @@ class EmailStep(Step):
     def save(self, draft, form):
         email = form.email.data
         db = get_db()
+        if tokens.recently_issued(db, email):
+            return url_for("wizard.email_sent")  # a double click: the first link stays valid
         try:
             hit(db, [(MAIL_PER_ADDRESS, email), (MAIL_PER_CLIENT, client_id())])
         except RateLimited as error:
@@ -214,6 +222,7 @@ class EmailStep(Step):
             subject=_("Bevestig uw e-mailadres voor uw aanmelding bij VECOZO"),
             link=external_url("access.verify_get", token=token),
             hours=int(tokens.TOKEN_LIFETIME.total_seconds() // 3600),
+            draft_id=draft.id if draft else None,
         )
         return url_for("wizard.email_sent")
 
@@ -333,8 +342,13 @@ def start_again():
     draft = current_draft()
     if response := gate(draft, 3):
         return response
+    form = forms.StepForm(request.form)
     try:
-        drafts.start_again(get_db(), draft, forms.StepForm(request.form).based_on())
+        drafts.start_again(get_db(), draft, form.based_on())
     except drafts.StaleDraft:
-        return advance(step_url(steps.first_unfinished(current_draft())))
+        draft = current_draft()
+        form = forms.StepForm(None, data={"version": draft.version})
+        form.form_errors.append(STALE)
+        return show(3, draft, form, 409, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"),
+                    back_url=step_url(3))
     return advance(step_url(2))

@@ -37,7 +37,8 @@ def test_english_messages_for_bad_input(applicant):
     assert '<html lang="en">' in html and "Error: " in html
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)", ""])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "",
+                                    "http://[", "/\\evil.example"])
 def test_the_language_switch_only_goes_back_to_this_site(client, target):
     response = client.get("/taal/en", query_string={"next": target})
     assert response.headers["Location"] == "/"
@@ -48,6 +49,11 @@ def test_the_language_switch_returns_to_the_page_in_the_address_bar(client):
     assert response.headers["Location"] == "/stap/3"
     response = client.get("/taal/en?next=/stap/1", headers={"Referer": "https://evil.example/stap/3"})
     assert response.headers["Location"] == "/stap/1"
+
+
+def test_a_broken_referrer_is_no_error(client):
+    response = client.get("/taal/en?next=/stap/1", headers={"Referer": "http://[::1"})
+    assert response.status_code == 303
 
 
 def test_an_unknown_language_is_not_found(client):

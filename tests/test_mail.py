@@ -45,7 +45,7 @@ def smtp():
 def mail_app(app, smtp):
     controller, _ = smtp
     return create_app({**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
-                       "BASE_URL": "http://aansluiten.test"})
+                       "BASE_URL": "http://localhost:8080"})
 
 
 def wait_for(inbox, count=1):
@@ -65,7 +65,7 @@ def test_the_link_arrives_by_smtp_and_can_be_followed(mail_app, smtp, db):
     parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
              if not part.is_multipart()}
     assert set(parts) == {"text/plain", "text/html"}
-    link = re.search(r"http://aansluiten\.test(/bevestig/[\w-]+)", parts["text/plain"]).group(1)
+    link = re.search(r"http://localhost:8080(/bevestig/[\w-]+)", parts["text/plain"]).group(1)
     assert link in parts["text/html"]
     response = applicant.submit(link)
     assert response.headers["Location"] == "/stap/2"

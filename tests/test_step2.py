@@ -174,3 +174,12 @@ def test_a_code_the_registry_knows_is_accepted_whatever_its_zorgsoort(verified, 
     os.utime(registry_path, (4, 4))
     assert verified.look_up(agb="00012345").status_code == 303
     assert "00012345" in verified.get("/stap/3").get_data(as_text=True)
+
+
+def test_a_double_click_without_javascript_goes_on(verified):
+    page = verified.get("/stap/2").get_data(as_text=True)
+    from .conftest import hidden_inputs
+    fields = {**hidden_inputs(page), "kvk_number": "41000001", "agb_code": "01051234"}
+    assert verified.client.post("/stap/2", data=fields).headers["Location"] == "/stap/3"
+    second = verified.client.post("/stap/2", data=fields)
+    assert second.status_code == 303 and second.headers["Location"] == "/stap/3"

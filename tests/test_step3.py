@@ -110,3 +110,14 @@ def test_a_company_with_only_the_required_fields_shows(verified, registry_path):
     assert response.status_code == 200
     assert "Minimaal" in response.get_data(as_text=True)
     assert "Er staan geen functionarissen in het Handelsregister." in response.get_data(as_text=True)
+
+
+def test_starting_again_from_an_old_tab_says_what_happened(looked_up):
+    looked_up.confirm("no")
+    from .conftest import hidden_inputs
+    old_tab = hidden_inputs(looked_up.get("/stap/3/onjuist").get_data(as_text=True))
+    looked_up.confirm("yes")
+    response = looked_up.client.post("/stap/3/opnieuw", data=old_tab)
+    assert response.status_code == 409
+    assert "in een ander venster of tabblad gewijzigd" in response.get_data(as_text=True)
+    assert looked_up.draft()["data_correct"] == "yes"

@@ -52,6 +52,7 @@ def test_strip_separators_never_fails(text):
     ("praktijk@example.nl", "praktijk@example.nl"),
     ("  Praktijk@Example.NL ", "praktijk@example.nl"),
     ("j.de.vries+vecozo@zorg-groep.example", "j.de.vries+vecozo@zorg-groep.example"),
+    ("İlker@Example.nl", "İlker@example.nl"),  # lower-casing would make it another mailbox
 ])
 def test_email_addresses_accepted(typed, expected):
     assert email_address(typed) == expected
