@@ -1,7 +1,8 @@
 """The ten steps: one GET and one POST view that every step shares, and per step
 a small class that says how to fill its form from the draft and how to save it.
 
-A new step is added by writing its form, its template and its ``Step`` class.
+A new step is added by writing its form, its template and its ``Step`` class (with
+its columns in a migration and its "done" rule in ``onboarding/steps.py``).
 """
 
 from datetime import timedelta
@@ -10,7 +11,6 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-
 from markupsafe import Markup
 
 from onboarding import drafts, steps, tokens
