@@ -35,7 +35,9 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest
 
+# wrk measures throughput without taking the CPU from the server under test.
 bench: install-test
+	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	$(BIN)/python bench/run.py
 
 # After changing user-facing text: collect the strings, merge them into the English
