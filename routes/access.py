@@ -19,13 +19,13 @@ _REJECTED = {
 }
 
 
-def _link_page(token: str, form=None, reason: str | None = None, status: int = 200):
+def _link_page(token: str, reason: str | None = None, status: int = 200):
     return render_page(
         "link.html",
         title=_("Deze link werkt niet meer") if reason else _("Ga verder met uw aanmelding"),
         status=status,
         token=token,
-        form=form or forms.FlaskForm(None),
+        form=forms.FlaskForm(None),
         reason=_REJECTED[reason]() if reason else None,
         email_form=forms.EmailForm(None),
     )
@@ -38,7 +38,7 @@ def verify_get(token: str):
         tokens.check(get_db(), token)
     except tokens.TokenRejected as rejected:
         if already_in(rejected):
-            return navigate(step_url(steps.first_unfinished(current_draft())))
+            return go_on(current_draft())
         return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
     return _link_page(token)
 
@@ -55,11 +55,16 @@ def verify_post(token: str):
         draft = drafts.verify_email(get_db(), token)
     except tokens.TokenRejected as rejected:
         if already_in(rejected):
-            return navigate(step_url(steps.first_unfinished(current_draft())))
+            return go_on(current_draft())
         # The link page says why; htmx would not swap its 410.
         return navigate(url_for("access.verify_get", token=token))
     bind_draft(draft)
-    # A whole page, not a swap: the layout of a bound session carries the idle warning.
+    return go_on(draft)
+
+
+def go_on(draft):
+    """To the first unfinished step, as a whole page, not a swap: the layout of a
+    bound session carries the idle warning."""
     return navigate(step_url(steps.first_unfinished(draft)))
 
 

@@ -4,14 +4,13 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from .access import form_expired
 from .pages import navigate, render_page, wants_fragment
 
 
-def _error_page(status: int, title: str, message: str):
-    if wants_fragment():
-        # htmx does not swap an error answer: load the page whole instead.
-        return navigate(url_for("errors_page", status=status))
-    return render_page("error.html", title=title, status=status, message=message)
+def _error_page(status: int):
+    title, message = _MESSAGES[status]
+    return render_page("error.html", title=title(), status=status, message=message())
 
 
 _MESSAGES = {
@@ -33,16 +32,16 @@ def register(app) -> None:
         current_app.logger.info("CSRF refused: %s", error.description)
         if wants_fragment():
             return navigate(url_for("access.form_expired"))
-        from .access import form_expired
-
         return form_expired()
 
     def handler(status):
         def handle(error):
             if status == 500:
                 current_app.logger.exception("unhandled error", exc_info=getattr(error, "original_exception", error))
-            title, message = _MESSAGES[status]
-            return _error_page(status, title(), message())
+            if wants_fragment():
+                # htmx does not swap an error answer: load the page whole instead.
+                return navigate(url_for("errors_page", status=status))
+            return _error_page(status)
         return handle
 
     for status in _MESSAGES:
@@ -50,7 +49,4 @@ def register(app) -> None:
 
     @app.get("/fout/<int:status>", endpoint="errors_page")
     def errors_page(status: int):
-        if status not in _MESSAGES:
-            status = 404
-        title, message = _MESSAGES[status]
-        return render_page("error.html", title=title(), status=status, message=message())
+        return _error_page(status if status in _MESSAGES else 404)

@@ -4,9 +4,9 @@ one place that decides between a full page and an htmx fragment."""
 import time
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from onboarding import drafts, store

@@ -141,7 +141,6 @@ def show(number: int, draft, form=None, status: int = 200, **extra):
         status=status,
         number=number,
         error=bool(form and form.errors),
-        step_count=steps.STEP_COUNT,
         progress=progress(draft, number),
         draft=draft,
         form=form,
@@ -177,7 +176,7 @@ def step_post(number: int):
     status = 422
     if form.validate():
         try:
-            return advance(step.save(draft, form), announce=step.announcement)
+            return _saved(step, draft, form)
         except FormRejected as rejected:
             errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
             errors.append(rejected.message)
@@ -187,12 +186,16 @@ def step_post(number: int):
             form.version.data = str(draft.version)
             if all(form[name].data == value for name, value in step.load(draft).items()):
                 # The same answers are stored already: a second click, not a second tab.
-                return advance(step.save(draft, form), announce=step.announcement)
+                return _saved(step, draft, form)
             # Keep what this tab typed, now based on the stored version: sending it
             # again is a deliberate choice, never a silent overwrite.
             form.form_errors.append(STALE)
             status = 409
     return show(number, draft, form, status)
+
+
+def _saved(step: Step, draft, form):
+    return advance(step.save(draft, form), announce=step.announcement)
 
 
 @step
@@ -215,14 +218,15 @@ class EmailStep(Step):
         except RateLimited as error:
             raise FormRejected(rate_limited(error), field="email", status=429) from None
         # From inside a draft, the new link moves that draft to the new address.
-        token = tokens.issue(db, email, draft_id=draft.id if draft else None)
+        draft_id = draft.id if draft else None
+        token = tokens.issue(db, email, draft_id=draft_id)
         send_mail(
             "verify",
             email,
             subject=_("Bevestig uw e-mailadres voor uw aanmelding bij VECOZO"),
             link=external_url("access.verify_get", token=token),
             hours=int(tokens.TOKEN_LIFETIME.total_seconds() // 3600),
-            draft_id=draft.id if draft else None,
+            draft_id=draft_id,
         )
         return url_for("wizard.email_sent")
 
@@ -332,8 +336,15 @@ def incorrect():
     draft = current_draft()
     if response := gate(draft, 3):
         return response
+    return _incorrect_page(draft)
+
+
+def _incorrect_page(draft, error=None, status: int = 200):
+    """Where to correct the registry data, with the button to start again."""
     form = forms.StepForm(None, data={"version": draft.version})
-    return show(3, draft, form, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"),
+    if error:
+        form.form_errors.append(error)
+    return show(3, draft, form, status, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"),
                 back_url=step_url(3))
 
 
@@ -342,13 +353,8 @@ def start_again():
     draft = current_draft()
     if response := gate(draft, 3):
         return response
-    form = forms.StepForm(request.form)
     try:
-        drafts.start_again(get_db(), draft, form.based_on())
+        drafts.start_again(get_db(), draft, forms.StepForm(request.form).based_on())
     except drafts.StaleDraft:
-        draft = current_draft()
-        form = forms.StepForm(None, data={"version": draft.version})
-        form.form_errors.append(STALE)
-        return show(3, draft, form, 409, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"),
-                    back_url=step_url(3))
+        return _incorrect_page(current_draft(), STALE, 409)
     return advance(step_url(2))
