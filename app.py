@@ -135,7 +135,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     HTMX(app)
     RequestBabel(app, locale_selector=pages.chosen_locale)
-    app.teardown_appcontext(pages.close_db)
+    app.teardown_appcontext(pages.release_db)
 
     for blueprint in (start.bp, wizard.bp, access.bp, demo.bp):
         app.register_blueprint(blueprint)

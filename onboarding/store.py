@@ -8,7 +8,9 @@ the busy timeout.
 """
 
 import contextlib
+import os
 import sqlite3
+import threading
 from datetime import datetime, timezone
 
 import sqlite_utils
@@ -27,7 +29,19 @@ def timestamp(moment: datetime | None = None) -> str:
     return (moment or utcnow()).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only; SQLite gives the ``-wal``
+    and ``-shm`` files the mode of the database file."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def connect(path: str) -> sqlite_utils.Database:
+    _create_private(path)
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -35,6 +49,34 @@ def connect(path: str) -> sqlite_utils.Database:
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     return sqlite_utils.Database(conn)
+
+
+_kept = threading.local()
+
+
+def kept_connection(path: str) -> sqlite_utils.Database:
+    """One connection per worker thread and database path, opened on first use.
+
+    Opening a connection costs more than the queries of a request (the WAL and
+    shm files are opened and mapped each time). Keyed by process too, so that a
+    connection is never carried across a fork. A thread keeps one connection: a
+    new path closes the old one.
+    """
+    key = (os.getpid(), path)
+    kept = getattr(_kept, "connection", None)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    if kept is not None and kept[0][0] == key[0]:
+        kept[1].close()
+    db = connect(path)
+    _kept.connection = (key, db)
+    return db
+
+
+def release(db: sqlite_utils.Database) -> None:
+    """End of a request: a transaction left open by an error is rolled back."""
+    if db.conn.in_transaction:
+        db.conn.execute("ROLLBACK")
 
 
 @contextlib.contextmanager

@@ -21,18 +21,19 @@ IDLE_TIMEOUT_S = 30 * 60
 
 
 def get_db():
+    """The worker thread's kept connection (see ``store.kept_connection``)."""
     if "db" not in g:
-        g.db = store.connect(current_app.config["DATABASE"])
+        g.db = store.kept_connection(current_app.config["DATABASE"])
         if not current_app.extensions.get("aansluiten.migrated"):
             store.migrate(g.db)
             current_app.extensions["aansluiten.migrated"] = True
     return g.db
 
 
-def close_db(_error=None):
+def release_db(_error=None):
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        store.release(db)
 
 
 def chosen_locale() -> str:

@@ -101,3 +101,36 @@ def test_a_refused_hit_is_not_counted_and_the_window_passes(db):
     with pytest.raises(RateLimited):
         hit(db, [(limit, "x")], now=now)
     hit(db, [(limit, "x")], now=now + timedelta(minutes=10))
+
+
+def test_the_database_and_its_wal_and_shm_are_private(tmp_path):
+    path = tmp_path / "private.db"
+    with store.connect(str(path)) as db:
+        store.migrate(db)
+        db.conn.execute("INSERT INTO rate_limits VALUES ('x', 'y', 1)")
+        for name in (path, tmp_path / "private.db-wal", tmp_path / "private.db-shm"):
+            assert name.exists(), name
+            assert name.stat().st_mode & 0o777 == 0o600, name
+
+
+def test_a_worker_thread_keeps_one_connection_and_rolls_back_what_a_request_left_open(tmp_path):
+    path = str(tmp_path / "kept.db")
+    db = store.kept_connection(path)
+    store.migrate(db)
+    assert store.kept_connection(path) is db
+    db.conn.execute("BEGIN IMMEDIATE")
+    db.conn.execute("INSERT INTO rate_limits VALUES ('x', 'y', 1)")
+    store.release(db)
+    assert not db.conn.in_transaction
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(store.kept_connection(path)))
+    thread.start()
+    thread.join()
+    assert seen[0] is not db, "each thread has its own connection"
+
+    other = store.kept_connection(str(tmp_path / "other.db"))
+    assert other is not db
+    with pytest.raises(sqlite3.ProgrammingError):
+        db.conn.execute("SELECT 1")  # a thread keeps one connection: the old one is closed
