@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from functools import cached_property
 
 import click
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
@@ -95,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         BASE_URL=None,
         DEMO=False,
         PROXIES=0,
+        IDLE_TIMEOUT=30 * 60,
         SECRET_KEY=None,
         # Flask-WTF's token otherwise expires after an hour; the session's own timeout rules.
         WTF_CSRF_TIME_LIMIT=None,
@@ -115,9 +116,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = base_url.startswith("https://")
     if base_url:
         # Links in e-mails carry tokens: no request may pose as another host.
-        app.config.setdefault("TRUSTED_HOSTS", [urlsplit(base_url).hostname])
-    elif not app.config["DEMO"] and not app.testing:
-        app.logger.warning("AANSLUITEN_BASE_URL is not set: e-mail links follow the Host header of each request")
+        # (Flask defines TRUSTED_HOSTS as None: setdefault would do nothing.)
+        if not app.config.get("TRUSTED_HOSTS"):
+            app.config["TRUSTED_HOSTS"] = [urlsplit(base_url).hostname]
+    elif not app.config["DEMO"]:
+        raise RuntimeError(
+            "AANSLUITEN_BASE_URL is not set. Outside demo mode it is required: it is the public address "
+            "used in the links of e-mails (for example AANSLUITEN_BASE_URL=https://aansluiten.example), and "
+            "only its host is served. For a demo on this machine, set AANSLUITEN_DEMO=true instead."
+        )
     app.session_interface = SessionInterface()
     if app.config["PROXIES"]:
         # Only behind proxies that set these headers: else any client could choose its own
@@ -126,6 +133,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.extensions["aansluiten.registry"] = RegistryFile(app.config["REGISTRY"])
+    app.extensions["aansluiten.seal"] = mail.Seal(app.config["SECRET_KEY"])
     app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])
 
     from routes import access, demo, errors, pages, start, wizard
@@ -144,7 +152,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": str(get_locale()),
-        "session_timeout": pages.IDLE_TIMEOUT_S if session.get(pages.SESSION_DRAFT) else None,
+        "account": pages.header_draft(),
+        "idle": pages.idle_texts(),
     })
 
     register_commands(app)
@@ -153,6 +162,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def security_headers(response):
     headers = response.headers
+    if request.is_secure or str(current_app.config.get("BASE_URL") or "").startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

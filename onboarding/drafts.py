@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import tokens
-from .registry import AgbCode, Company, company_from_json
+from .registry import AgbCode, Company, company_from_json, company_snapshot
 from .store import timestamp, write
 
 APPLICANT = "applicant"
@@ -37,6 +37,7 @@ class Draft:
     data_correct: str | None
     created_at: str
     updated_at: str
+    moved_from: str | None = None
 
     @property
     def company(self) -> Company | None:
@@ -76,39 +77,80 @@ def audit_log(db, draft: Draft) -> list:
     ).fetchall()
 
 
-def verify_email(db, token: str, now: datetime | None = None) -> Draft:
-    """Redeem an e-mail link and open its draft: the one it was asked for from (which
-    moves to this address), else the address's latest draft, else a new one.
+def _new_key() -> str:
+    return secrets.token_urlsafe(24)
 
-    One transaction: two clicks on the same link cannot both succeed.
+
+def _draft_for_link(db, link: tokens.Link):
+    """The draft a link opens: the one it was asked for from (which moves to the
+    link's address), else the address's latest draft, else none (a new one)."""
+    row = None
+    if link.draft_id is not None:
+        row = db.conn.execute("SELECT * FROM drafts WHERE id = ? AND status = 'draft'", (link.draft_id,)).fetchone()
+    if row is None:
+        row = db.conn.execute(
+            "SELECT * FROM drafts WHERE email = ? AND status = 'draft' ORDER BY updated_at DESC, id DESC LIMIT 1",
+            (link.email,),
+        ).fetchone()
+    return Draft(**dict(row)) if row else None
+
+
+@dataclass(frozen=True)
+class LinkPreview:
+    """What pressing the button on a link page will do, to say it before it is done."""
+
+    email: str
+    resumes: bool
+    # The other address the draft was started with or moved from, if any: a link that
+    # someone else asked for must not hand over their draft unnoticed.
+    other_address: str | None
+
+
+def preview_link(db, token: str, now: datetime | None = None) -> LinkPreview:
+    link = tokens.check(db, token, now)
+    draft = _draft_for_link(db, link)
+    if draft is None:
+        return LinkPreview(link.email, resumes=False, other_address=None)
+    other = draft.email if draft.email != link.email else draft.moved_from
+    return LinkPreview(link.email, resumes=True, other_address=other)
+
+
+def verify_email(db, token: str, fresh: bool = False, now: datetime | None = None) -> Draft:
+    """Redeem an e-mail link and open its draft (see :func:`_draft_for_link`), or a
+    new draft when ``fresh`` or when the address has none.
+
+    The draft gets a new key: only the browser that redeemed the link holds it, and
+    every other browser that held the draft is left outside. One transaction: two
+    clicks on the same link cannot both succeed.
     """
     stamp = timestamp(now)
     with write(db):
-        email, draft_id = tokens.redeem(db, token, now)
-        row = None
-        if draft_id is not None:
-            row = db.conn.execute("SELECT id, email FROM drafts WHERE id = ? AND status = 'draft'",
-                                  (draft_id,)).fetchone()
-        if row is None:
-            row = db.conn.execute(
-                "SELECT id, email FROM drafts WHERE email = ? AND status = 'draft' "
-                "ORDER BY updated_at DESC, id DESC LIMIT 1", (email,)
-            ).fetchone()
-        if row:
-            draft_id, changed = row["id"], row["email"] != email
+        link = tokens.redeem(db, token, now)
+        draft = None if fresh else _draft_for_link(db, link)
+        key = _new_key()
+        if draft:
+            moved = draft.email != link.email
             db.conn.execute(
-                "UPDATE drafts SET email = ?, email_verified_at = ?, updated_at = ?, version = version + ? "
-                "WHERE id = ?", (email, stamp, stamp, int(changed), draft_id),
+                "UPDATE drafts SET key = ?, email = ?, email_verified_at = ?, moved_from = ?, updated_at = ?, "
+                "version = version + ? WHERE id = ?",
+                (key, link.email, stamp, draft.email if moved else draft.moved_from, stamp, int(moved), draft.id),
             )
-            audit(db, draft_id, 1, "e-mail address changed" if changed else "resumed via e-mail link", now=now)
+            audit(db, draft.id, 1, "e-mail address changed" if moved else "resumed via e-mail link", now=now)
         else:
             draft_id = db.conn.execute(
                 "INSERT INTO drafts (key, email, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (secrets.token_urlsafe(24), email, stamp, stamp, stamp),
+                (key, link.email, stamp, stamp, stamp),
             ).lastrowid
             audit(db, draft_id, 1, "e-mail address verified", now=now)
-        key = db.conn.execute("SELECT key FROM drafts WHERE id = ?", (draft_id,)).fetchone()["key"]
     return by_key(db, key)
+
+
+def sign_out(db, draft: Draft) -> None:
+    """End every session on the draft: the key any browser holds stops working. The
+    draft stays and is reached again through a new e-mail link."""
+    with write(db):
+        db.conn.execute("UPDATE drafts SET key = ? WHERE id = ?", (_new_key(), draft.id))
+        audit(db, draft.id, None, "signed out")
 
 
 def save_answers(db, draft: Draft, version: int, step: int, action: str, **fields) -> None:
@@ -133,7 +175,7 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
     """
     with write(db):
         save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
-                company_json=json.dumps(company_raw, ensure_ascii=False), looked_up_at=timestamp(), data_correct=None)
+                company_json=json.dumps(company_snapshot(company_raw), ensure_ascii=False), looked_up_at=timestamp(), data_correct=None)
         db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
         db.conn.executemany(
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
@@ -156,8 +198,10 @@ def mark_incorrect(db, draft: Draft, version: int) -> None:
 
 
 def start_again(db, draft: Draft, version: int) -> None:
-    """Step 3 answered 'no': clear step 2 onwards; the verified address stays."""
+    """Step 3 answered 'no': clear what the look-up found; the verified address stays,
+    and so do the KvK number and AGB code typed (a correction in the registry does
+    not change them), to look them up afresh."""
     with write(db):
         save_answers(db, draft, version, 3, "started again after incorrect company data",
-                kvk_number=None, agb_code=None, company_json=None, looked_up_at=None, data_correct=None)
+                     company_json=None, looked_up_at=None, data_correct=None)
         db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))

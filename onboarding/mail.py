@@ -2,14 +2,26 @@
 
 Storing first means nothing is lost while the mail server is down; delivery
 is retried with a growing pause until it succeeds or ``MAX_ATTEMPTS`` is reached.
+
+Links that open a draft never sit in the database as they are: the bodies hold a
+placeholder per link (:func:`placeholder`), and the links themselves are sealed
+(encrypted with a key derived from the app's secret key) in a column of their own
+that is emptied once the mail is sent. Sent bodies are emptied after a day.
 """
 
+import base64
+import json
 import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from markupsafe import escape
 
 from .store import timestamp, utcnow, write
 
@@ -18,6 +30,30 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 SMTP_TIMEOUT_S = 5
 LEASE = timedelta(minutes=5)
+# A link works 24 hours: a message that could not be sent by then is given up.
+GIVE_UP_AFTER = timedelta(hours=24)
+KEEP_SENT_BODIES = timedelta(days=1)
+
+
+class Seal:
+    """Encrypts the links of a message for the time it waits in the outbox."""
+
+    def __init__(self, secret_key: str):
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"aansluiten outbox links").derive(
+            secret_key.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def close(self, links: dict[str, str]) -> str:
+        return self._fernet.encrypt(json.dumps(links).encode()).decode()
+
+    def open(self, sealed: str | None) -> dict[str, str]:
+        if not sealed:
+            return {}
+        try:
+            return json.loads(self._fernet.decrypt(sealed.encode()))
+        except InvalidToken:
+            log.warning("outbox links sealed with another secret key cannot be opened")
+            return {}
 
 
 @dataclass(frozen=True)
@@ -25,27 +61,49 @@ class SmtpSettings:
     host: str | None
     port: int
     sender: str
+    seal: Seal | None = None
 
 
-def enqueue(db, recipient: str, subject: str, text: str, html: str, draft_id: int | None = None) -> int:
+def placeholder(name: str) -> str:
+    """What a template writes where the link ``name`` goes."""
+    return f"[[{name}]]"
+
+
+def enqueue(db, recipient: str, subject: str, text: str, html: str, draft_id: int | None = None,
+            sealed: str | None = None) -> int:
     now = timestamp()
     with write(db):
         cursor = db.conn.execute(
-            "INSERT INTO outbox (draft_id, recipient, subject, body_text, body_html, created_at, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (draft_id, recipient, subject, text, html, now, now),
+            "INSERT INTO outbox (draft_id, recipient, subject, body_text, body_html, sealed, created_at, "
+            "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (draft_id, recipient, subject, text, html, sealed, now, now),
         )
     return cursor.lastrowid
 
 
-def _message(row, sender: str) -> EmailMessage:
+def bodies(row, seal: Seal | None) -> tuple[str, str]:
+    """The text and HTML body with the links filled in."""
+    text, html = row["body_text"], row["body_html"]
+    for name, link in (seal.open(row["sealed"]) if seal else {}).items():
+        text = text.replace(placeholder(name), link)
+        html = html.replace(placeholder(name), str(escape(link)))
+    return text, html
+
+
+def links(row, seal: Seal) -> list[str]:
+    """The links of a message still waiting to be sent (the demo mailbox shows them)."""
+    return list(seal.open(row["sealed"]).values())
+
+
+def _message(row, smtp: SmtpSettings) -> EmailMessage:
+    text, html = bodies(row, smtp.seal)
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = smtp.sender
     message["To"] = row["recipient"]
     message["Subject"] = row["subject"]
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message.set_content(row["body_text"])
-    message.add_alternative(row["body_html"], subtype="html")
+    message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 
@@ -62,6 +120,7 @@ def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: 
     if not smtp.host:
         return 0
     now = now or utcnow()
+    forget(db, now)
     only = "AND id = ?" if message_id is not None else ""
     # Lease the due messages first, so that two processes never send the same one.
     with write(db):
@@ -78,7 +137,7 @@ def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: 
     for row in due:
         try:
             with smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_S) as client:
-                client.send_message(_message(row, smtp.sender))
+                client.send_message(_message(row, smtp))
         except (OSError, smtplib.SMTPException) as error:
             # The error text may name the recipient: it goes to the outbox row, not to the log.
             log.warning("outbox mail %s not delivered (%s, attempt %s)", row["id"], type(error).__name__,
@@ -91,11 +150,28 @@ def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: 
             continue
         with write(db):
             db.conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, sent_at = ?, last_error = NULL, sealed = NULL WHERE id = ?",
                 (timestamp(now), row["id"]),
             )
         sent += 1
     return sent
+
+
+def forget(db, now: datetime | None = None) -> None:
+    """Give up messages whose links have expired, and empty the bodies of sent ones:
+    the outbox keeps who got what when, not the mail itself."""
+    now = now or utcnow()
+    with write(db):
+        db.conn.execute(
+            "UPDATE outbox SET sealed = NULL, attempts = ?, last_error = 'expired before it could be sent' "
+            "WHERE sent_at IS NULL AND attempts < ? AND created_at < ?",
+            (MAX_ATTEMPTS, MAX_ATTEMPTS, timestamp(now - GIVE_UP_AFTER)),
+        )
+        db.conn.execute(
+            "UPDATE outbox SET body_text = '', body_html = '', sealed = NULL "
+            "WHERE sent_at IS NOT NULL AND sent_at < ? AND body_text != ''",
+            (timestamp(now - KEEP_SENT_BODIES),),
+        )
 
 
 def recent(db, limit: int = 50) -> list:

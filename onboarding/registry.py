@@ -138,6 +138,22 @@ def company_from_json(raw: dict) -> Company:
     )
 
 
+# What a draft keeps of an officer: enough to show and choose them. The birth date is
+# read from the registry for the chosen signatory only (step 4); first names are never needed.
+_OFFICER_FIELDS = ("id", "voorletters", "tussenvoegsel", "achternaam", "functie", "bevoegdheid")
+
+
+def company_snapshot(raw: dict) -> dict:
+    """The company record as a draft stores it: the registry's own format, without
+    the officers' personal data that no step shows."""
+    snapshot = {key: value for key, value in raw.items() if key != "functionarissen"}
+    snapshot["functionarissen"] = [
+        {key: person[key] for key in _OFFICER_FIELDS if key in person}
+        for person in raw.get("functionarissen") or ()
+    ]
+    return snapshot
+
+
 def agb_from_json(raw: dict) -> AgbCode:
     return AgbCode(
         code=raw["agbCode"],

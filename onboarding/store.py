@@ -8,6 +8,7 @@ the busy timeout.
 """
 
 import contextlib
+import json
 import os
 import sqlite3
 import threading
@@ -120,6 +121,29 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def m002_token_for_a_draft(db: sqlite_utils.Database) -> None:
     # A link asked for from inside a draft moves that draft to the new address.
     db.conn.execute("ALTER TABLE email_tokens ADD COLUMN draft_id INTEGER REFERENCES drafts (id) ON DELETE CASCADE")
+
+
+@migrations()
+def m003_links_per_browser_and_moved_drafts(db: sqlite_utils.Database) -> None:
+    # Which browser asked for a link (a hash of its random id): a request from another
+    # browser neither voids that link nor counts against it.
+    db.conn.execute("ALTER TABLE email_tokens ADD COLUMN requested_by TEXT")
+    # The address a draft had before a link moved it: the next link page says so.
+    db.conn.execute("ALTER TABLE drafts ADD COLUMN moved_from TEXT")
+    # Links in mail bodies are sealed (encrypted) apart from the body, and dropped once sent.
+    db.conn.execute("ALTER TABLE outbox ADD COLUMN sealed TEXT")
+
+
+@migrations()
+def m004_keep_only_what_a_step_needs(db: sqlite_utils.Database) -> None:
+    # Officers' birth dates and first names are read from the registry when a step needs them.
+    from .registry import company_snapshot
+
+    rows = db.conn.execute("SELECT id, company_json FROM drafts WHERE company_json IS NOT NULL").fetchall()
+    for row in rows:
+        snapshot = company_snapshot(json.loads(row["company_json"]))
+        db.conn.execute("UPDATE drafts SET company_json = ? WHERE id = ?",
+                        (json.dumps(snapshot, ensure_ascii=False), row["id"]))
 
 
 _INITIAL_SCHEMA = [

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .store import timestamp, utcnow, write
@@ -22,28 +23,46 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(db, email: str, draft_id: int | None = None, now: datetime | None = None) -> str:
-    """A new token for ``email``; every older unused token of that address is voided.
+def browser_hash(browser_id: str | None) -> str | None:
+    """How a browser's random id is stored: hashed, like the tokens."""
+    return _hash(browser_id) if browser_id else None
+
+
+def issue(db, email: str, draft_id: int | None = None, requested_by: str | None = None,
+          now: datetime | None = None) -> str:
+    """A new token for ``email``, asked for by the browser ``requested_by`` (a
+    :func:`browser_hash`). The older unused links that browser asked for the address
+    are voided, and so are the draft's older links (a mistyped address must not keep
+    a way in); links another browser asked for stay valid, so that nobody can void
+    someone else's link.
 
     Given ``draft_id``, the token moves that draft to ``email`` when it is used.
     """
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     with write(db):
-        # Older links of the address, and of the draft (a mistyped address must not keep a way in).
         db.conn.execute(
-            "UPDATE email_tokens SET voided_at = ? WHERE (email = ? OR draft_id = ?) "
-            "AND used_at IS NULL AND voided_at IS NULL",
-            (timestamp(now), email, draft_id),
+            "UPDATE email_tokens SET voided_at = ? WHERE used_at IS NULL AND voided_at IS NULL "
+            "AND ((email = ? AND requested_by IS ?) OR draft_id = ?)",
+            (timestamp(now), email, requested_by, draft_id),
         )
         db.conn.execute(
-            "INSERT INTO email_tokens (token_hash, email, draft_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            (_hash(token), email, draft_id, timestamp(now), timestamp(now + TOKEN_LIFETIME)),
+            "INSERT INTO email_tokens (token_hash, email, draft_id, requested_by, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (_hash(token), email, draft_id, requested_by, timestamp(now), timestamp(now + TOKEN_LIFETIME)),
         )
     return token
 
 
-def _usable(db, token: str, now: datetime | None):
+@dataclass(frozen=True)
+class Link:
+    """What a still-usable token would open: the address, and the draft it was asked for from."""
+
+    email: str
+    draft_id: int | None
+
+
+def _usable(db, token: str, now: datetime | None) -> Link:
     row = db.conn.execute(
         "SELECT email, draft_id, expires_at, used_at, voided_at FROM email_tokens WHERE token_hash = ?",
         (_hash(token),),
@@ -56,29 +75,42 @@ def _usable(db, token: str, now: datetime | None):
         raise TokenRejected("voided")
     if row["expires_at"] <= timestamp(now):
         raise TokenRejected("expired")
-    return row
+    return Link(email=row["email"], draft_id=row["draft_id"])
 
 
-def check(db, token: str, now: datetime | None = None) -> str:
-    """The address a still-usable token belongs to; raises TokenRejected otherwise."""
-    return _usable(db, token, now)["email"]
+def check(db, token: str, now: datetime | None = None) -> Link:
+    """What a still-usable token would open; raises TokenRejected otherwise."""
+    return _usable(db, token, now)
 
 
-def redeem(db, token: str, now: datetime | None = None) -> tuple[str, int | None]:
-    """Use the token once: its address and the draft it was asked for from, if any.
+def redeem(db, token: str, now: datetime | None = None) -> Link:
+    """Use the token once.
 
     Must be called inside a write transaction, together with what the token
     unlocks, so that two clicks at once cannot both succeed.
     """
-    row = _usable(db, token, now)
+    link = _usable(db, token, now)
     db.conn.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", (timestamp(now), _hash(token)))
-    return row["email"], row["draft_id"]
+    return link
 
 
-def recently_issued(db, email: str, within: timedelta = timedelta(minutes=1), now: datetime | None = None) -> bool:
-    """Whether a still-unused link went to ``email`` just now (a double click, not a new request)."""
+def recently_issued(db, email: str, requested_by: str | None, within: timedelta = timedelta(minutes=1),
+                    now: datetime | None = None) -> bool:
+    """Whether this browser just had a still-unused link sent to ``email`` (a double
+    click, not a new request)."""
     row = db.conn.execute(
-        "SELECT 1 FROM email_tokens WHERE email = ? AND used_at IS NULL AND voided_at IS NULL AND created_at > ?",
-        (email, timestamp((now or utcnow()) - within)),
+        "SELECT 1 FROM email_tokens WHERE email = ? AND requested_by IS ? AND used_at IS NULL "
+        "AND voided_at IS NULL AND created_at > ?",
+        (email, requested_by, timestamp((now or utcnow()) - within)),
     ).fetchone()
     return row is not None
+
+
+def last_requested(db, requested_by: str | None) -> str | None:
+    """The address this browser last asked a link for (to show and prefill it again)."""
+    if not requested_by:
+        return None
+    row = db.conn.execute(
+        "SELECT email FROM email_tokens WHERE requested_by = ? ORDER BY id DESC LIMIT 1", (requested_by,)
+    ).fetchone()
+    return row["email"] if row else None

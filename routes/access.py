@@ -1,15 +1,19 @@
-"""Getting in and staying in: the e-mail link, an expired session, an expired form."""
+"""Getting in and out: the e-mail link, logging out, an expired session or form."""
 
-from flask import Blueprint, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from onboarding import drafts, steps, tokens
 
 from . import forms
-from .pages import bind_draft, current_draft, get_db, navigate, render_page
+from .pages import bind_draft, current_draft, get_db, idle_duration, navigate, remembered_email, render_page, sign_out
 from .wizard import step_url
 
 bp = Blueprint("access", __name__)
+
+# The token of the link being opened, kept in the session between its GET and the
+# button's POST so that it sits in no URL, log line or Referer after the first request.
+SESSION_LINK = "link"
 
 _REJECTED = {
     "unknown": lambda: _("Deze link kennen wij niet. Controleer of u de hele link uit de e-mail heeft gebruikt."),
@@ -19,28 +23,41 @@ _REJECTED = {
 }
 
 
-def _link_page(token: str, reason: str | None = None, status: int = 200):
+def _link_page(preview=None, reason: str | None = None, status: int = 200):
     return render_page(
         "link.html",
-        title=_("Deze link werkt niet meer") if reason else _("Ga verder met uw aanmelding"),
+        title=_("Deze link werkt niet meer") if reason else _("Doorgaan met uw aanmelding"),
         status=status,
-        token=token,
+        preview=preview,
         form=forms.FlaskForm(None),
         reason=_REJECTED[reason]() if reason else None,
-        email_form=forms.EmailForm(None),
+        email_form=new_link_form(),
     )
 
 
+def new_link_form():
+    """Asking for a new link: the address typed before is filled in again."""
+    return forms.EmailForm(None, data={"email": remembered_email()})
+
+
 @bp.get("/bevestig/<token>")
-def verify_get(token: str):
+def open_link(token: str):
+    """The link from the e-mail: keep its token in the session, then show the page without it."""
+    session[SESSION_LINK] = token
+    return redirect(url_for("access.verify_get"), 303)
+
+
+@bp.get("/bevestig")
+def verify_get():
     """Show a button rather than redeem on GET: mail scanners open links, people press buttons."""
+    token = session.get(SESSION_LINK, "")
     try:
-        tokens.check(get_db(), token)
+        preview = drafts.preview_link(get_db(), token)
     except tokens.TokenRejected as rejected:
         if already_in(rejected):
             return go_on(current_draft())
-        return _link_page(token, reason=rejected.reason, status=410 if rejected.reason != "unknown" else 404)
-    return _link_page(token)
+        return _link_page(reason=rejected.reason, status=404 if rejected.reason == "unknown" else 410)
+    return _link_page(preview)
 
 
 def already_in(rejected: tokens.TokenRejected) -> bool:
@@ -49,15 +66,17 @@ def already_in(rejected: tokens.TokenRejected) -> bool:
     return rejected.reason == "used" and draft is not None and draft.email == rejected.email
 
 
-@bp.post("/bevestig/<token>")
-def verify_post(token: str):
+@bp.post("/bevestig")
+def verify_post():
+    token = session.get(SESSION_LINK, "")
     try:
-        draft = drafts.verify_email(get_db(), token)
+        draft = drafts.verify_email(get_db(), token, fresh=request.form.get("fresh") == "yes")
     except tokens.TokenRejected as rejected:
         if already_in(rejected):
             return go_on(current_draft())
         # The link page says why; htmx would not swap its 410.
-        return navigate(url_for("access.verify_get", token=token))
+        return navigate(url_for("access.verify_get"))
+    session.pop(SESSION_LINK, None)
     bind_draft(draft)
     return go_on(draft)
 
@@ -68,9 +87,21 @@ def go_on(draft):
     return navigate(step_url(steps.first_unfinished(draft)))
 
 
+@bp.post("/uitloggen")
+def log_out():
+    sign_out()
+    return navigate(url_for("access.logged_out"))
+
+
+@bp.get("/uitgelogd")
+def logged_out():
+    return render_page("logged_out.html", title=_("U bent uitgelogd"), email_form=new_link_form())
+
+
 @bp.get("/sessie-verlopen")
 def session_expired():
-    return render_page("expired.html", title=_("Uw sessie is verlopen"), email_form=forms.EmailForm(None))
+    return render_page("expired.html", title=_("Uw sessie is verlopen"), email_form=new_link_form(),
+                       idle_duration=idle_duration())
 
 
 @bp.get("/pagina-verlopen")

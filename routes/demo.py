@@ -1,17 +1,17 @@
 """Demo tools, only in demo mode: the outbox as a mailbox."""
 
-import re
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from onboarding import mail
 
+from .mailer import seal
 from .pages import get_db, render_page
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
-
-_LINK = re.compile(r"https?://\S+")
 
 
 @bp.before_request
@@ -23,7 +23,8 @@ def demo_only():
 @bp.get("/mailbox")
 def mailbox():
     messages = [
-        {"message": row, "links": _LINK.findall(row["body_text"])}
+        {"message": row, "links": mail.links(row, seal()), "text": mail.bodies(row, seal())[0],
+         "created": format_datetime(datetime.fromisoformat(row["created_at"]), "medium")}
         for row in mail.recent(get_db())
     ]
     return render_page("demo/mailbox.html", title=_("Demo-mailbox"), messages=messages)

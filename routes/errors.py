@@ -14,6 +14,8 @@ def _error_page(status: int):
 
 
 _MESSAGES = {
+    400: (lambda: _("Dit verzoek kunnen wij niet verwerken"),
+          lambda: _("Controleer het adres, of begin op de startpagina.")),
     404: (lambda: _("Pagina niet gevonden"),
           lambda: _("Deze pagina bestaat niet. Controleer het adres, of begin op de startpagina.")),
     405: (lambda: _("Dit kan zo niet"),
@@ -41,7 +43,10 @@ def register(app) -> None:
             if wants_fragment():
                 # htmx does not swap an error answer: load the page whole instead.
                 return navigate(url_for("errors_page", status=status))
-            return _error_page(status)
+            response = current_app.make_response(_error_page(status))
+            if status == 405 and getattr(error, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
         return handle
 
     for status in _MESSAGES:

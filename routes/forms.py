@@ -29,10 +29,13 @@ class StepForm(FlaskForm):
     version = HiddenField()
 
     def based_on(self) -> int:
+        """The version posted; anything that is not a version SQLite can hold counts as
+        an outdated one (409), never as an error of ours."""
         try:
-            return int(self.version.data)
+            version = int(self.version.data)
         except (TypeError, ValueError):
             return -1
+        return version if 0 <= version < 2**63 else -1
 
 
 class EmailForm(FlaskForm):

@@ -1,15 +1,18 @@
 """What every view shares: the database on ``g``, the applicant's draft, and the
 one place that decides between a full page and an htmx fragment."""
 
+import secrets
 import time
+from datetime import timedelta
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
-from onboarding import drafts, store
+from onboarding import drafts, store, tokens
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
@@ -17,7 +20,8 @@ LANGUAGES = ("nl", "en")
 LANGUAGE_COOKIE = "taal"
 SESSION_DRAFT = "draft"
 SESSION_SEEN = "seen"
-IDLE_TIMEOUT_S = 30 * 60
+# A random id of this browser: which links it asked for (tokens.issue).
+SESSION_BROWSER = "browser"
 
 
 def get_db():
@@ -47,9 +51,18 @@ def registry_file() -> RegistryFile:
 
 
 def current_draft():
-    """The applicant's draft, read afresh from the store on every call."""
+    """The applicant's draft, read afresh from the store on every call (and kept on
+    ``g`` for the page header)."""
     key = session.get(SESSION_DRAFT)
-    return drafts.by_key(get_db(), key) if key else None
+    g.draft = drafts.by_key(get_db(), key) if key else None
+    return g.draft
+
+
+def header_draft():
+    """The draft whose address the header shows, with the button to log out."""
+    if SESSION_DRAFT not in session:
+        return None
+    return g.draft if "draft" in g else current_draft()
 
 
 def bind_draft(draft) -> None:
@@ -59,13 +72,66 @@ def bind_draft(draft) -> None:
     session[SESSION_SEEN] = int(time.time())
 
 
+def sign_out() -> None:
+    """End this session, and on the server every session on its draft."""
+    draft = current_draft()
+    if draft is not None:
+        drafts.sign_out(get_db(), draft)
+    session.clear()
+    g.draft = None
+
+
+def browser_id() -> str:
+    """This browser's random id, made when first needed."""
+    if SESSION_BROWSER not in session:
+        session[SESSION_BROWSER] = secrets.token_urlsafe(16)
+    return session[SESSION_BROWSER]
+
+
+def remembered_email() -> str | None:
+    """The address to show and prefill again (WCAG 3.3.7): the draft's, else the one
+    this browser last asked a link for. It was typed here, so showing it reveals nothing."""
+    draft = header_draft()
+    if draft is not None:
+        return draft.email
+    browser = session.get(SESSION_BROWSER)
+    return tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
+
+
+def idle_timeout() -> int:
+    return int(current_app.config["IDLE_TIMEOUT"])
+
+
+def idle_duration():
+    """The idle timeout in words ("30 minuten"), for the pages that name it."""
+    return format_timedelta(timedelta(seconds=idle_timeout()), threshold=1)
+
+
+def idle_texts() -> dict | None:
+    """The idle warning of a page with a session: when it comes and what it says,
+    built from the configured timeout (AANSLUITEN_IDLE_TIMEOUT)."""
+    if SESSION_DRAFT not in session:
+        return None
+    timeout = idle_timeout()
+    warn_before = min(120, timeout // 2)
+    return {
+        "timeout": timeout,
+        "warn_before": warn_before,
+        "title": _("Uw sessie verloopt over %(time)s",
+                   time=format_timedelta(timedelta(seconds=warn_before), threshold=1)),
+        "text": _("U bent bijna %(time)s niet actief geweest. Wat u per stap heeft opgeslagen, blijft bewaard. "
+                  "Wat u op deze pagina heeft ingevuld maar nog niet verstuurd, wordt niet bewaard als uw "
+                  "sessie verloopt.", time=idle_duration()),
+    }
+
+
 # Requests that may pass an expired session: the page that says so, and the e-mail
 # link with which the applicant comes back in.
 _PAST_EXPIRY = {"static", "access.session_expired", "access.verify_get", "access.verify_post"}
 
 
 def check_idle():
-    """End an applicant's session after 30 idle minutes and say so plainly.
+    """End an applicant's session after the idle timeout and say so plainly.
 
     Registered before CSRF protection, so that a form posted after the timeout
     meets this page rather than a CSRF error.
@@ -73,8 +139,13 @@ def check_idle():
     if SESSION_DRAFT not in session or request.endpoint in (None, "static"):
         return None
     now = int(time.time())
-    if now - session.get(SESSION_SEEN, 0) <= IDLE_TIMEOUT_S:
-        session[SESSION_SEEN] = now
+    timeout = idle_timeout()
+    seen = session.get(SESSION_SEEN, 0)
+    if now - seen <= timeout:
+        # Moving `seen` re-signs and resends the cookie: only once it is a minute old
+        # (a thirtieth of a shorter timeout), not on every request.
+        if now - seen >= min(60, timeout // 30):
+            session[SESSION_SEEN] = now
         return None
     session.pop(SESSION_DRAFT)
     session.pop(SESSION_SEEN, None)
@@ -97,20 +168,23 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
+
+
 def render_page(template: str, *, title, status: int = 200, number: int | None = None, error: bool = False,
                 **context):
     """The whole page on a plain request; for htmx the ``main`` block, after a ``<title>``
-    that htmx moves into the document head."""
+    that htmx moves into the document head, and the live region's new text: what
+    ``advance()`` announces, else nothing, so that no earlier "saved" outlives an error."""
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
     if wants_fragment():
-        body = Markup("<title>{}</title>").format(context["page_title"]) + Markup(
-            render_block(template, "main", **context)
+        body = (
+            Markup("<title>{}</title>").format(context["page_title"])
+            + Markup(render_block(template, "main", **context))
+            + STATUS_REGION.format(g.pop("announce", "") if status < 300 else "")
         )
         return htmx_response(body, status)
     return render_template(template, **context), status
-
-
-STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
 
 
 def advance(url: str, announce: str | None = None):
@@ -124,11 +198,11 @@ def advance(url: str, announce: str | None = None):
         return redirect(url, 303)
     adapter = current_app.url_map.bind_to_environ(request.environ)
     endpoint, values = adapter.match(url.partition("?")[0], method="GET")
+    if announce:
+        g.announce = announce
     response = current_app.make_response(current_app.view_functions[endpoint](**values))
     if response.status_code < 300:
         response.headers["HX-Push-Url"] = url
-        if announce:
-            response.set_data(Markup(response.get_data(as_text=True)) + STATUS_REGION.format(announce))
     return response
 
 

@@ -7,7 +7,7 @@ its columns in a migration and its "done" rule in ``onboarding/steps.py``).
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,7 +26,18 @@ from onboarding.registry import (
 
 from . import forms
 from .mailer import send_mail
-from .pages import advance, client_id, current_draft, external_url, get_db, registry_file, render_page
+from .pages import (
+    SESSION_BROWSER,
+    advance,
+    browser_id,
+    client_id,
+    current_draft,
+    external_url,
+    get_db,
+    registry_file,
+    remembered_email,
+    render_page,
+)
 
 bp = Blueprint("wizard", __name__, url_prefix="/stap")
 
@@ -43,7 +54,10 @@ TITLES = {
     10: _l("Identificeren en ondertekenen"),
 }
 
-MAIL_PER_ADDRESS = Limit("mail-address", hits=5, window=timedelta(hours=1))
+# Links to one address from one client; a higher cap for the address from everywhere, so
+# that nobody can use up someone else's quota; and what one client may ask in all.
+MAIL_PER_ADDRESS_AND_CLIENT = Limit("mail-address-client", hits=5, window=timedelta(hours=1))
+MAIL_PER_ADDRESS = Limit("mail-address", hits=20, window=timedelta(hours=1))
 MAIL_PER_CLIENT = Limit("mail-client", hits=30, window=timedelta(hours=1))
 LOOKUP_PER_DRAFT = Limit("lookup-draft", hits=20, window=timedelta(minutes=10))
 LOOKUP_PER_CLIENT = Limit("lookup-client", hits=100, window=timedelta(minutes=10))
@@ -171,7 +185,7 @@ def step_post(number: int):
     draft = current_draft()
     if response := gate(draft, number):
         return response
-    step = STEPS.get(number) or abort(405)
+    step = STEPS.get(number) or abort(405, valid_methods=["GET", "HEAD"])
     form = step.bind(draft, request.form)
     status = 422
     if form.validate():
@@ -203,28 +217,38 @@ class EmailStep(Step):
     number = 1
     template = "steps/email.html"
     form_class = forms.EmailForm
-    announcement = _l("De e-mail is verstuurd.")
+    # The next page says what happened; a second message in the live region would repeat it.
+    announcement = None
 
     def load(self, draft):
         return {"email": draft.email}
 
+    def bind(self, draft, formdata=None):
+        form = super().bind(draft, formdata)
+        if formdata is None and draft is None:
+            form.email.data = remembered_email()
+        return form
+
     def save(self, draft, form):
         email = form.email.data
         db = get_db()
-        if tokens.recently_issued(db, email):
+        requested_by = tokens.browser_hash(browser_id())
+        if tokens.recently_issued(db, email, requested_by):
             return url_for("wizard.email_sent")  # a double click: the first link stays valid
+        client = client_id()
         try:
-            hit(db, [(MAIL_PER_ADDRESS, email), (MAIL_PER_CLIENT, client_id())])
+            hit(db, [(MAIL_PER_ADDRESS_AND_CLIENT, f"{email} {client}"), (MAIL_PER_ADDRESS, email),
+                     (MAIL_PER_CLIENT, client)])
         except RateLimited as error:
             raise FormRejected(rate_limited(error), field="email", status=429) from None
         # From inside a draft, the new link moves that draft to the new address.
         draft_id = draft.id if draft else None
-        token = tokens.issue(db, email, draft_id=draft_id)
+        token = tokens.issue(db, email, draft_id=draft_id, requested_by=requested_by)
         send_mail(
             "verify",
             email,
             subject=_("Bevestig uw e-mailadres voor uw aanmelding bij VECOZO"),
-            link=external_url("access.verify_get", token=token),
+            links={"link": external_url("access.open_link", token=token)},
             hours=int(tokens.TOKEN_LIFETIME.total_seconds() // 3600),
             draft_id=draft_id,
         )
@@ -233,7 +257,10 @@ class EmailStep(Step):
 
 @bp.get("/1/verstuurd")
 def email_sent():
-    return show(1, current_draft(), template="steps/email_sent.html", title=_l("Kijk in uw mailbox"))
+    browser = session.get(SESSION_BROWSER)
+    sent_to = tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
+    return show(1, current_draft(), template="steps/email_sent.html", title=_l("Kijk in uw mailbox"),
+                sent_to=sent_to)
 
 
 _REGISTRY_MESSAGES = {

@@ -59,7 +59,8 @@ PAGES_WITH_FORMS = ["/stap/1", "/stap/2", "/stap/3", "/stap/3/onjuist", "/sessie
 def pages(looked_up):
     """Every page so far, as an applicant who is at step 3 sees it."""
     looked_up.confirm("no")
-    return {url: looked_up.get(url).get_data(as_text=True) for url in ["/", *PAGES_WITH_FORMS, "/stap/4"]}
+    return {url: looked_up.get(url, follow_redirects=True).get_data(as_text=True)
+            for url in ["/", *PAGES_WITH_FORMS, "/stap/4"]}
 
 
 def test_no_inline_script_or_style_anywhere(pages):
@@ -116,7 +117,7 @@ def test_session_cookie_holds_only_a_random_key(confirmed):
     assert cookie.http_only
     assert cookie.same_site == "Lax"
     with confirmed.client.session_transaction() as session:
-        assert set(session) <= {"draft", "seen", "csrf_token"}
+        assert set(session) <= {"draft", "seen", "csrf_token", "browser"}
         assert session["draft"] == confirmed.draft()["key"] and len(session["draft"]) >= 32
 
 
@@ -140,7 +141,8 @@ def test_configuration_from_prefixed_environment(monkeypatch, tmp_path):
 
 
 def test_demo_tools_are_off_outside_demo_mode(tmp_path, registry_path):
-    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x", "REGISTRY": str(registry_path)})
+    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x", "REGISTRY": str(registry_path),
+                      "BASE_URL": "http://localhost"})
     client = app.test_client()
     assert client.get("/demo/mailbox").status_code == 404
     assert "41000001" not in client.get("/").get_data(as_text=True)
@@ -164,7 +166,7 @@ def test_init_db_and_demo_reset_commands(app, db):
 
 def test_the_registry_file_comes_from_the_environment(monkeypatch, tmp_path, registry_path):
     monkeypatch.setenv("AANSLUITEN_REGISTRY", str(registry_path))
-    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x"})
+    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x", "BASE_URL": "https://a.example"})
     assert app.extensions["aansluiten.registry"].get().company("41000002").name == "Fysiotherapie 't Hoogeland"
 
 
@@ -174,7 +176,7 @@ def test_forwarded_headers_are_ignored_unless_a_proxy_is_configured(applicant, d
     from .conftest import hidden_inputs
     applicant.client.post("/stap/1", data={**hidden_inputs(page.get_data(as_text=True)), "email": "a@example.nl"},
                           headers=headers)
-    body = db.conn.execute("SELECT body_text FROM outbox").fetchone()["body_text"]
+    body, _ = applicant.last_mail("a@example.nl")
     assert "evil.example" not in body and "http://localhost/bevestig/" in body
     keys = [row["key"] for row in db.conn.execute("SELECT key FROM rate_limits")]
     assert "mail-client:127.0.0.1" in keys

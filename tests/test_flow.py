@@ -25,8 +25,8 @@ def test_steps_1_to_3_without_javascript(client, db):
 
     mailbox = client.get("/demo/mailbox").get_data(as_text=True)
     link = re.search(r'href="http://localhost(/bevestig/[^"]+)"', mailbox).group(1)
-    page = client.get(link)
-    page = follow(client, post(client, page, link, {}))
+    page = client.get(link, follow_redirects=True)
+    page = follow(client, post(client, page, "/bevestig", {}))
     assert "Vul uw KvK-nummer en AGB-code in" in page.get_data(as_text=True)
 
     page = follow(client, post(client, page, "/stap/2", {"kvk_number": "41 00 00 01", "agb_code": "0105-1234"}))

@@ -67,7 +67,7 @@ def test_the_link_arrives_by_smtp_and_can_be_followed(mail_app, smtp, db):
     assert set(parts) == {"text/plain", "text/html"}
     link = re.search(r"http://localhost:8080(/bevestig/[\w-]+)", parts["text/plain"]).group(1)
     assert link in parts["text/html"]
-    response = applicant.submit(link)
+    response = applicant.open_link(link)
     assert response.headers["Location"] == "/stap/2"
     assert db.conn.execute("SELECT sent_at FROM outbox").fetchone()["sent_at"]
 

@@ -66,16 +66,18 @@ def test_no_explains_where_to_correct_and_offers_to_start_again(looked_up):
     assert looked_up.get("/stap/4").headers["Location"] == "/stap/3"
 
 
-def test_starting_again_clears_step_2_onwards_and_keeps_the_address(looked_up, db):
+def test_starting_again_clears_the_lookup_and_keeps_the_address_and_the_numbers_typed(looked_up, db):
     looked_up.confirm("no")
     response = looked_up.submit("/stap/3/opnieuw", page="/stap/3/onjuist")
     assert response.status_code == 303 and response.headers["Location"] == "/stap/2"
     draft = looked_up.draft()
-    assert draft["kvk_number"] is None and draft["company_json"] is None and draft["data_correct"] is None
+    assert draft["company_json"] is None and draft["data_correct"] is None
     assert draft["email_verified_at"] and draft["email"] == "praktijk@example.nl"
     assert db.conn.execute("SELECT count(*) FROM draft_agb_codes").fetchone()[0] == 0
+    # A correction in the registry does not change the numbers: they are filled in again (WCAG 3.3.7).
     html = looked_up.get("/stap/2").get_data(as_text=True)
-    assert 'value="41000001"' not in html
+    assert 'value="41000001"' in html and 'value="01051234"' in html
+    assert looked_up.get("/stap/3").headers["Location"] == "/stap/2"
 
 
 def test_starting_again_as_fragment(looked_up):

@@ -1,0 +1,88 @@
+-- wrk script of bench/run.py: sends the requests it is given in turn and counts every
+-- answer that is not the one asked for.
+--
+-- bench/run.py writes a prelude before this file that defines the globals
+--   targets      = { {method=, path=, headers={...}, body=, version=}, ... }  sent in turn
+--   expect       = { status=200, page="Lua pattern" or nil, location="plain text" or nil }
+--   max_requests = 0 for no limit, else stop after that many answers
+-- A target with a `version` gets "&version=<n>" appended to its body, n counting up by
+-- one per send: an applicant's next save is based on the version its last save made.
+--
+-- An error is: a status other than expect.status, any HX-Redirect header, or an answer
+-- whose body does not match expect.page (or whose Location lacks expect.location).
+-- done() prints one line "bench-result name=value ..." that bench/run.py reads.
+
+local threads = {}
+
+function setup(thread)
+   table.insert(threads, thread)
+end
+
+function init(args)
+   answers, wrong_status, hx_redirect, wrong_page = 0, 0, 0, 0
+   turn = 0
+   prepared = {}
+   for i, target in ipairs(targets) do
+      if not target.version then
+         prepared[i] = wrk.format(target.method, target.path, target.headers, target.body)
+      end
+   end
+end
+
+function request()
+   turn = turn % #targets + 1
+   if prepared[turn] then
+      return prepared[turn]
+   end
+   local target = targets[turn]
+   local body = target.body .. "&version=" .. target.version
+   target.version = target.version + 1
+   return wrk.format(target.method, target.path, target.headers, body)
+end
+
+function right_page(body, location)
+   if expect.page and not string.find(body, expect.page) then
+      return false
+   end
+   if expect.location and not (location and string.find(location, expect.location, 1, true)) then
+      return false
+   end
+   return true
+end
+
+function response(status, headers, body)
+   answers = answers + 1
+   local location = nil
+   for name, value in pairs(headers) do
+      local lower = string.lower(name)
+      if lower == "hx-redirect" then
+         hx_redirect = hx_redirect + 1
+      elseif lower == "location" then
+         location = value
+      end
+   end
+   if status ~= expect.status then
+      wrong_status = wrong_status + 1
+   elseif not right_page(body, location) then
+      wrong_page = wrong_page + 1
+   end
+   if max_requests > 0 and answers >= max_requests then
+      wrk.thread:stop()
+   end
+end
+
+function done(summary, latency, requests)
+   local totals = { answers = 0, wrong_status = 0, hx_redirect = 0, wrong_page = 0 }
+   for _, thread in ipairs(threads) do
+      for name, count in pairs(totals) do
+         totals[name] = count + thread:get(name)
+      end
+   end
+   local errors = summary.errors
+   io.write(string.format(
+      "bench-result requests=%d duration_us=%d p50_us=%d p99_us=%d socket_errors=%d "
+         .. "answers=%d wrong_status=%d hx_redirect=%d wrong_page=%d\n",
+      summary.requests, summary.duration, latency:percentile(50.0), latency:percentile(99.0),
+      errors.connect + errors.read + errors.write + errors.timeout,
+      totals.answers, totals.wrong_status, totals.hx_redirect, totals.wrong_page))
+end
