@@ -5,6 +5,7 @@ security headers and CLI commands. Everything else lives in ``routes/`` (HTTP)
 and ``onboarding/`` (the domain).
 """
 
+import io
 import os
 import secrets
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from onboarding import mail, store
+from onboarding import mail, store, validators
 from onboarding.registry import RegistryFile, load_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,6 +63,30 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app):
         return request.is_secure or super().get_cookie_secure(app)
+
+
+class ChunkedBodyLimit:
+    """Give a body sent without a Content-Length (``Transfer-Encoding: chunked``) one.
+
+    Flask refuses an oversized body by its Content-Length; a chunked body has none,
+    and Werkzeug's form parser would read it whole. This reads at most one byte more
+    than the limit: a body within it is handed on with its length, a larger one is
+    handed on as "one byte too many", so that the usual 413 answers it.
+    """
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        # HTTP: a Transfer-Encoding overrides any Content-Length sent beside it.
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            limit = int(self.app.config["MAX_CONTENT_LENGTH"])
+            body = environ["wsgi.input"].read(limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING")
+        return self.wsgi_app(environ, start_response)
 
 
 def _secret_key(path: str) -> str:
@@ -126,6 +151,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             "only its host is served. For a demo on this machine, set AANSLUITEN_DEMO=true instead."
         )
     app.session_interface = SessionInterface()
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
     if app.config["PROXIES"]:
         # Only behind proxies that set these headers: else any client could choose its own
         # address (rate limits) and host (the links in e-mails).
@@ -149,6 +175,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(security_headers)
+    app.add_template_filter(validators.format_postcode, "postcode")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": str(get_locale()),

@@ -52,16 +52,18 @@ def by_key(db, key: str | None) -> Draft | None:
     return Draft(**dict(row)) if row else None
 
 
-def agb_codes(db, draft: Draft) -> list[AgbCode]:
-    rows = db.conn.execute(
-        "SELECT agb_code, name, zorgsoort, party_type FROM draft_agb_codes WHERE draft_id = ? ORDER BY position",
-        (draft.id,),
+def agb_code_page(db, draft: Draft, offset: int = 0, limit: int = -1) -> list:
+    """The draft's AGB codes in registry order, a page at a time: rows with ``agb_code``,
+    ``name``, ``zorgsoort`` and ``party_type`` (a page shows them as they are)."""
+    return db.conn.execute(
+        "SELECT agb_code, name, zorgsoort, party_type FROM draft_agb_codes WHERE draft_id = ? "
+        "ORDER BY position LIMIT ? OFFSET ?",
+        (draft.id, limit, offset),
     ).fetchall()
-    return [
-        AgbCode(code=row["agb_code"], kvk_number=draft.kvk_number or "", name=row["name"],
-                zorgsoort=row["zorgsoort"], party_type=row["party_type"], active=True)
-        for row in rows
-    ]
+
+
+def agb_code_count(db, draft: Draft) -> int:
+    return db.conn.execute("SELECT count(*) FROM draft_agb_codes WHERE draft_id = ?", (draft.id,)).fetchone()[0]
 
 
 def audit(db, draft_id: int, step: int | None, action: str, actor: str = APPLICANT, now: datetime | None = None):

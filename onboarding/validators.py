@@ -53,3 +53,12 @@ def email_address(value: str) -> str:
     # Lower-casing a non-ASCII local part could name another mailbox (İ becomes i + dot).
     return f"{local.lower() if local.isascii() else local}@{domain.lower()}"
 
+
+
+_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+
+
+def format_postcode(value: str) -> str:
+    """A Dutch postcode as people write it: "3551CR" -> "3551 CR"; anything else as it is."""
+    match = _POSTCODE.match(value or "")
+    return f"{match.group(1)} {match.group(2).upper()}" if match else (value or "")

@@ -29,7 +29,7 @@ def _link_page(preview=None, reason: str | None = None, status: int = 200):
         title=_("Deze link werkt niet meer") if reason else _("Doorgaan met uw aanmelding"),
         status=status,
         preview=preview,
-        form=forms.FlaskForm(None),
+        form=forms.Form(None),
         reason=_REJECTED[reason]() if reason else None,
         email_form=new_link_form(),
     )

@@ -1,8 +1,12 @@
 """The forms of the steps. Field names are the stable contract of SPEC §7."""
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, StringField
+from wtforms.i18n import messages_path
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, StopValidation
 
@@ -23,7 +27,25 @@ class Checked:
             raise StopValidation(self.messages[invalid.code]) from None
 
 
-class StepForm(FlaskForm):
+def wtforms_translations():
+    """WTForms' own messages in the current language, read from disk once per process
+    (Flask-WTF reads the catalogue again on every request that builds a form)."""
+    locale = str(get_locale())
+    cache = current_app.extensions.setdefault("aansluiten.wtforms_translations", {})
+    if locale not in cache:
+        cache[locale] = support.Translations.load(messages_path(), [locale], domain="wtforms")
+    return cache[locale]
+
+
+class Form(FlaskForm):
+    """The base of every form: CSRF from Flask-WTF, translations cached."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations()
+
+
+class StepForm(Form):
     """Every step's form carries the draft version it was based on (two tabs, SPEC §2)."""
 
     version = HiddenField()
@@ -38,7 +60,7 @@ class StepForm(FlaskForm):
         return version if 0 <= version < 2**63 else -1
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     email = EmailField(
         _l("E-mailadres"),
         validators=[

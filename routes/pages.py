@@ -3,6 +3,7 @@ one place that decides between a full page and an htmx fragment."""
 
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
@@ -156,16 +157,54 @@ def check_idle():
 
 def page_title(title, number: int | None = None, error: bool = False) -> str:
     """"Fout: " when the page shows errors, the step, and the service: SPEC §2."""
+    service = _("Aansluiten bij VECOZO")
     parts = [f"{_('Fout')}: {title}" if error else str(title)]
     if number:
         parts.append(_("Stap %(number)s van %(count)s", number=number, count=STEP_COUNT))
-    parts.append(_("Aansluiten bij VECOZO"))
+    if str(title) != service:
+        parts.append(service)
     return " - ".join(parts)
 
 
 def wants_fragment() -> bool:
     htmx = current_app.htmx
     return bool(htmx) and not htmx.history_restore_request
+
+
+def fragment_block(template: str) -> str:
+    """The block an htmx request asks for: the one named after its target (``hx-target
+    "#agb-codes"`` asks for ``{% block agb_codes %}``) when the template has it, else ``main``."""
+    target = (current_app.htmx.target or "").replace("-", "_")
+    if target and target != "main" and target in current_app.jinja_env.get_template(template).blocks:
+        return target
+    return "main"
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list, chosen with ``?pagina=N`` (links work without JavaScript)."""
+
+    page: int
+    size: int
+    total: int
+
+    @classmethod
+    def from_request(cls, total: int, size: int = 50) -> "Pager":
+        pages = max(1, -(-total // size))
+        page = request.args.get("pagina", type=int) or 1
+        return cls(page=min(max(page, 1), pages), size=size, total=total)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    @property
+    def last_shown(self) -> int:
+        return min(self.offset + self.size, self.total)
 
 
 STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
@@ -177,6 +216,8 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
     that htmx moves into the document head, and the live region's new text: what
     ``advance()`` announces, else nothing, so that no earlier "saved" outlives an error."""
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
+    if wants_fragment() and (block := fragment_block(template)) != "main":
+        return htmx_response(Markup(render_block(template, block, **context)), status)
     if wants_fragment():
         body = (
             Markup("<title>{}</title>").format(context["page_title"])

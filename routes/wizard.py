@@ -28,6 +28,7 @@ from . import forms
 from .mailer import send_mail
 from .pages import (
     SESSION_BROWSER,
+    Pager,
     advance,
     browser_id,
     client_id,
@@ -70,13 +71,18 @@ STALE = _l(
 
 
 class FormRejected(Exception):
-    """Valid input that the domain refused: a message for ``field`` (or the whole form)."""
+    """Valid input that the domain refused: a message for ``field`` (or the whole form).
 
-    def __init__(self, message, field: str | None = None, status: int = 422):
+    A ``notice`` is not a fault of what was typed (a registry that is down, too many
+    tries): it is shown as a notification above the form, not as a field error.
+    """
+
+    def __init__(self, message, field: str | None = None, status: int = 422, notice: bool = False):
         super().__init__(str(message))
         self.message = message
         self.field = field
         self.status = status
+        self.notice = notice
 
 
 def rate_limited(error: RateLimited):
@@ -192,6 +198,8 @@ def step_post(number: int):
         try:
             return _saved(step, draft, form)
         except FormRejected as rejected:
+            if rejected.notice:
+                return show(number, draft, form, rejected.status, notice=rejected.message)
             errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
             errors.append(rejected.message)
             status = rejected.status
@@ -298,13 +306,13 @@ class CompanyStep(Step):
             registry.agb_code(agb_code, kvk_number)
             codes = registry.active_agb_codes(kvk_number)
         except RateLimited as error:
-            raise FormRejected(rate_limited(error), status=429) from None
+            raise FormRejected(rate_limited(error), status=429, notice=True) from None
         except RegistryUnavailable:
             current_app.logger.warning("registry unavailable for a look-up of KvK %s", kvk_number)
             raise FormRejected(_l(
                 "Het Handelsregister of het AGB-register is op dit moment niet bereikbaar. "
                 "Wat u heeft ingevuld is niet verloren: probeer het over een paar minuten opnieuw."
-            ), status=503) from None
+            ), status=503, notice=True) from None
         except UnknownAgbCode:
             zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
             if agb_code[:2] not in zorgsoorten:
@@ -342,12 +350,16 @@ class CheckStep(Step):
         return {"data_correct": draft.data_correct}
 
     def context(self, draft):
+        db = get_db()
+        pager = Pager.from_request(drafts.agb_code_count(db, draft))
         return {
             "company": draft.company,
-            "agb_codes": drafts.agb_codes(get_db(), draft),
+            "agb_codes": drafts.agb_code_page(db, draft, pager.offset, pager.size),
+            "pager": pager,
             "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"],
-            "party_types": PARTY_TYPES,
-            "authorities": AUTHORITIES,
+            # Translated once per page, not once per row.
+            "party_types": {key: str(label) for key, label in PARTY_TYPES.items()},
+            "authorities": {key: str(label) for key, label in AUTHORITIES.items()},
         }
 
     def save(self, draft, form):

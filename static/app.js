@@ -2,13 +2,24 @@
 (function () {
   "use strict";
 
-  // After htmx swaps a step in, move focus to what changed: the error summary, else the heading.
+  // After htmx swaps a step in, move focus to what changed: the error summary or a
+  // notification, else the heading. Scroll to the top first, so that on a phone the back
+  // link and the progress above the heading are in view too.
+  // A part of the page swapped on its own (a page of a long list) takes the focus itself.
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!event.detail.target || event.detail.target.id !== "main") return;
-    var target = document.querySelector("#main .error-summary") || document.querySelector("#main h1");
+    var swapped = event.detail.target;
+    if (!swapped || !swapped.id) return;
+    if (swapped.id !== "main") {
+      var part = document.getElementById(swapped.id);
+      if (part && part.hasAttribute("tabindex")) part.focus();
+      return;
+    }
+    var target = document.querySelector("#main .error-summary, #main .notification") ||
+      document.querySelector("#main h1");
     if (target) {
+      window.scrollTo(0, 0);
       target.setAttribute("tabindex", "-1");
-      target.focus();
+      target.focus({ preventScroll: true });
     }
   });
 

@@ -86,7 +86,7 @@ REGISTRY_ERRORS = [
     ("41000001", "00051234", "agb_code", "00 is geen zorgsoort", 422),
     ("41000001", "04071111", "agb_code", "hoort bij een andere onderneming", 422),
     ("41000001", "01009999", "agb_code", "niet actief in het AGB-register", 422),
-    ("41000004", "12088888", "kvk_number", "niet bereikbaar", 503),
+    ("41000004", "12088888", None, "niet bereikbaar", 503),
 ]
 
 
@@ -97,9 +97,20 @@ def test_registry_refusals_keep_what_was_typed(verified, kvk, agb, field, messag
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert message in html
-    assert f'href="#{field}"' in html
+    if field:
+        assert f'href="#{field}"' in html
     assert f'value="{kvk}"' in html and f'value="{agb}"' in html
     assert verified.draft()["kvk_number"] is None
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_unreachable_registry_is_a_notification_not_a_field_error(verified, htmx):
+    response = verified.look_up(kvk="41000004", agb="12088888", htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert 'class="notification" role="alert"' in html and "niet bereikbaar" in html
+    assert "error-summary" not in html and 'aria-invalid' not in html and "Fout:" not in html
+    assert 'value="41000004"' in html and 'value="12088888"' in html
 
 
 def test_the_registry_file_given_through_config_drives_the_lookup(verified, registry_path, app):

@@ -12,7 +12,7 @@ def test_full_page_shows_everything_from_the_registries(looked_up):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
     for shown in ("Huisartsenpraktijk De Linde B.V.", "Besloten Vennootschap", "41000001", "000041000001",
-                  "Markt 1", "1234AB Utrecht", "M. van der Linden", "Alleen/zelfstandig bevoegd",
+                  "Markt 1", "1234 AB Utrecht", "M. van der Linden", "Alleen/zelfstandig bevoegd",
                   "Gezamenlijk bevoegd", "Niet bevoegd", "01004567", "37000890", "Huisartsen",
                   "Zorgverlener", "Vestiging", 'name="data_correct"'):
         assert shown in html, shown
