@@ -3,6 +3,7 @@
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
 from .access import form_expired
 from .pages import navigate, render_page, wants_fragment
@@ -29,6 +30,12 @@ _MESSAGES = {
 
 
 def register(app) -> None:
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # A Host other than AANSLUITEN_BASE_URL's: no URL can be built for it, so no page either.
+        current_app.logger.info("refused: %s", error.description)
+        return "Bad request: this host is not served here.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         current_app.logger.info("CSRF refused: %s", error.description)

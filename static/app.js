@@ -23,26 +23,35 @@
     }
   });
 
-  // Warn two minutes before the idle session ends, with a button to stay.
+  // Warn before the idle session ends, with a button to stay. Closing the warning any
+  // other way (Escape) counts as staying too: nobody should lose what they are typing
+  // because they dismissed a dialog.
   var body = document.body;
   var timeout = Number(body.getAttribute("data-session-timeout") || 0);
+  var warnBefore = Number(body.getAttribute("data-session-warning") || 120);
   var dialog = document.getElementById("session-warning");
   if (!timeout || !dialog || typeof dialog.showModal !== "function") return;
   var timer = null;
   function arm() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(function () { dialog.showModal(); }, Math.max(timeout - 120, 1) * 1000);
+    timer = window.setTimeout(function () { dialog.showModal(); }, Math.max(timeout - warnBefore, 1) * 1000);
   }
-  dialog.querySelector("button").addEventListener("click", function () {
+  function stay() {
     fetch(dialog.getAttribute("data-keep-alive"), { credentials: "same-origin" }).then(function (response) {
       if (response.status !== 204) {
         // Too late: the session ended, and the answer is the page that says so.
         window.location.assign(response.url);
         return;
       }
-      dialog.close();
+      if (dialog.open) dialog.close();
       arm();
     });
+  }
+  dialog.querySelector("button").addEventListener("click", stay);
+  dialog.addEventListener("cancel", function (event) {
+    event.preventDefault();
+    dialog.close();
+    stay();
   });
   document.addEventListener("htmx:afterRequest", arm);
   arm();

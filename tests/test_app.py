@@ -192,3 +192,112 @@ def test_behind_a_configured_proxy_the_forwarded_client_counts(app, db):
                           headers={"X-Forwarded-For": "10.1.2.3"})
     keys = [row["key"] for row in db.conn.execute("SELECT key FROM rate_limits")]
     assert "mail-client:10.1.2.3" in keys
+
+
+def test_outside_demo_mode_the_app_refuses_to_start_without_a_base_url(tmp_path):
+    with pytest.raises(RuntimeError, match="AANSLUITEN_BASE_URL"):
+        create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x"})
+
+
+def test_with_a_base_url_only_its_host_is_served(tmp_path, registry_path):
+    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x", "REGISTRY": str(registry_path),
+                      "BASE_URL": "https://aansluiten.example"})
+    client = app.test_client()
+    assert client.get("/", base_url="https://aansluiten.example").status_code == 200
+    assert client.get("/", base_url="https://evil.example.com").status_code == 400
+    assert client.get("/", headers={"Host": "evil.example.com"}).status_code == 400
+
+
+def test_an_https_base_url_sends_hsts(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "x", "BASE_URL": "https://aansluiten.example"})
+    response = app.test_client().get("/", base_url="https://aansluiten.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_plain_demo_sends_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+@pytest.mark.parametrize("method, url, allowed", [
+    ("put", "/stap/1", {"GET", "POST"}),
+    ("post", "/", {"GET"}),
+])
+def test_a_405_says_which_methods_are_allowed(client, method, url, allowed):
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert allowed <= {method.strip() for method in response.headers["Allow"].split(",")}
+
+
+def test_a_post_to_a_step_that_has_no_form_yet_is_a_405_with_allow(confirmed):
+    response = confirmed.submit("/stap/4", {}, page="/stap/3")
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("size, status", [(5_000_000, 413), (100, 303)])
+def test_a_chunked_body_is_held_to_the_same_limit(applicant, db, size, status):
+    import io
+    page = applicant.get("/stap/1").get_data(as_text=True)
+    from .conftest import hidden_inputs
+    from urllib.parse import urlencode
+    body = urlencode({**hidden_inputs(page), "email": "groot@example.nl", "x": "a" * size}).encode()
+    response = applicant.client.post(
+        "/stap/1", input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
+        headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == status
+    assert db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == (1 if status == 303 else 0)
+
+
+@pytest.mark.parametrize("url, data", [
+    ("/stap/2", {"kvk_number": "41000002", "agb_code": "04071111"}),
+    ("/stap/3", {"data_correct": "yes"}),
+    ("/stap/3/opnieuw", {}),
+])
+@pytest.mark.parametrize("version", ["9999999999999999999", "-1", "1e5", "99999999999999999999999999999"])
+def test_a_version_no_column_can_hold_is_stale_not_a_crash(looked_up, url, data, version):
+    looked_up.confirm("no")
+    page = {"/stap/3/opnieuw": "/stap/3/onjuist"}.get(url, url)
+    response = looked_up.submit(url, {**data, "version": version}, page=page)
+    assert response.status_code == 409
+
+
+def test_the_start_page_title_names_the_service_once(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "<title>Aansluiten bij VECOZO</title>" in html
+    assert html.count("Aansluiten bij VECOZO") >= 2  # title and header say the same
+
+
+def test_the_error_summary_has_the_role_govuk_gives_it(applicant):
+    html = applicant.submit("/stap/1", {"email": ""}).get_data(as_text=True)
+    assert re.search(r'<div class="error-summary" role="alert"[^>]*aria-labelledby="error-summary-title"', html)
+
+
+def test_a_session_is_not_re_signed_on_every_request(looked_up):
+    looked_up.get("/stap/3")
+    assert "Set-Cookie" not in looked_up.get("/stap/3").headers
+    with looked_up.client.session_transaction() as session:
+        session["seen"] -= 61
+    assert "Set-Cookie" in looked_up.get("/stap/3").headers
+
+
+def test_the_wtforms_catalogue_is_read_once_per_process(app, applicant, monkeypatch):
+    from babel import support
+    loads = []
+    original = support.Translations.load
+    monkeypatch.setattr(support.Translations, "load",
+                        classmethod(lambda cls, *a, **k: loads.append(a) or original.__func__(cls, *a, **k)))
+    for _ in range(3):
+        applicant.submit("/stap/1", {"email": ""})
+    assert len([args for args in loads if "wtforms" in str(args)]) <= 1
+
+
+def test_the_idle_timeout_is_a_setting_and_the_texts_follow_it(app, applicant):
+    short = create_app({**app.config, "IDLE_TIMEOUT": 600})
+    other = short.test_client()
+    from .conftest import Applicant
+    person = Applicant(other, applicant.db)
+    person.verify()
+    html = person.get("/stap/2").get_data(as_text=True)
+    assert 'data-session-timeout="600"' in html and 'data-session-warning="120"' in html
+    assert "Uw sessie verloopt over 2 minuten" in html and "bijna 10 minuten" in html
+    assert 'aria-describedby="session-warning-text"' in html
+    assert "nog niet verstuurd" in html

@@ -103,3 +103,64 @@ def test_send_mail_command_delivers_what_waits(mail_app, smtp, db):
     output = mail_app.test_cli_runner().invoke(args=["send-mail"]).output
     assert "1 e-mail(s) verstuurd" in output
     assert wait_for(inbox)[0]["To"] == "cron@example.nl"
+
+
+def database_bytes(app) -> bytes:
+    path = app.config["DATABASE"]
+    data = b""
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            with open(name, "rb") as handle:
+                data += handle.read()
+        except FileNotFoundError:
+            pass
+    return data
+
+
+def test_no_usable_token_sits_in_the_database_files(mail_app, smtp, db):
+    _, inbox = smtp
+    applicant = Applicant(mail_app.test_client(), db)
+    applicant.submit("/stap/1", {"email": "smtp@example.nl"})
+    [message] = wait_for(inbox)
+    text = next(part.get_payload(decode=True).decode() for part in message.walk()
+                if part.get_content_type() == "text/plain")
+    token = re.search(r"/bevestig/([\w-]+)", text).group(1)
+    row = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert row["sent_at"] and row["sealed"] is None
+    assert token not in row["body_text"] and token not in row["body_html"]
+    assert token.encode() not in database_bytes(mail_app)
+
+
+def test_a_waiting_mail_keeps_its_link_sealed_not_readable(applicant, db, app):
+    applicant.submit("/stap/1", {"email": "wacht@example.nl"})
+    token = applicant.last_link("wacht@example.nl").rsplit("/", 1)[1]
+    row = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert row["sent_at"] is None and row["sealed"]
+    assert token.encode() not in database_bytes(app)
+
+
+def test_sent_bodies_are_emptied_after_a_day_and_unsendable_links_given_up(db):
+    settings = mail.SmtpSettings(host="127.0.0.1", port=free_port(), sender="noreply@aansluiten.example")
+    seal = mail.Seal("key")
+    mail.enqueue(db, "oud@example.nl", "Onderwerp", "tekst [[link]]", "<p>[[link]]</p>",
+                 sealed=seal.close({"link": "http://x/bevestig/abc"}))
+    mail.enqueue(db, "verstuurd@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+    db.conn.execute("UPDATE outbox SET created_at = ?", ("2000-01-01T00:00:00+00:00",))
+    db.conn.execute("UPDATE outbox SET sent_at = ? WHERE recipient = 'verstuurd@example.nl'",
+                    ("2000-01-01T00:00:00+00:00",))
+    mail.forget(db)
+    rows = {row["recipient"]: row for row in db.conn.execute("SELECT * FROM outbox")}
+    assert rows["verstuurd@example.nl"]["body_text"] == "" and rows["verstuurd@example.nl"]["subject"]
+    assert rows["oud@example.nl"]["sealed"] is None
+    assert rows["oud@example.nl"]["attempts"] == mail.MAX_ATTEMPTS
+    assert mail.deliver_pending(db, settings) == 0
+
+
+def test_links_are_filled_in_escaped_in_the_html_part():
+    seal = mail.Seal("key")
+    row = {"body_text": "open [[link]]", "body_html": '<a href="[[link]]">x</a>',
+           "sealed": seal.close({"link": "http://x/a?b=1&c=2"})}
+    text, html = mail.bodies(row, seal)
+    assert text == "open http://x/a?b=1&c=2"
+    assert html == '<a href="http://x/a?b=1&amp;c=2">x</a>'
+    assert mail.bodies(row, mail.Seal("another key"))[0] == "open [[link]]"

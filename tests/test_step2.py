@@ -194,3 +194,34 @@ def test_a_double_click_without_javascript_goes_on(verified):
     assert verified.client.post("/stap/2", data=fields).headers["Location"] == "/stap/3"
     second = verified.client.post("/stap/2", data=fields)
     assert second.status_code == 303 and second.headers["Location"] == "/stap/3"
+
+
+def test_the_draft_keeps_only_what_a_step_needs_of_the_officers(looked_up, registry_path):
+    import json
+    stored = json.loads(looked_up.draft()["company_json"])
+    registry = json.loads(registry_path.read_text())
+    for officer in stored["functionarissen"]:
+        assert "geboortedatum" not in officer and "voornamen" not in officer
+        assert {"id", "achternaam", "functie", "bevoegdheid"} <= set(officer)
+    everything = looked_up.draft()["company_json"]
+    for officer in registry["companies"][0]["functionarissen"]:
+        assert officer["geboortedatum"] not in everything
+
+
+def test_a_migration_removes_what_older_drafts_kept_of_the_officers(tmp_path):
+    import json
+
+    from onboarding import store
+    path = str(tmp_path / "old.db")
+    db = store.connect(path)
+    db.conn.execute("BEGIN IMMEDIATE")
+    store.migrations.apply(db, stop_before="m004_keep_only_what_a_step_needs")
+    db.conn.execute("COMMIT")
+    raw = {"kvkNummer": "1", "naam": "x", "functionarissen": [
+        {"id": "1", "voornamen": "Jan", "achternaam": "B", "geboortedatum": "1970-01-01", "bevoegdheid": "azb"}]}
+    db.conn.execute("INSERT INTO drafts (key, email, company_json, created_at, updated_at) VALUES "
+                    "('k', 'a@b.nl', ?, 'x', 'x')", (json.dumps(raw),))
+    store.migrate(db)
+    stored = db.conn.execute("SELECT company_json FROM drafts").fetchone()[0]
+    assert "1970-01-01" not in stored and "Jan" not in stored and '"achternaam": "B"' in stored
+    db.close()
