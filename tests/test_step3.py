@@ -123,3 +123,45 @@ def test_starting_again_from_an_old_tab_says_what_happened(looked_up):
     assert response.status_code == 409
     assert "in een ander venster of tabblad gewijzigd" in response.get_data(as_text=True)
     assert looked_up.draft()["data_correct"] == "yes"
+
+
+@pytest.fixture
+def large(verified, registry_path):
+    """A company with 120 active AGB codes, looked up."""
+    import json
+    data = json.loads(registry_path.read_text())
+    data["companies"].append({**data["companies"][0], "kvkNummer": "41000120", "naam": "Groep"})
+    data["agb"] += [{"agbCode": f"06{number:06d}", "kvkNummer": "41000120", "naam": f"Locatie {number}",
+                     "zorgsoort": "06", "zorgpartijType": "vestiging", "actief": True} for number in range(120)]
+    registry_path.write_text(json.dumps(data))
+    assert verified.look_up(kvk="41000120", agb="06000000").status_code == 303
+    return verified
+
+
+def test_a_long_list_of_codes_comes_in_pages_of_50(large):
+    html = large.get("/stap/3").get_data(as_text=True)
+    assert html.count("<tr><td>06") == 50 and "AGB-codes (120)" in html
+    assert "Pagina 1 van 3" in html and 'href="/stap/3?pagina=2"' in html
+    last = large.get("/stap/3?pagina=3").get_data(as_text=True)
+    assert last.count("<tr><td>06") == 20 and "06000119" in last and "06000000" not in last
+    assert 'href="/stap/3?pagina=2"' in last and 'name="data_correct"' in last
+    # A page that does not exist shows the nearest one.
+    assert large.get("/stap/3?pagina=99").get_data(as_text=True).count("<tr><td>06") == 20
+
+
+def test_with_htmx_a_page_of_codes_swaps_only_the_list(large):
+    response = large.client.get("/stap/3?pagina=2", headers={"HX-Request": "true", "HX-Target": "agb-codes"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<section id="agb-codes"')
+    assert html.count("<tr><td>06") == 50 and "<title>" not in html and 'name="data_correct"' not in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_short_list_has_no_pages(looked_up):
+    assert "Pagina 1 van" not in looked_up.get("/stap/3").get_data(as_text=True)
+
+
+def test_registry_values_are_marked_dutch(looked_up):
+    html = looked_up.get("/stap/3").get_data(as_text=True)
+    assert '<dd lang="nl">Huisartsenpraktijk De Linde B.V.</dd>' in html
+    assert '<td lang="nl">Huisartsenpraktijk De Linde</td>' in html
