@@ -17,7 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 from flask_htmx import HTMX
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from onboarding import mail, store, validators
@@ -162,7 +162,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["aansluiten.seal"] = mail.Seal(app.config["SECRET_KEY"])
     app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])
 
-    from routes import access, demo, errors, pages, start, wizard
+    from routes import access, demo, errors, pages, start, steps, wizard  # noqa: F401 (steps registers them)
 
     # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
     app.before_request(pages.check_idle)

@@ -3,13 +3,18 @@
 Fixtures:
 - ``live_server``: base URL of the app served by werkzeug in a thread (one per xdist worker),
   on a fresh SQLite file, in demo mode so that ``/demo/mailbox`` shows the outbox.
+- ``short_idle_server``: the same with ``IDLE_TIMEOUT`` of ``SHORT_IDLE_TIMEOUT`` seconds (its own
+  SQLite file), so that the idle warning comes after seconds, not minutes.
 - ``browser``: one Chromium per session (per worker). A missing Chromium is a failure, never a
   skip: in CI a skipped browser test counts as a failed one.
 - ``page``: a fresh context (own cookies) per test, with htmx active.
 - ``nojs_page``: the same, with htmx blocked, so every form posts and redirects like in a
   browser without JavaScript. JavaScript itself stays on: axe needs it.
 - ``assert_accessible``: ``assert_accessible(page)`` runs axe-core and asserts zero violations.
+- ``short_idle_page``: a fresh context with htmx active on ``short_idle_server``.
 - ``unique_email``: a fresh e-mail address for each call.
+- ``flow`` (parametrized: htmx active and blocked) and ``js_flow`` (htmx active): an
+  ``applicant.Flow`` on ``page`` / ``nojs_page`` with its own e-mail address.
 """
 
 import itertools
@@ -40,25 +45,32 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from applicant import Flow  # noqa: E402 - tests/browser is on sys.path like this conftest
+
 # Each context comes from its own client address (ProxyFix trusts one X-Forwarded-For hop), so
 # the per-client rate limits on e-mail and look-ups count per test, not for the whole suite.
 _client_numbers = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+# The idle timeout of ``short_idle_server``: the warning comes min(120, 8 // 2) = 4 s before its end.
+SHORT_IDLE_TIMEOUT = 8
+
+
+def _serve(tmp_path_factory, name: str, **config):
+    """Serve a fresh demo app on its own SQLite file in a thread; yield its base URL."""
     from app import create_app
 
-    database = tmp_path_factory.mktemp("browser-db") / "aansluiten.db"
+    database = tmp_path_factory.mktemp(name) / "aansluiten.db"
     app = create_app({
         "TESTING": False,
         "DATABASE": str(database),
         "SECRET_KEY": "browser-tests",
         "DEMO": True,
         "PROXIES": 1,  # each context plays a client behind a proxy, see _new_context
+        **config,
     })
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -66,6 +78,16 @@ def live_server(tmp_path_factory):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, "browser-live-server")
+
+
+@pytest.fixture(scope="session")
+def short_idle_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, "browser-short-idle-server", IDLE_TIMEOUT=SHORT_IDLE_TIMEOUT)
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +148,14 @@ def nojs_page(browser, live_server):
 
 
 @pytest.fixture
+def short_idle_page(browser, short_idle_server):
+    context = _new_context(browser, short_idle_server)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def unique_email():
     def make(prefix: str = "test") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:12]}@praktijk.example"
@@ -160,3 +190,16 @@ def assert_accessible():
         assert not violations, _describe(violations, page.url)
 
     return check
+
+
+@pytest.fixture(params=["js", "nojs"])
+def flow(request, live_server, assert_accessible, unique_email):
+    """The applicant with htmx active ("js") and with htmx blocked ("nojs")."""
+    js = request.param == "js"
+    page = request.getfixturevalue("page" if js else "nojs_page")
+    return Flow(page, js, live_server, assert_accessible, unique_email(request.param))
+
+
+@pytest.fixture
+def js_flow(page, live_server, assert_accessible, unique_email):
+    return Flow(page, True, live_server, assert_accessible, unique_email("js"))

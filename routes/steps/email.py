@@ -1,0 +1,72 @@
+"""Step 1: the e-mail address, and the page that says a link is on its way."""
+
+from datetime import timedelta
+
+from flask import session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from onboarding import tokens
+from onboarding.ratelimit import Limit, RateLimited, hit
+
+from .. import forms
+from ..mailer import send_mail
+from ..pages import SESSION_BROWSER, browser_id, client_id, current_draft, external_url, get_db, remembered_email
+from ..wizard import FormRejected, Step, bp, rate_limited, show, step
+
+# Links to one address from one client; a higher cap for the address from everywhere, so
+# that nobody can use up someone else's quota; and what one client may ask in all.
+MAIL_PER_ADDRESS_AND_CLIENT = Limit("mail-address-client", hits=5, window=timedelta(hours=1))
+MAIL_PER_ADDRESS = Limit("mail-address", hits=20, window=timedelta(hours=1))
+MAIL_PER_CLIENT = Limit("mail-client", hits=30, window=timedelta(hours=1))
+
+
+@step
+class EmailStep(Step):
+    number = 1
+    template = "steps/email.html"
+    form_class = forms.EmailForm
+    # The next page says what happened; a second message in the live region would repeat it.
+    announcement = None
+
+    def load(self, draft):
+        return {"email": draft.email}
+
+    def bind(self, draft, formdata=None):
+        form = super().bind(draft, formdata)
+        if formdata is None and draft is None:
+            form.email.data = remembered_email()
+        return form
+
+    def save(self, draft, form):
+        email = form.email.data
+        db = get_db()
+        requested_by = tokens.browser_hash(browser_id())
+        if tokens.recently_issued(db, email, requested_by):
+            return url_for("wizard.email_sent")  # a double click: the first link stays valid
+        client = client_id()
+        try:
+            hit(db, [(MAIL_PER_ADDRESS_AND_CLIENT, f"{email} {client}"), (MAIL_PER_ADDRESS, email),
+                     (MAIL_PER_CLIENT, client)])
+        except RateLimited as error:
+            raise FormRejected(rate_limited(error), field="email", status=429) from None
+        # From inside a draft, the new link moves that draft to the new address.
+        draft_id = draft.id if draft else None
+        token = tokens.issue(db, email, draft_id=draft_id, requested_by=requested_by)
+        send_mail(
+            "verify",
+            email,
+            subject=_("Bevestig uw e-mailadres voor uw aanmelding bij VECOZO"),
+            links={"link": external_url("access.open_link", token=token)},
+            hours=int(tokens.TOKEN_LIFETIME.total_seconds() // 3600),
+            draft_id=draft_id,
+        )
+        return url_for("wizard.email_sent")
+
+
+@bp.get("/1/verstuurd")
+def email_sent():
+    browser = session.get(SESSION_BROWSER)
+    sent_to = tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
+    return show(1, current_draft(), template="steps/email_sent.html", title=_l("Kijk in uw mailbox"),
+                sent_to=sent_to)
