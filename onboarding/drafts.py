@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import tokens
-from .registry import AgbCode, Company, company_from_json, company_snapshot
+from .registry import AgbCode, Company, Contact, company_from_json, company_snapshot
 from .store import timestamp, write
 
 APPLICANT = "applicant"
@@ -38,6 +38,13 @@ class Draft:
     created_at: str
     updated_at: str
     moved_from: str | None = None
+    contacts_done_at: str | None = None
+    ict_done_at: str | None = None
+    # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
+    has_signatory: bool = False
+    has_main_contact: bool = False
+    codes_without_contact: int = 0
+    has_people: bool = False
 
     @property
     def company(self) -> Company | None:
@@ -45,10 +52,27 @@ class Draft:
         return company_from_json(json.loads(self.company_json)) if self.company_json else None
 
 
+_DRAFT = """
+    SELECT d.*,
+        EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id AND role = 'signatory') AS has_signatory,
+        EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id AND role = 'main_contact') AS has_main_contact,
+        (SELECT count(*) FROM draft_agb_codes WHERE draft_id = d.id AND contacts = 0) AS codes_without_contact,
+        (EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id)
+         OR EXISTS (SELECT 1 FROM contact_persons WHERE draft_id = d.id AND source != 'registry')
+         OR EXISTS (SELECT 1 FROM ict_admins WHERE draft_id = d.id)) AS has_people
+    FROM drafts d
+"""
+
+
 def by_key(db, key: str | None) -> Draft | None:
     if not key:
         return None
-    row = db.conn.execute("SELECT * FROM drafts WHERE key = ?", (key,)).fetchone()
+    row = db.conn.execute(_DRAFT + " WHERE d.key = ?", (key,)).fetchone()
+    return Draft(**dict(row)) if row else None
+
+
+def by_id(db, draft_id: int) -> Draft | None:
+    row = db.conn.execute(_DRAFT + " WHERE d.id = ?", (draft_id,)).fetchone()
     return Draft(**dict(row)) if row else None
 
 
@@ -168,23 +192,60 @@ def save_answers(db, draft: Draft, version: int, step: int, action: str, **field
     audit(db, draft.id, step, action)
 
 
+def replaces_company(draft: Draft, kvk_number: str) -> bool:
+    """Whether a look-up of ``kvk_number`` would drop what steps 4-7 hold for another company."""
+    return bool(draft.kvk_number) and draft.kvk_number != kvk_number and draft.has_people
+
+
 def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str, company_raw: dict,
-                 codes: list[AgbCode]) -> None:
+                 codes: list[AgbCode], known_contacts: dict[str, list[Contact]]) -> None:
     """Step 2: the looked-up company and all its active AGB codes.
 
-    The registries were read afresh, so step 3 must be confirmed again; nothing
-    else the applicant entered is removed.
+    The registries were read afresh, so step 3 must be confirmed again. For the same
+    company, what the applicant entered stays: codes still active keep their contact
+    persons, codes no longer active go with theirs. Another company starts steps 4-7
+    afresh (the page asked first: ``replaces_company``). A new code gets the contact
+    persons VECOZO knows for it (``known_contacts``), at most two.
     """
     with write(db):
+        other_company = draft.kvk_number != kvk_number
         save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
-                company_json=json.dumps(company_snapshot(company_raw), ensure_ascii=False), looked_up_at=timestamp(), data_correct=None)
-        db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
+                     company_json=json.dumps(company_snapshot(company_raw), ensure_ascii=False),
+                     looked_up_at=timestamp(), data_correct=None,
+                     **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
+        if other_company:
+            db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
+            db.conn.execute("DELETE FROM persons WHERE draft_id = ?", (draft.id,))
+            db.conn.execute("DELETE FROM ict_admins WHERE draft_id = ?", (draft.id,))
+            if draft.has_people:
+                audit(db, draft.id, 2, "steps 4-7 cleared for another company")
+        kept = {row[0] for row in db.conn.execute("SELECT agb_code FROM draft_agb_codes WHERE draft_id = ?",
+                                                  (draft.id,))}
+        active = {code.code for code in codes}
+        db.conn.executemany("DELETE FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?",
+                            [(draft.id, code) for code in kept - active])
         db.conn.executemany(
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
+            "position = excluded.position, name = excluded.name, zorgsoort = excluded.zorgsoort, "
+            "party_type = excluded.party_type",
             [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
              for position, code in enumerate(codes)],
         )
+        new = [code.code for code in codes if code.code not in kept]
+        rows = [
+            (draft.id, code, position, contact.initials, contact.prefix, contact.surname, contact.email,
+             contact.phone)
+            for code in new
+            for position, contact in enumerate(known_contacts.get(code, ())[:2], start=1)
+        ]
+        db.conn.executemany(
+            "INSERT INTO contact_persons (draft_id, agb_code, position, initials, prefix, surname, email, phone, "
+            "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'registry')", rows)
+        db.conn.execute(
+            "UPDATE draft_agb_codes SET contacts = (SELECT count(*) FROM contact_persons p "
+            "WHERE p.draft_id = draft_agb_codes.draft_id AND p.agb_code = draft_agb_codes.agb_code) "
+            "WHERE draft_id = ?", (draft.id,))
 
 
 def confirm_company(db, draft: Draft, version: int) -> None:
@@ -200,10 +261,10 @@ def mark_incorrect(db, draft: Draft, version: int) -> None:
 
 
 def start_again(db, draft: Draft, version: int) -> None:
-    """Step 3 answered 'no': clear what the look-up found; the verified address stays,
+    """Step 3 answered 'no': the look-up must be done again; the verified address stays,
     and so do the KvK number and AGB code typed (a correction in the registry does
-    not change them), to look them up afresh."""
+    not change them). The codes and their contact persons wait for that look-up,
+    which keeps what still holds (``save_company``)."""
     with write(db):
         save_answers(db, draft, version, 3, "started again after incorrect company data",
                      company_json=None, looked_up_at=None, data_correct=None)
-        db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))

@@ -6,11 +6,16 @@ from .drafts import Draft
 
 STEP_COUNT = 10
 
-# Whether a step is finished, judged from the draft alone. Steps not built yet are never done.
+# Whether a step is finished, judged from the draft alone (``drafts.by_key`` reads what
+# steps 4-6 hold with it). Steps not built yet are never done.
 _DONE: dict[int, Callable[[Draft], bool]] = {
     1: lambda draft: bool(draft.email_verified_at),
     2: lambda draft: bool(draft.kvk_number and draft.company_json),
     3: lambda draft: draft.data_correct == "yes",
+    4: lambda draft: bool(draft.has_signatory),
+    5: lambda draft: bool(draft.has_main_contact),
+    6: lambda draft: bool(draft.contacts_done_at) and draft.codes_without_contact == 0,
+    7: lambda draft: bool(draft.ict_done_at),
 }
 
 

@@ -146,6 +146,68 @@ def m004_keep_only_what_a_step_needs(db: sqlite_utils.Database) -> None:
                         (json.dumps(snapshot, ensure_ascii=False), row["id"]))
 
 
+@migrations()
+def m005_people_as_rows(db: sqlite_utils.Database) -> None:
+    # Steps 4-7: people are rows of their own, tied to the draft (and contact persons to
+    # one of its AGB codes), so that a row is read and written on its own.
+    for statement in _PEOPLE_SCHEMA:
+        db.conn.execute(statement)
+
+
+_PEOPLE_SCHEMA = [
+    # A row's own version (saving one code's contacts never makes another row's open form
+    # stale) and its number of contacts (rows without one first; the "done" rule of step 6).
+    "ALTER TABLE draft_agb_codes ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE draft_agb_codes ADD COLUMN contacts INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX draft_agb_codes_missing ON draft_agb_codes (draft_id, contacts, position)",
+    # When the applicant went on from step 6 (every code with a contact) and from step 7
+    # (optional: with or without administrators).
+    "ALTER TABLE drafts ADD COLUMN contacts_done_at TEXT",
+    "ALTER TABLE drafts ADD COLUMN ict_done_at TEXT",
+    """
+    CREATE TABLE persons (
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('signatory', 'main_contact')),
+        officer_id TEXT,
+        initials TEXT NOT NULL,
+        prefix TEXT NOT NULL DEFAULT '',
+        surname TEXT NOT NULL,
+        birth_date TEXT NOT NULL,
+        email TEXT NOT NULL,
+        mobile TEXT NOT NULL,
+        employed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (draft_id, role)
+    )
+    """,
+    """
+    CREATE TABLE contact_persons (
+        draft_id INTEGER NOT NULL,
+        agb_code TEXT NOT NULL,
+        position INTEGER NOT NULL CHECK (position IN (1, 2)),
+        initials TEXT NOT NULL,
+        prefix TEXT NOT NULL DEFAULT '',
+        surname TEXT NOT NULL,
+        email TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        -- registry: known at VECOZO; applicant: typed; main_contact: filled by the bulk action
+        source TEXT NOT NULL CHECK (source IN ('registry', 'applicant', 'main_contact')),
+        PRIMARY KEY (draft_id, agb_code, position),
+        FOREIGN KEY (draft_id, agb_code) REFERENCES draft_agb_codes (draft_id, agb_code) ON DELETE CASCADE
+    )
+    """,
+    """
+    CREATE TABLE ict_admins (
+        id INTEGER PRIMARY KEY,
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        phone TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX ict_admins_draft ON ict_admins (draft_id, id)",
+]
+
+
 _INITIAL_SCHEMA = [
     """
     CREATE TABLE drafts (

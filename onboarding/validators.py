@@ -1,8 +1,11 @@
 """Normalising and checking what applicants type. No Flask in here."""
 
 import re
+import unicodedata
+from datetime import date
 
 import email_validator
+import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
 
@@ -62,3 +65,224 @@ def format_postcode(value: str) -> str:
     """A Dutch postcode as people write it: "3551CR" -> "3551 CR"; anything else as it is."""
     match = _POSTCODE.match(value or "")
     return f"{match.group(1)} {match.group(2).upper()}" if match else (value or "")
+
+
+# People: names as on the identity document, a birth date, phone numbers.
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_HYPHENS = str.maketrans({"‐": "-", "‑": "-", "–": "-"})
+# Spaces only (no-break and thin ones too): a tab or line break inside a name is refused, not
+# quietly made a space.
+_SPACES = re.compile(r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def _typed(value: str) -> str:
+    """What was typed, composed (e + combining acute is é), with one kind of apostrophe and
+    hyphen, trimmed (a pasted line break too) and with runs of spaces made one."""
+    value = unicodedata.normalize("NFC", value or "").translate(_APOSTROPHES).translate(_HYPHENS)
+    return _SPACES.sub(" ", value.strip()).strip()
+
+
+def _latin_letter(char: str) -> bool:
+    """A letter of the Latin script, diacritics included (é, ö, ç, ı, ß, Ĳ). Names on a Dutch
+    identity document are in this script; Cyrillic or Greek look-alikes are not accepted."""
+    return unicodedata.category(char).startswith("L") and unicodedata.name(char, "").startswith("LATIN ")
+
+
+def _mark(char: str) -> bool:
+    """A combining mark that NFC could not fold into its letter."""
+    return unicodedata.category(char) == "Mn"
+
+
+_INITIALS_SEPARATORS = re.compile(r"[ .]+")
+MAX_INITIALS = 10
+
+
+def initials(value: str) -> str:
+    """Initials as "J.W.": every letter upper-cased and followed by a dot; a hyphenated pair
+    stays one ("j-p" -> "J.-P."). Spaces and dots as typed do not matter."""
+    typed = _typed(value)
+    if not typed.replace(".", "").strip():
+        raise Invalid("required")
+    if len(typed) > 4 * MAX_INITIALS:
+        raise Invalid("too_long")
+    letters = _INITIALS_SEPARATORS.sub("", typed)
+    if not all(_latin_letter(char) or char == "-" for char in letters):
+        raise Invalid("invalid")
+    if letters.startswith("-") or letters.endswith("-") or "--" in letters:
+        raise Invalid("invalid")
+    if sum(char != "-" for char in letters) > MAX_INITIALS:
+        raise Invalid("too_long")
+    result = []
+    for char in letters:
+        if char == "-":
+            result.append("-")
+        else:
+            upper = char.upper()
+            result.append((upper if len(upper) == 1 else char) + ".")  # "ß".upper() is "SS"
+    return "".join(result)
+
+
+MAX_PREFIX = 20
+
+
+def prefix(value: str) -> str:
+    """A tussenvoegsel in lower case ("Van der" -> "van der", "VAN 'T" -> "van 't"); optional."""
+    typed = _typed(value).lower()
+    if not typed:
+        return ""
+    if len(typed) > MAX_PREFIX:
+        raise Invalid("too_long")
+    if not all(_latin_letter(char) or _mark(char) or char in " '" for char in typed):
+        raise Invalid("invalid")
+    if not any(_latin_letter(char) for char in typed):
+        raise Invalid("invalid")
+    return typed
+
+
+MAX_NAME = 100
+
+
+def surname(value: str) -> str:
+    """A surname as on the identity document: letters with their diacritics, spaces,
+    apostrophes and hyphens ("Jansen-de Vries", "O'Neill", "Öztürk"); case kept as typed."""
+    typed = re.sub(r" ?- ?", "-", _typed(value))
+    if not typed:
+        raise Invalid("required")
+    if len(typed) > MAX_NAME:
+        raise Invalid("too_long")
+    if not all(_latin_letter(char) or _mark(char) or char in " '-" for char in typed):
+        raise Invalid("invalid")
+    if not any(_latin_letter(char) for char in typed):
+        raise Invalid("invalid")
+    if typed.startswith("-") or typed.endswith("-") or "--" in typed:
+        raise Invalid("invalid")
+    return typed
+
+
+_NAME_PUNCTUATION = set(" .,-'&()/")
+
+
+def name(value: str) -> str:
+    """The name of a person, department or organisation (an ICT administrator): letters in any
+    script, digits and the punctuation such names use (. , - ' & ( ) /)."""
+    typed = _typed(value)
+    if not typed:
+        raise Invalid("required")
+    if len(typed) > MAX_NAME:
+        raise Invalid("too_long")
+    allowed = (
+        lambda char: unicodedata.category(char).startswith("L") or _mark(char)
+        or char in "0123456789" or char in _NAME_PUNCTUATION
+    )
+    if not all(allowed(char) for char in typed):
+        raise Invalid("invalid")
+    if not any(char.isalnum() for char in typed):
+        raise Invalid("invalid")
+    return typed
+
+
+_ISO_DATE = re.compile(r"^([0-9]{4}) ?[-/. ] ?([0-9]{1,2}) ?[-/. ] ?([0-9]{1,2})$")
+_DUTCH_DATE = re.compile(r"^([0-9]{1,2}) ?[-/. ] ?([0-9]{1,2}) ?[-/. ] ?([0-9]{4})$")
+ADULT = 18
+OLDEST = 120
+
+
+def _anniversary(born: date, years: int) -> date:
+    """The day ``born`` is ``years`` years ago; someone born on 29 February has it on 1 March
+    in a year without one."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+def birth_date(value: str, today: date) -> str:
+    """A birth date typed as YYYY-MM-DD or DD-MM-YYYY ("/" and "." also separate, "9-3-1971"
+    is fine), of an adult on ``today``, at most 120 years ago; returned as "YYYY-MM-DD"."""
+    typed = _typed(value)
+    if not typed:
+        raise Invalid("required")
+    if match := _ISO_DATE.match(typed):
+        year, month, day = match.groups()
+    elif match := _DUTCH_DATE.match(typed):
+        day, month, year = match.groups()
+    else:
+        raise Invalid("format")
+    try:
+        born = date(int(year), int(month), int(day))
+    except ValueError:
+        raise Invalid("not_a_date") from None
+    if born > today:
+        raise Invalid("future")
+    if _anniversary(born, OLDEST) < today:
+        raise Invalid("too_old")
+    if _anniversary(born, ADULT) > today:
+        raise Invalid("underage")
+    return born.isoformat()
+
+
+# What people put in a phone number besides digits: "+31 (0)6-1234 5678", "030/2345678".
+_PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+$")
+_DUTCH_MOBILE = re.compile(r"^\+316[0-9]{8}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _dutch_number(value: str) -> phonenumbers.PhoneNumber:
+    """A valid Dutch phone number, as typed in the Netherlands (0..., +31..., 0031...)."""
+    typed = unicodedata.normalize("NFKC", value or "").strip()  # full-width digits, no-break spaces
+    if not typed:
+        raise Invalid("required")
+    # Letters would be read as a keypad ("0800-FLOWERS") and "x12" as an extension: refuse them.
+    if len(typed) > 30 or not _PHONE_CHARACTERS.match(typed):
+        raise Invalid("invalid")
+    try:
+        number = phonenumbers.parse(typed, "NL")
+    except phonenumbers.NumberParseException:
+        raise Invalid("invalid") from None
+    if number.country_code != 31:
+        raise Invalid("not_dutch")
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid("invalid")
+    return number
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mobile(value: str) -> str:
+    """A Dutch mobile number (06..., +316..., 00316...) in E.164: "+31612345678"."""
+    number = _e164(_dutch_number(value))
+    # 097 numbers are mobile to phonenumbers too, but they are for machines, not people.
+    if not _DUTCH_MOBILE.match(number):
+        raise Invalid("not_mobile")
+    return number
+
+
+def phone(value: str) -> str:
+    """Any Dutch phone number (mobile, landline, 085, 088, 0800, ...) in E.164."""
+    return _e164(_dutch_number(value))
+
+
+def format_mobile(value: str) -> str:
+    """A Dutch mobile number in E.164 as people write it: "06-12345678"; anything else as it is."""
+    if value and _DUTCH_MOBILE.match(value):
+        return "0" + value[3:4] + "-" + value[4:]
+    return value
+
+
+def format_phone(value: str) -> str:
+    """A phone number in E.164 as people write it: a mobile as "06-12345678", a landline in
+    the national format ("030 234 5678"); what is not E.164 (registry data) as it is."""
+    if not value or not _E164.match(value):
+        return value
+    if _DUTCH_MOBILE.match(value):
+        return format_mobile(value)
+    try:
+        number = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException:
+        return value
+    if number.country_code != 31:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

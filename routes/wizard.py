@@ -47,12 +47,14 @@ class FormRejected(Exception):
     tries): it is shown as a notification above the form, not as a field error.
     """
 
-    def __init__(self, message, field: str | None = None, status: int = 422, notice: bool = False):
+    def __init__(self, message, field: str | None = None, status: int = 422, notice: bool = False,
+                 context: dict | None = None):
         super().__init__(str(message))
         self.message = message
         self.field = field
         self.status = status
         self.notice = notice
+        self.context = context or {}
 
 
 def rate_limited(error: RateLimited):
@@ -169,7 +171,7 @@ def step_post(number: int):
             return _saved(step, draft, form)
         except FormRejected as rejected:
             if rejected.notice:
-                return show(number, draft, form, rejected.status, notice=rejected.message)
+                return show(number, draft, form, rejected.status, notice=rejected.message, **rejected.context)
             errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
             errors.append(rejected.message)
             status = rejected.status

@@ -2,7 +2,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onboarding.validators import Invalid, eight_digits, email_address, strip_separators
+from datetime import date
+
+from onboarding.validators import (
+    Invalid, birth_date, eight_digits, email_address, format_mobile, format_phone, initials, mobile, name, phone,
+    prefix, strip_separators, surname,
+)
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -74,3 +79,366 @@ def test_email_addresses_refused(typed, code):
     with pytest.raises(Invalid) as refused:
         email_address(typed)
     assert refused.value.code == code
+
+
+def refusal(check, typed, *args):
+    with pytest.raises(Invalid) as refused:
+        check(typed, *args)
+    return refused.value.code
+
+
+# Markup, control and direction characters: refused by every name check.
+HOSTILE = ["<b>Berg</b>", "Berg<script>", "Berg\x00", "Berg\x07", "Be\u202erg", "Berg\u200b", "Berg\ufeff", "Berg&amp;"]
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("J.W.", "J.W."),
+    ("jw", "J.W."),
+    ("J W", "J.W."),
+    ("j.w.", "J.W."),
+    ("  j. w ", "J.W."),
+    ("J.-W.", "J.-W."),
+    ("j-p", "J.-P."),
+    ("J. - P.", "J.-P."),
+    ("a.j.-p.", "A.J.-P."),
+    ("é", "É."),
+    ("E\u0301", "É."),  # a combining accent is composed into its letter
+    ("ö.ç", "Ö.Ç."),
+    ("Ĳ", "Ĳ."),
+    ("abcdefghij", "A.B.C.D.E.F.G.H.I.J."),
+])
+def test_initials_get_a_capital_and_a_dot_each(typed, expected):
+    assert initials(typed) == expected
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"),
+    ("   ", "required"),
+    ("..", "required"),
+    ("J1", "invalid"),
+    ("4", "invalid"),
+    ("J,W", "invalid"),
+    ("J_W", "invalid"),
+    ("-J", "invalid"),
+    ("J-", "invalid"),
+    ("J--P", "invalid"),
+    ("J-.-P", "invalid"),
+    ("<b>", "invalid"),
+    ("J\x00", "invalid"),
+    ("J\u202eW", "invalid"),
+    ("J\tW", "invalid"),
+    ("Д", "invalid"),  # Cyrillic: not the script of a Dutch identity document
+    ("abcdefghijk", "too_long"),
+    ("J." * 11, "too_long"),
+    ("J " * 30, "too_long"),
+])
+def test_initials_refused(typed, code):
+    assert refusal(initials, typed) == code
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("", ""),
+    ("   ", ""),
+    ("van", "van"),
+    ("Van der", "van der"),
+    ("van  der", "van der"),
+    ("VAN 'T", "van 't"),
+    ("van ’t", "van 't"),
+    ("In ‘T", "in 't"),
+    ("d'", "d'"),
+    ("de la", "de la"),
+    ("Ter", "ter"),
+    (" Von Dem ", "von dem"),
+    ("x" * 20, "x" * 20),
+])
+def test_a_tussenvoegsel_is_optional_and_lower_case(typed, expected):
+    assert prefix(typed) == expected
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("'", "invalid"),
+    ("van-der", "invalid"),
+    ("van der.", "invalid"),
+    ("v4n", "invalid"),
+    ("van\x00", "invalid"),
+    ("van\u202e", "invalid"),
+    ("<b>", "invalid"),
+    ("van & der", "invalid"),
+    ('van "t', "invalid"),
+    ("x" * 21, "too_long"),
+])
+def test_a_tussenvoegsel_refused(typed, code):
+    assert refusal(prefix, typed) == code
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("Berg", "Berg"),
+    ("  Berg ", "Berg"),
+    ("El  Amrani", "El Amrani"),
+    ("Öztürk", "Öztürk"),
+    ("Çelik", "Çelik"),
+    ("Yıldız", "Yıldız"),
+    ("Ĳsselmeer", "Ĳsselmeer"),
+    ("IJsselmeer", "IJsselmeer"),
+    ("Müller", "Müller"),
+    ("Hoe\u0308venaars", "Hoëvenaars"),
+    ("Jansen-de Vries", "Jansen-de Vries"),
+    ("Jansen - de Vries", "Jansen-de Vries"),
+    ("Jansen–de Vries", "Jansen-de Vries"),
+    ("O'Neill", "O'Neill"),
+    ("O’Neill", "O'Neill"),
+    ("'s-Gravesande", "'s-Gravesande"),
+    ("El\u00a0Amrani", "El Amrani"),
+    ("Berg\n", "Berg"),  # pasted with its line break
+    ("DE VRIES", "DE VRIES"),
+    ("a" * 100, "a" * 100),
+])
+def test_surnames_accepted(typed, expected):
+    assert surname(typed) == expected
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"),
+    ("  ", "required"),
+    ("Berg2", "invalid"),
+    ("B.erg", "invalid"),
+    ('Berg"', "invalid"),
+    ("Berg!", "invalid"),
+    ("Berg@", "invalid"),
+    ("-", "invalid"),
+    ("'", "invalid"),
+    ("-Berg", "invalid"),
+    ("Berg-", "invalid"),
+    ("Jansen--Berg", "invalid"),
+    ("Петров", "invalid"),
+    ("Berg😀", "invalid"),
+    ("El\tAmrani", "invalid"),
+    ("El\nAmrani", "invalid"),
+    ("El\x1cAmrani", "invalid"),
+    ("El\u2028Amrani", "invalid"),
+    ("a" * 101, "too_long"),
+    *[(hostile, "invalid") for hostile in HOSTILE],
+])
+def test_surnames_refused(typed, code):
+    assert refusal(surname, typed) == code
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("J. de Vries", "J. de Vries"),
+    ("Afdeling ICT", "Afdeling ICT"),
+    ("ICT & Zorg B.V.", "ICT & Zorg B.V."),
+    ("Zorg-ICT (servicedesk)", "Zorg-ICT (servicedesk)"),
+    ("Beheer 24/7, team 2", "Beheer 24/7, team 2"),
+    ("Van ’t Hof ICT", "Van 't Hof ICT"),
+    ("  Öztürk   IT  ", "Öztürk IT"),
+    ("x" * 100, "x" * 100),
+])
+def test_an_ict_administrators_name_accepted(typed, expected):
+    assert name(typed) == expected
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"),
+    ("   ", "required"),
+    ("&", "invalid"),
+    ("(-)", "invalid"),
+    ("<b>ICT</b>", "invalid"),
+    ("ICT <script>", "invalid"),
+    ("ICT > Zorg", "invalid"),
+    ("ICT\x00", "invalid"),
+    ("ICT\x1b[31m", "invalid"),
+    ("ICT\u202e", "invalid"),
+    ('ICT "Zorg"', "invalid"),
+    ("ICT; Zorg", "invalid"),
+    ("x" * 101, "too_long"),
+])
+def test_an_ict_administrators_name_refused(typed, code):
+    assert refusal(name, typed) == code
+
+
+TODAY = date(2026, 3, 9)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("1971-03-09", "1971-03-09"),
+    ("09-03-1971", "1971-03-09"),
+    ("9-3-1971", "1971-03-09"),
+    ("09/03/1971", "1971-03-09"),
+    ("09.03.1971", "1971-03-09"),
+    ("09 03 1971", "1971-03-09"),
+    ("1971/3/9", "1971-03-09"),
+    (" 1971-03-09 ", "1971-03-09"),
+    ("9 - 3 - 1971", "1971-03-09"),
+    ("29-02-2000", "2000-02-29"),
+    ("2004-02-29", "2004-02-29"),
+    ("31-12-1990", "1990-12-31"),
+])
+def test_birth_dates_accepted(typed, expected):
+    assert birth_date(typed, TODAY) == expected
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"),
+    ("   ", "required"),
+    ("09031971", "format"),
+    ("9 maart 1971", "format"),
+    ("71-03-09", "format"),
+    ("09-03-71", "format"),
+    ("1971-03", "format"),
+    ("1971-03-09T00:00", "format"),
+    ("١٩٧١-٠٣-٠٩", "format"),
+    ("<b>1971-03-09</b>", "format"),
+    ("1971-03-09\x00", "format"),
+    ("1971\t03\t09", "format"),
+    ("29-02-2023", "not_a_date"),
+    ("1900-02-29", "not_a_date"),
+    ("31-04-1971", "not_a_date"),
+    ("1971-13-01", "not_a_date"),
+    ("00-03-1971", "not_a_date"),
+    ("0000-01-01", "not_a_date"),
+    ("2026-03-10", "future"),
+    ("3000-01-01", "future"),
+    ("2026-03-09", "underage"),
+    ("2008-03-10", "underage"),
+    ("1906-03-08", "too_old"),
+    ("0001-01-01", "too_old"),
+])
+def test_birth_dates_refused(typed, code):
+    assert refusal(birth_date, typed, TODAY) == code
+
+
+def test_an_eighteenth_birthday_today_is_an_adult_and_a_day_later_is_not():
+    assert birth_date("2008-03-09", TODAY) == "2008-03-09"
+    assert refusal(birth_date, "2008-03-10", TODAY) == "underage"
+
+
+def test_born_on_29_february_one_is_an_adult_on_1_march_of_a_year_without_one():
+    assert refusal(birth_date, "2008-02-29", date(2026, 2, 28)) == "underage"
+    assert birth_date("2008-02-29", date(2026, 3, 1)) == "2008-02-29"
+    assert birth_date("2008-02-29", date(2032, 2, 29)) == "2008-02-29"
+
+
+def test_a_birth_date_120_years_ago_is_accepted_and_a_day_earlier_is_not():
+    assert birth_date("1906-03-09", TODAY) == "1906-03-09"
+    assert refusal(birth_date, "1906-03-08", TODAY) == "too_old"
+
+
+def test_29_february_2024_is_a_real_date():
+    assert birth_date("29-02-2024", date(2042, 3, 1)) == "2024-02-29"
+
+
+@pytest.mark.parametrize("typed", [
+    "06-12345678", "0612345678", "06 1234 5678", "06 12 34 56 78", "(06) 12345678", "06/12345678",
+    "+31612345678", "+31 6 12345678", "+31 (0)6 12345678", "+31-6-1234-5678",
+    "0031612345678", "0031 6 12345678", " 06-12345678 ", "０６１２３４５６７８", "06\u00a012345678",
+])
+def test_dutch_mobile_numbers_are_stored_in_e164(typed):
+    assert mobile(typed) == "+31612345678"
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"),
+    ("   ", "required"),
+    ("030-2345678", "not_mobile"),
+    ("+31 30 234 5678", "not_mobile"),
+    ("0800-1234", "not_mobile"),
+    ("085-1234567", "not_mobile"),
+    ("0970-12345678", "not_mobile"),  # machine-to-machine, not a person's phone
+    ("+32 470 12 34 56", "not_dutch"),
+    ("0032470123456", "not_dutch"),
+    ("+44 7700 900123", "not_dutch"),
+    ("06-1234567", "invalid"),
+    ("06-123456789", "invalid"),
+    ("06", "invalid"),
+    ("12345678", "invalid"),
+    ("06-76123456", "invalid"),  # a pager range
+    ("06-CALLME12", "invalid"),
+    ("06-12345678 x12", "invalid"),
+    ("06-12345678 ext. 2", "invalid"),
+    ("++31612345678", "invalid"),
+    ("06-12345678<b>", "invalid"),
+    ("06-12345678\x00", "invalid"),
+    ("06-1234\u202e5678", "invalid"),
+    ("0" * 31, "invalid"),
+    ("geen", "invalid"),
+])
+def test_mobile_numbers_refused(typed, code):
+    assert refusal(mobile, typed) == code
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("030-2345678", "+31302345678"),
+    ("030 234 5678", "+31302345678"),
+    ("(030) 2345678", "+31302345678"),
+    ("+31 30 234 5678", "+31302345678"),
+    ("+31 (0)30-2345678", "+31302345678"),
+    ("0031302345678", "+31302345678"),
+    ("0348-456789", "+31348456789"),
+    ("06-12345678", "+31612345678"),
+    ("085-1234567", "+31851234567"),
+    ("088-1234567", "+31881234567"),
+    ("0800-1234", "+318001234"),
+    ("0900-1234567", "+319001234567"),
+])
+def test_any_dutch_phone_number_is_stored_in_e164(typed, expected):
+    assert phone(typed) == expected
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"),
+    ("  ", "required"),
+    ("+32 2 123 45 67", "not_dutch"),
+    ("0049 30 123456", "not_dutch"),
+    ("030-234567", "invalid"),
+    ("112", "invalid"),
+    ("2345678", "invalid"),
+    ("0800-FLOWERS", "invalid"),
+    ("030-2345678 toestel 12", "invalid"),
+    ("030-2345678<script>", "invalid"),
+    ("030\x002345678", "invalid"),
+    ("geen telefoon", "invalid"),
+])
+def test_phone_numbers_refused(typed, code):
+    assert refusal(phone, typed) == code
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("+31612345678", "06-12345678"),
+    ("+31302345678", "+31302345678"),  # not a mobile: as it is
+    ("06-12345678", "06-12345678"),
+    ("", ""),
+])
+def test_a_mobile_number_is_shown_as_people_write_it(stored, shown):
+    assert format_mobile(stored) == shown
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("+31612345678", "06-12345678"),
+    ("+31302345678", "030 234 5678"),
+    ("+31348456789", "0348 456 789"),
+    ("+318001234", "0800 1234"),
+    ("+31851234567", "085 123 4567"),
+    ("+32470123456", "+32 470 12 34 56"),
+    ("030-2345678", "030-2345678"),  # registry data, not E.164: as it is
+    ("06-23456789", "06-23456789"),
+    ("", ""),
+])
+def test_a_phone_number_is_shown_as_people_write_it(stored, shown):
+    assert format_phone(stored) == shown
+
+
+@pytest.mark.parametrize("typed", ["06-12345678", "+31 6 12345678", "0031612345678"])
+def test_a_stored_mobile_number_reads_back_the_same(typed):
+    assert mobile(format_mobile(mobile(typed))) == mobile(typed)
+    assert phone(format_phone(phone(typed))) == phone(typed)
+
+
+@given(st.text(max_size=40))
+def test_the_person_checks_answer_a_value_or_a_code(text):
+    for check in (initials, prefix, surname, name, mobile, phone, lambda value: birth_date(value, TODAY)):
+        try:
+            result = check(text)
+        except Invalid as invalid:
+            assert invalid.code
+        else:
+            assert isinstance(result, str) and "<" not in result and "\x00" not in result

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -53,6 +53,13 @@ class CompanyStep(Step):
     def save(self, draft, form):
         db = get_db()
         kvk_number, agb_code = form.kvk_number.data, form.agb_code.data
+        if drafts.replaces_company(draft, kvk_number) and request.form.get("replace") != "yes":
+            # Asked before anything is looked up or lost.
+            raise FormRejected(_l(
+                "U vult een ander KvK-nummer in dan eerst. Met een andere onderneming vervallen de "
+                "tekenbevoegde, de hoofdcontactpersoon, de contactpersonen en de ICT-beheerders die u al "
+                "heeft opgegeven. Weet u het zeker?"
+            ), status=409, notice=True, context={"confirm_replace": True})
         try:
             hit(db, [(LOOKUP_PER_DRAFT, draft.key), (LOOKUP_PER_CLIENT, client_id())])
             registry = registry_file().get()
@@ -78,5 +85,6 @@ class CompanyStep(Step):
         except tuple(_REGISTRY_MESSAGES) as error:
             field, message = _REGISTRY_MESSAGES[type(error)]
             raise FormRejected(message, field=field) from None
-        drafts.save_company(db, draft, form.based_on(), kvk_number, agb_code, company.raw, codes)
+        known = {code.code: registry.contacts(code.code) for code in codes}
+        drafts.save_company(db, draft, form.based_on(), kvk_number, agb_code, company.raw, codes, known)
         return step_url(3)

@@ -2,161 +2,19 @@
 
 Every test has its own browser context (own cookies) and its own e-mail address.
 ``test_whole_flow_steps_1_to_3`` runs axe-core on every page along the way (start, step 1 and its
-errors, mail sent, mailbox, link page, step 2 and its errors, step 3 and its errors, the
-"incorrect data" page, step 4) and requires zero violations; the other tests check behaviour, so
+errors, mail sent, mailbox, link page, step 2 with its errors and with the "registry unavailable"
+notification, step 3 and its errors, the "incorrect data" page, step 4, the logged-out page) and
+requires zero violations; the other tests check behaviour, so
 that one markup fault fails one test per mode rather than all of them.
 """
 
 import re
 
 import pytest
+from applicant import AGB, COMPANY, H1, KVK, SAVED, UNAVAILABLE_AGB, UNAVAILABLE_KVK, Flow, url
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.timeout(120)
-
-COMPANY = "Huisartsenpraktijk Öztürk"
-KVK = "5000 0001"
-AGB = "01146889"
-
-H1 = {
-    "start": "Aansluiten bij VECOZO",
-    1: "Vul uw e-mailadres in",
-    "sent": "Kijk in uw mailbox",
-    "mailbox": "Demo-mailbox",
-    "link": "Ga verder met uw aanmelding",
-    2: "Vul uw KvK-nummer en AGB-code in",
-    3: "Controleer de gegevens",
-    "incorrect": "Gegevens laten aanpassen",
-    4: "Selecteer uw tekenbevoegde",
-}
-
-
-def url(path: str):
-    """A matcher for the page's URL ending in ``path`` (no query, no fragment)."""
-    return re.compile(re.escape(path) + r"$")
-
-
-class Flow:
-    """Drives the applicant's side of the app in one browser page, with or without htmx."""
-
-    def __init__(self, page, js: bool, base_url: str, assert_accessible, email: str):
-        self.page = page
-        self.js = js
-        self.base_url = base_url
-        self.email = email
-        self._axe = assert_accessible
-        self.violations: list[str] = []
-
-    # -- waiting -------------------------------------------------------------------------------
-
-    def settled(self) -> None:
-        """The page is loaded and, with htmx, no request or swap is in flight."""
-        self.page.wait_for_load_state("load")
-        if self.js:
-            self.page.wait_for_function(
-                "() => document.readyState === 'complete' && window.htmx !== undefined"
-                " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-            )
-        else:
-            assert self.page.evaluate("typeof window.htmx") == "undefined", "htmx should be blocked"
-
-    def at(self, path: str, heading: str) -> None:
-        expect(self.page).to_have_url(url(path))
-        expect(self.page.locator("h1")).to_have_text(heading)
-        self.settled()
-
-    def axe(self) -> None:
-        """Run axe now; violations are collected so that the flow goes on and every page is
-        checked, and ``assert_accessible_throughout()`` fails the test at its end."""
-        self.settled()
-        try:
-            self._axe(self.page)
-        except AssertionError as violation:
-            self.violations.append(str(violation).split("\nassert ")[0])
-
-    def assert_accessible_throughout(self) -> None:
-        assert not self.violations, "\n\n".join(self.violations)
-
-    # -- pages ---------------------------------------------------------------------------------
-
-    def goto(self, path: str) -> None:
-        self.page.goto(path)
-        self.settled()
-
-    def submit(self, button: str) -> None:
-        self.page.get_by_role("button", name=button).click()
-
-    def start(self) -> None:
-        self.goto("/")
-        self.at("/", H1["start"])
-
-    def request_link(self) -> None:
-        page = self.page
-        page.get_by_role("link", name="Start uw aanmelding").click()
-        self.at("/stap/1", H1[1])
-        page.get_by_label("E-mailadres").fill(self.email)
-        self.submit("Stuur mij de link")
-        self.at("/stap/1/verstuurd", H1["sent"])
-
-    def open_mail(self) -> None:
-        page = self.page
-        self.goto("/demo/mailbox")
-        self.at("/demo/mailbox", H1["mailbox"])
-        newest = page.locator("article.mail").first
-        expect(newest).to_contain_text(self.email)
-        newest.get_by_role("link", name="Open de link uit deze e-mail").click()
-        expect(page).to_have_url(re.compile(r"/bevestig/[^/]+$"))
-        expect(page.locator("h1")).to_have_text(H1["link"])
-        self.settled()
-        expect(page.get_by_role("button", name="Ga verder")).to_be_visible()
-
-    def continue_from_link(self) -> None:
-        self.submit("Ga verder")
-        self.at("/stap/2", H1[2])
-
-    def sign_in(self) -> None:
-        """From the start page to step 2 with a verified e-mail address."""
-        self.start()
-        self.request_link()
-        self.open_mail()
-        self.continue_from_link()
-
-    def lookup(self, kvk: str, agb: str) -> None:
-        page = self.page
-        page.get_by_label("KvK-nummer").fill(kvk)
-        page.get_by_label("AGB-code").fill(agb)
-        self.submit("Opzoeken en doorgaan")
-
-    def choose(self, label: str) -> None:
-        self.page.get_by_label(label).check()
-        self.submit("Doorgaan")
-
-    def expect_errors(self, *links: tuple[str, str]) -> None:
-        """The error summary lists exactly ``links`` ((text part, href) pairs), the title starts
-        with "Fout: " and the summary has focus."""
-        page = self.page
-        summary = page.locator(".error-summary")
-        expect(summary).to_be_visible()
-        expect(page).to_have_title(re.compile(r"^Fout: "))
-        items = summary.get_by_role("link")
-        expect(items).to_have_count(len(links))
-        for index, (text, href) in enumerate(links):
-            expect(items.nth(index)).to_contain_text(text)
-            expect(items.nth(index)).to_have_attribute("href", href)
-        # With htmx app.js moves focus; without it the summary's autofocus does.
-        expect(summary).to_be_focused()
-
-
-@pytest.fixture(params=["js", "nojs"])
-def flow(request, live_server, assert_accessible, unique_email):
-    js = request.param == "js"
-    page = request.getfixturevalue("page" if js else "nojs_page")
-    return Flow(page, js, live_server, assert_accessible, unique_email(request.param))
-
-
-@pytest.fixture
-def js_flow(page, live_server, assert_accessible, unique_email):
-    return Flow(page, True, live_server, assert_accessible, unique_email("js"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,10 +22,18 @@ def js_flow(page, live_server, assert_accessible, unique_email):
 # ---------------------------------------------------------------------------------------------
 
 def test_whole_flow_steps_1_to_3(flow):
-    """Start page to step 4, through every error and the "incorrect data" detour, axe on each page."""
+    """Start page to step 4 and out, through every error, the "registry unavailable"
+    notification and the "incorrect data" detour, axe on each page."""
     page = flow.page
 
     flow.start()
+    # One service name in the title, not "Aansluiten bij VECOZO - Aansluiten bij VECOZO".
+    expect(page).to_have_title("Aansluiten bij VECOZO")
+    # A real way to get help; the external page itself is never loaded here.
+    footer = page.locator("footer.footer")
+    expect(footer).to_contain_text("Vragen over uw aanmelding? Kijk op de supportpagina's van VECOZO")
+    expect(footer.get_by_role("link", name="supportpagina's van VECOZO")).to_have_attribute(
+        "href", "https://www.vecozo.nl/support/")
     flow.axe()
 
     page.get_by_role("link", name="Start uw aanmelding").click()
@@ -185,6 +51,7 @@ def test_whole_flow_steps_1_to_3(flow):
     page.get_by_label("E-mailadres").fill(flow.email)
     flow.submit("Stuur mij de link")
     flow.at("/stap/1/verstuurd", H1["sent"])
+    expect(page.locator("#main")).to_contain_text(f"Wij hebben een e-mail met een link gestuurd naar {flow.email}.")
     flow.axe()
 
     flow.goto("/demo/mailbox")
@@ -193,30 +60,33 @@ def test_whole_flow_steps_1_to_3(flow):
     newest = page.locator("article.mail").first
     expect(newest).to_contain_text(flow.email)
     newest.get_by_role("link", name="Open de link uit deze e-mail").click()
-    expect(page).to_have_url(re.compile(r"/bevestig/[^/]+$"))
-    expect(page.locator("h1")).to_have_text(H1["link"])
-    expect(page.get_by_role("button", name="Ga verder")).to_be_visible()
+    # The link page, its token gone from the URL, naming the address before the button.
+    flow.at_link_page()
     flow.axe()
 
     flow.continue_from_link()
     flow.axe()
 
-    # Step 2 with field errors, then with a registry failure (a message for the whole form).
+    # Step 2 with field errors, then with a registry failure (a notification, not an error).
     flow.lookup("abc", "")
     expect(page.locator("h1")).to_have_text(H1[2])
     flow.expect_errors(("alleen uit cijfers", "#kvk_number"), ("Vul een AGB-code in", "#agb_code"))
     flow.axe()
 
-    flow.lookup("50000010", "24779642")
-    expect(page.locator("h1")).to_have_text(H1[2])
-    expect(page.locator(".error-summary")).to_contain_text("niet bereikbaar")
-    expect(page.locator(".error-summary")).to_be_focused()
+    flow.lookup(UNAVAILABLE_KVK, UNAVAILABLE_AGB)
+    flow.expect_registry_notification(UNAVAILABLE_KVK, UNAVAILABLE_AGB)
     flow.axe()
 
     flow.lookup(KVK, AGB)
     flow.at("/stap/3", H1[3])
-    expect(page.locator("#main")).to_contain_text(COMPANY)
+    main = page.locator("#main")
+    expect(main).to_contain_text(COMPANY)
     expect(page).to_have_title(re.compile(r"^Controleer de gegevens"))
+    # Plain words: "Naam in het Handelsregister", "Geregistreerd als", postcodes as "3551 CR".
+    expect(main.locator(".summary__row", has_text="Naam in het Handelsregister").locator("dd")).to_have_text(COMPANY)
+    expect(main.locator(".summary__row", has_text="Adres hoofdvestiging")).to_contain_text("3551 CR Utrecht")
+    expect(main.get_by_role("columnheader", name="Geregistreerd als")).to_be_visible()
+    expect(main).not_to_contain_text("Statutaire naam")
     flow.axe()
 
     # Step 3 with errors: no choice made.
@@ -226,15 +96,17 @@ def test_whole_flow_steps_1_to_3(flow):
     expect(page.locator("#main")).to_contain_text(COMPANY)
     flow.axe()
 
-    # "No": the page that says where to correct the data, then start again at step 2.
+    # "No": the page that says where to correct the data, then start again at step 2,
+    # which still holds the KvK number and AGB code (WCAG 3.3.7).
     flow.choose("Nee, er klopt iets niet")
     flow.at("/stap/3/onjuist", H1["incorrect"])
     flow.axe()
     flow.submit("Opnieuw beginnen vanaf stap 2")
     flow.at("/stap/2", H1[2])
-    expect(page.get_by_label("KvK-nummer")).to_have_value("")
+    expect(page.get_by_label("KvK-nummer")).to_have_value("50000001")
+    expect(page.get_by_label("AGB-code")).to_have_value(AGB)
 
-    flow.lookup(KVK, AGB)
+    flow.submit("Opzoeken en doorgaan")
     flow.at("/stap/3", H1[3])
     flow.choose("Ja, de gegevens kloppen")
     flow.at("/stap/4", H1[4])
@@ -244,6 +116,10 @@ def test_whole_flow_steps_1_to_3(flow):
     page.reload()
     flow.at("/stap/4", H1[4])
     expect(page.locator("header.header")).to_have_count(1)
+    flow.expect_signed_in()
+
+    flow.log_out()
+    flow.axe()
 
     flow.assert_accessible_throughout()
 
@@ -281,7 +157,7 @@ def test_htmx_swaps_without_page_load_and_moves_focus(js_flow):
     expect(page.locator("#main")).not_to_contain_text("<")
     # The save is announced in the one live region (SPEC 2: status messages in aria-live).
     expect(page.locator("[role=status][aria-live]#status")).to_have_count(1)
-    expect(page.locator("#status")).to_have_text("Uw antwoorden zijn opgeslagen.")
+    expect(page.locator("#status")).to_have_text(SAVED)
 
     # Step 3 invalid, then valid: same document throughout.
     flow.submit("Doorgaan")
@@ -373,7 +249,6 @@ def test_step_2_field_errors(flow):
 REGISTRY_CASES = {
     "unknown-kvk": ("50000099", "01146889", "kvk_number", "staat niet in het Handelsregister"),
     "agb-of-other-company": ("50000001", "26606605", "agb_code", "hoort bij een andere onderneming"),
-    "registry-unavailable": ("50000010", "24779642", None, "niet bereikbaar"),
 }
 
 
@@ -388,23 +263,37 @@ def test_step_2_registry_errors(flow, case):
     expect(page).to_have_url(url("/stap/2"))
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
+    expect(summary).to_have_attribute("role", "alert")
     expect(summary).to_contain_text(message)
     expect(page).to_have_title(re.compile(r"^Fout: "))
-    if field:
-        # Next to the field, linked from the summary, the field marked invalid.
-        expect(page.locator(f"#{field}-error")).to_contain_text(message)
-        expect(summary.get_by_role("link", name=re.compile(re.escape(message)))).to_have_attribute(
-            "href", f"#{field}")
-        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    # Next to the field, linked from the summary, the field marked invalid.
+    expect(page.locator(f"#{field}-error")).to_contain_text(message)
+    expect(summary.get_by_role("link", name=re.compile(re.escape(message)))).to_have_attribute("href", f"#{field}")
+    expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("div.notification")).to_have_count(0)
     # Whatever the failure, what was typed is still there.
     expect(page.get_by_label("KvK-nummer")).to_have_value(kvk_value)
     expect(page.get_by_label("AGB-code")).to_have_value(agb_value)
-    if flow.js:
-        expect(summary).to_be_focused()
+    expect(summary).to_be_focused()
 
     # The applicant corrects it and goes on.
     flow.lookup(KVK, AGB)
     flow.at("/stap/3", H1[3])
+
+
+def test_step_2_registry_unavailable_is_a_notification_and_keeps_the_input(flow):
+    """Not a fault of what was typed: "Let op" above the form, no error summary, no field
+    error; the typed values stay, and the same look-up goes through once the registry answers."""
+    page = flow.page
+    flow.sign_in()
+
+    flow.lookup(UNAVAILABLE_KVK, UNAVAILABLE_AGB)
+    flow.expect_registry_notification(UNAVAILABLE_KVK, UNAVAILABLE_AGB)
+
+    # The applicant tries another number and goes on; the notification is gone.
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    expect(page.locator("div.notification")).to_have_count(0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,8 +314,9 @@ def test_step_3_incorrect_data_starts_again_from_step_2(flow):
 
     flow.submit("Opnieuw beginnen vanaf stap 2")
     flow.at("/stap/2", H1[2])
-    expect(page.get_by_label("KvK-nummer")).to_have_value("")
-    expect(page.get_by_label("AGB-code")).to_have_value("")
+    # A correction in the registry does not change the numbers: nothing to type again (WCAG 3.3.7).
+    expect(page.get_by_label("KvK-nummer")).to_have_value("50000001")
+    expect(page.get_by_label("AGB-code")).to_have_value(AGB)
     expect(page.locator(".error-summary")).to_have_count(0)
 
     # Step 3 is closed again until a new lookup is done.
@@ -439,7 +329,9 @@ def test_step_3_incorrect_data_starts_again_from_step_2(flow):
     expect(page.locator("#main")).to_contain_text("is bevestigd")
 
     flow.goto("/stap/2")
-    flow.lookup(KVK, AGB)
+    expect(page.get_by_label("KvK-nummer")).to_have_value("50000001")
+    expect(page.get_by_label("AGB-code")).to_have_value(AGB)
+    flow.submit("Opzoeken en doorgaan")
     flow.at("/stap/3", H1[3])
     expect(page.locator("#main")).to_contain_text(COMPANY)
     flow.choose("Ja, de gegevens kloppen")
@@ -486,8 +378,8 @@ def test_only_own_origin_and_no_console_errors(flow, live_server):
     flow.sign_in()
     flow.lookup("abc", "")
     flow.expect_errors(("alleen uit cijfers", "#kvk_number"), ("Vul een AGB-code in", "#agb_code"))
-    flow.lookup("50000010", "24779642")
-    expect(page.locator(".error-summary")).to_contain_text("niet bereikbaar")
+    flow.lookup(UNAVAILABLE_KVK, UNAVAILABLE_AGB)
+    flow.expect_registry_notification(UNAVAILABLE_KVK, UNAVAILABLE_AGB)
     flow.lookup(KVK, AGB)
     flow.at("/stap/3", H1[3])
     flow.submit("Doorgaan")
@@ -496,7 +388,7 @@ def test_only_own_origin_and_no_console_errors(flow, live_server):
     flow.at("/stap/3/onjuist", H1["incorrect"])
     flow.submit("Opnieuw beginnen vanaf stap 2")
     flow.at("/stap/2", H1[2])
-    flow.lookup(KVK, AGB)
+    flow.submit("Opzoeken en doorgaan")
     flow.at("/stap/3", H1[3])
     flow.choose("Ja, de gegevens kloppen")
     flow.at("/stap/4", H1[4])
@@ -504,6 +396,7 @@ def test_only_own_origin_and_no_console_errors(flow, live_server):
     flow.at("/stap/3", H1[3])
     page.reload()
     flow.at("/stap/3", H1[3])
+    flow.log_out()
 
     assert requests, "no requests were seen"
     foreign = [address for address in requests if not address.startswith(live_server + "/")]
@@ -527,6 +420,10 @@ def test_htmx_session_warning_comes_after_signing_in_through_swaps(js_flow):
     flow.sign_in()
     flow.lookup(KVK, AGB)
     flow.at("/stap/3", H1[3])
+
+    # The default idle timeout, and the warning 2 minutes before it, as the page states them.
+    expect(page.locator("body")).to_have_attribute("data-session-timeout", "1800")
+    expect(page.locator("body")).to_have_attribute("data-session-warning", "120")
 
     page.clock.fast_forward("28:30")
     warning = page.locator("#session-warning")
