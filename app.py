@@ -176,6 +176,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     app.after_request(security_headers)
     app.add_template_filter(validators.format_postcode, "postcode")
+    app.add_template_filter(validators.format_phone, "phone")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": str(get_locale()),

@@ -110,6 +110,20 @@ def save_person(db, draft: Draft, version: int, role: str, chosen: Person) -> No
         )
 
 
+def may_sign(officer) -> bool:
+    """Only an officer who is alleen/zelfstandig bevoegd signs for the company alone."""
+    return officer.authority == "azb"
+
+
+def signatory_officer(company, officer_id: str):
+    """The officer ``officer_id`` of ``company`` if they may sign; Refused otherwise
+    (an officer jointly or not authorised, of another company, or made up)."""
+    for officer in company.officers:
+        if officer.id == officer_id and may_sign(officer):
+            return officer
+    raise Refused("not_authorised")
+
+
 # -- contact persons per AGB code -----------------------------------------------------------
 
 

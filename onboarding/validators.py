@@ -113,14 +113,30 @@ def initials(value: str) -> str:
         raise Invalid("invalid")
     if sum(char != "-" for char in letters) > MAX_INITIALS:
         raise Invalid("too_long")
+    if "." in typed:
+        # Typed with dots, the groups stay as typed: "th." is the initial "Th." (Theodorus).
+        groups, carry = [], ""
+        for group in re.split(r"[.\s]+", typed):
+            if group in ("", "-"):
+                carry += group
+            else:
+                groups.append(carry + group)
+                carry = ""
+        if all(len(group.lstrip("-")) <= 3 for group in groups):
+            return "".join(_initial(group) for group in groups)
     result = []
     for char in letters:
-        if char == "-":
-            result.append("-")
-        else:
-            upper = char.upper()
-            result.append((upper if len(upper) == 1 else char) + ".")  # "ß".upper() is "SS"
+        result.append("-" if char == "-" else _initial(char))
     return "".join(result)
+
+
+def _initial(group: str) -> str:
+    """One initial: its first letter upper case, the rest lower case ("th" -> "Th.")."""
+    hyphen, letters = ("-", group.lstrip("-")) if group.startswith("-") else ("", group)
+    if letters[:2].lower() == "ij":  # the Dutch digraph is one letter: IJsbrand is "IJ."
+        return f"{hyphen}IJ{letters[2:].lower()}."
+    first = letters[0].upper() if len(letters[0].upper()) == 1 else letters[0]  # "ß".upper() is "SS"
+    return f"{hyphen}{first}{letters[1:].lower()}."
 
 
 MAX_PREFIX = 20

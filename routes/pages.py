@@ -172,11 +172,14 @@ def wants_fragment() -> bool:
 
 
 def fragment_block(template: str) -> str:
-    """The block an htmx request asks for: the one named after its target (``hx-target
-    "#agb-codes"`` asks for ``{% block agb_codes %}``) when the template has it, else ``main``."""
-    target = (current_app.htmx.target or "").replace("-", "_")
-    if target and target != "main" and target in current_app.jinja_env.get_template(template).blocks:
-        return target
+    """The block an htmx request asks for: the one named after its target when the
+    template has it (``#agb-codes`` asks for ``{% block agb_codes %}``; a row's
+    ``#row-01051234`` for ``{% block row %}``), else ``main``."""
+    target = current_app.htmx.target or ""
+    blocks = current_app.jinja_env.get_template(template).blocks
+    for name in (target.replace("-", "_"), target.partition("-")[0]):
+        if name and name != "main" and name in blocks:
+            return name
     return "main"
 
 
@@ -217,6 +220,7 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
     ``advance()`` announces, else nothing, so that no earlier "saved" outlives an error."""
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
     if wants_fragment() and (block := fragment_block(template)) != "main":
+        # A part of the page alone (a table row among them: nothing may stand beside it).
         return htmx_response(Markup(render_block(template, block, **context)), status)
     if wants_fragment():
         body = (

@@ -8,10 +8,10 @@ is not asked to fill them from the applicant's profile (autocomplete off)."""
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, StringField, TelField
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField
 from wtforms.validators import DataRequired
 
-from onboarding import validators
+from onboarding import people, validators
 
 from .forms import Checked, StepForm
 
@@ -120,6 +120,24 @@ class PersonForm(StepForm):
     )
 
 
+    def person(self, **extra) -> people.Person:
+        """The person as typed, normalised by the validators."""
+        return people.Person(initials=self.initials.data, prefix=self.prefix.data, surname=self.surname.data,
+                             birth_date=self.birth_date.data, email=self.email.data, mobile=self.mobile.data,
+                             **extra)
+
+
+REASON_JOINT = _l("gezamenlijk bevoegd, kan niet alleen tekenen")
+REASON_NONE = _l("niet bevoegd om te tekenen")
+NOT_AUTHORISED = _l("Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is.")
+
+
+class SignatoryForm(PersonForm):
+    """Step 4: the officer chosen (their ``id`` in the KvK extract) and their details."""
+
+    signatory = HiddenField()
+
+
 class MainContactForm(PersonForm):
     employed = BooleanField(
         _l("Deze persoon is in dienst van de onderneming"),
@@ -135,6 +153,10 @@ class ContactForm(StepForm):
     surname = _surname()
     email = _email(_l("E-mailadres"), _EMAIL)
     phone = _phone()
+
+    def contact(self) -> people.ContactPerson:
+        return people.ContactPerson(initials=self.initials.data, prefix=self.prefix.data,
+                                    surname=self.surname.data, email=self.email.data, phone=self.phone.data)
 
 
 class IctAdminForm(StepForm):

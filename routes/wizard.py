@@ -166,12 +166,14 @@ def step_post(number: int):
     step = STEPS.get(number) or abort(405, valid_methods=["GET", "HEAD"])
     form = step.bind(draft, request.form)
     status = 422
+    extra = {}
     if form.validate():
         try:
             return _saved(step, draft, form)
         except FormRejected as rejected:
+            extra = rejected.context
             if rejected.notice:
-                return show(number, draft, form, rejected.status, notice=rejected.message, **rejected.context)
+                return show(number, draft, form, rejected.status, notice=rejected.message, **extra)
             errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
             errors.append(rejected.message)
             status = rejected.status
@@ -185,7 +187,7 @@ def step_post(number: int):
             # again is a deliberate choice, never a silent overwrite.
             form.form_errors.append(STALE)
             status = 409
-    return show(number, draft, form, status)
+    return show(number, draft, form, status, **extra)
 
 
 def _saved(step: Step, draft, form):

@@ -1,0 +1,206 @@
+"""Step 6: a contact person per AGB code, edited inline one row at a time.
+
+With htmx a row's edit link swaps the row for its form (``{% block row %}`` of
+``steps/contact_row.html``), Save swaps the saved row back and Cancel restores it.
+Without JavaScript the same link opens the form as a page, and saving returns to
+the table at that row. A row carries a version of its own.
+"""
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from onboarding import drafts, people, validators
+
+from .. import forms, person_forms
+from ..pages import Pager, advance, current_draft, get_db, render_page, wants_fragment
+from ..wizard import STALE, FormRejected, Step, bp, gate, progress, show, step, step_url
+
+PAGE_SIZE = 50
+NO_CONTACT = _l("Geef bij elke AGB-code een contactpersoon op. Nog zonder contactpersoon:")
+
+
+@step
+class ContactsStep(Step):
+    number = 6
+    template = "steps/contacts.html"
+    form_class = forms.StepForm
+
+    def context(self, draft):
+        db = get_db()
+        query = (request.args.get("zoek") or "").strip()[:100]
+        pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
+        return {
+            "rows": people.code_rows(db, draft, query, pager.offset, pager.size),
+            "pager": pager,
+            "query": query,
+            "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"],
+            "behind_main_contact": people.rows_behind_main_contact(db, draft),
+            "version_form": forms.StepForm(None, data={"version": draft.version}),
+        }
+
+    def save(self, draft, form):
+        db = get_db()
+        missing = people.codes_without_contact(db, draft)
+        if missing:
+            links = [(f"#row-{code}", _("AGB-code %(code)s", code=code)) for code in missing]
+            if draft.codes_without_contact > len(missing):
+                links.append((None, _("en nog %(count)s andere codes: die staan bovenaan de tabel",
+                                      count=draft.codes_without_contact - len(missing))))
+            raise FormRejected(NO_CONTACT, context={"summary_links": links})
+        people.finish_contacts(db, draft, form.based_on())
+        return step_url(7)
+
+
+def _row_url(agb_code: str) -> str:
+    """The table at the page that shows this row now (rows without a contact come first)."""
+    draft = current_draft()
+    before = get_db().conn.execute(
+        "SELECT count(*) FROM draft_agb_codes r, draft_agb_codes t WHERE r.draft_id = ? AND t.draft_id = ? "
+        "AND t.agb_code = ? AND ((r.contacts > 0) < (t.contacts > 0) OR "
+        "((r.contacts > 0) = (t.contacts > 0) AND r.position < t.position))",
+        (draft.id, draft.id, agb_code),
+    ).fetchone()[0]
+    page = before // PAGE_SIZE + 1
+    return url_for("wizard.step_get", number=6, **({"pagina": page} if page > 1 else {})) + f"#row-{agb_code}"
+
+
+def _row(draft, agb_code: str):
+    row = people.code_row(get_db(), draft, agb_code)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _contact_form(row, position: int, formdata=None):
+    """The form of one contact person of a row, based on the row's own version. Ids carry
+    the code, so that two rows open at once never share one; names stay the contract's."""
+    contact = next((c for c in row.contacts if c.position == position), None)
+    data = {"version": row.version}
+    if contact:
+        data.update(initials=contact.initials, prefix=contact.prefix, surname=contact.surname,
+                    email=contact.email, phone=validators.format_phone(contact.phone))
+    form = person_forms.ContactForm(formdata, data=data)
+    for field in form:
+        field.id = f"row-{row.agb_code}-{position}-{field.name}"
+    return form
+
+
+def _show_row(draft, row, *, form=None, position: int | None = None, status: int = 200, focus=None):
+    """The row on its own (htmx) or, while editing without JavaScript, the page with its form."""
+    return render_page(
+        "steps/contact_row.html",
+        title=_("Contactpersoon bij AGB-code %(code)s", code=row.agb_code),
+        status=status,
+        number=6,
+        error=bool(form and form.errors),
+        progress=progress(draft, 6),
+        back_url=_row_url(row.agb_code),
+        row=row,
+        form=form,
+        row_form=form,
+        position=position,
+        focus=focus,
+        zorgsoorten=current_app.extensions["aansluiten.zorgsoorten"],
+    )
+
+
+def _gated(agb_code: str):
+    draft = current_draft()
+    if response := gate(draft, 6):
+        return draft, None, response
+    return draft, _row(draft, agb_code), None
+
+
+@bp.get("/6/code/<agb_code>")
+def contact_row(agb_code: str):
+    """The row as it is (Cancel with htmx); without JavaScript, the table at that row."""
+    draft, row, response = _gated(agb_code)
+    if response:
+        return response
+    if not wants_fragment():
+        return redirect(_row_url(agb_code), 303)
+    return _show_row(draft, row, focus=request.args.get("na", type=int) or 1)
+
+
+@bp.get("/6/code/<agb_code>/<int:position>")
+def contact_edit(agb_code: str, position: int):
+    draft, row, response = _gated(agb_code)
+    if response:
+        return response
+    if position not in (1, 2) or position > len(row.contacts) + 1:
+        abort(404)
+    return _show_row(draft, row, form=_contact_form(row, position), position=position)
+
+
+@bp.post("/6/code/<agb_code>/<int:position>")
+def contact_save(agb_code: str, position: int):
+    draft, row, response = _gated(agb_code)
+    if response:
+        return response
+    if position not in (1, 2):
+        abort(404)
+    form = _contact_form(row, position, request.form)
+    status = 422
+    if form.validate():
+        try:
+            people.save_contact(get_db(), draft, agb_code, form.based_on(), position, form.contact())
+        except drafts.StaleDraft:
+            row = _row(draft, agb_code)
+            form.version.data = str(row.version)
+            form.form_errors.append(STALE)
+            status = 409
+        except people.Refused:
+            form.form_errors.append(_("Bij een AGB-code horen hoogstens twee contactpersonen."))
+        else:
+            return _saved(draft, agb_code, position)
+    return _show_row(draft, row, form=form, position=position, status=status)
+
+
+@bp.post("/6/code/<agb_code>/<int:position>/verwijder")
+def contact_remove(agb_code: str, position: int):
+    draft, row, response = _gated(agb_code)
+    if response:
+        return response
+    form = forms.StepForm(request.form)
+    try:
+        people.remove_contact(get_db(), draft, agb_code, form.based_on(), position)
+    except drafts.StaleDraft:
+        form = _contact_form(row, min(position, len(row.contacts)) or 1)
+        form.form_errors.append(STALE)
+        return _show_row(draft, row, form=form, position=position, status=409)
+    return _saved(draft, agb_code, 1)
+
+
+def _saved(draft, agb_code: str, position: int):
+    if wants_fragment():
+        return _show_row(current_draft(), _row(draft, agb_code), focus=position)
+    return redirect(_row_url(agb_code), 303)
+
+
+@bp.post("/6/aanvullen")
+def fill_with_main_contact():
+    """The bulk action: every code without a contact person gets the main contact."""
+    return _bulk(people.fill_with_main_contact, lambda count: ngettext(
+        "%(num)s AGB-code heeft de hoofdcontactpersoon als contactpersoon gekregen.",
+        "%(num)s AGB-codes hebben de hoofdcontactpersoon als contactpersoon gekregen.", count))
+
+
+@bp.post("/6/hoofdcontact-volgen")
+def follow_main_contact():
+    """Rows the bulk action filled take the new main contact's details, when asked."""
+    return _bulk(people.follow_main_contact, lambda count: ngettext(
+        "%(num)s contactpersoon is bijgewerkt.", "%(num)s contactpersonen zijn bijgewerkt.", count))
+
+
+def _bulk(action, announcement):
+    draft = current_draft()
+    if response := gate(draft, 6):
+        return response
+    try:
+        count = action(get_db(), draft, forms.StepForm(request.form).based_on())
+    except drafts.StaleDraft:
+        draft = current_draft()
+        return show(6, draft, forms.StepForm(None, data={"version": draft.version}), 409, notice=STALE)
+    return advance(step_url(6), announce=announcement(count))

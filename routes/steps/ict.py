@@ -1,0 +1,74 @@
+"""Step 7 (optional): the ICT administrators, an add-another list of at most five."""
+
+from flask import request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from onboarding import drafts, people
+
+from .. import forms, person_forms
+from ..pages import advance, current_draft, get_db
+from ..wizard import STALE, Step, bp, gate, show, step, step_url
+
+ADD_TITLE = _l("ICT-beheerder toevoegen")
+
+
+@step
+class IctStep(Step):
+    number = 7
+    template = "steps/ict.html"
+    form_class = forms.StepForm
+
+    def context(self, draft):
+        return {"admins": people.ict_admins(get_db(), draft), "max_admins": people.MAX_ICT_ADMINS}
+
+    def save(self, draft, form):
+        people.finish_ict(get_db(), draft, form.based_on())
+        return step_url(8)
+
+
+def _add_page(draft, form, status: int = 200):
+    return show(7, draft, form, status, template="steps/ict_add.html", title=ADD_TITLE, back_url=step_url(7))
+
+
+@bp.get("/7/toevoegen")
+def ict_add_form():
+    draft = current_draft()
+    if response := gate(draft, 7):
+        return response
+    return _add_page(draft, person_forms.IctAdminForm(None, data={"version": draft.version}))
+
+
+@bp.post("/7/toevoegen")
+def ict_add():
+    draft = current_draft()
+    if response := gate(draft, 7):
+        return response
+    form = person_forms.IctAdminForm(request.form)
+    if not form.validate():
+        return _add_page(draft, form, 422)
+    try:
+        people.add_ict_admin(get_db(), draft, form.based_on(), form.name.data, form.email.data, form.phone.data)
+    except people.Refused:
+        form.form_errors.append(_("U kunt hoogstens %(count)s ICT-beheerders opgeven.", count=people.MAX_ICT_ADMINS))
+        return _add_page(draft, form, 422)
+    except drafts.StaleDraft:
+        form.version.data = str(current_draft().version)
+        form.form_errors.append(STALE)
+        return _add_page(current_draft(), form, 409)
+    return advance(step_url(7), announce=_("De ICT-beheerder is toegevoegd."))
+
+
+@bp.post("/7/beheerder/<int:admin_id>/verwijder")
+def ict_remove(admin_id: int):
+    draft = current_draft()
+    if response := gate(draft, 7):
+        return response
+    try:
+        people.remove_ict_admin(get_db(), draft, forms.StepForm(request.form).based_on(), admin_id)
+    except drafts.StaleDraft:
+        draft = current_draft()
+        form = forms.StepForm(None, data={"version": draft.version})
+        form.form_errors.append(STALE)
+        return show(7, draft, form, 409)
+    return advance(url_for("wizard.step_get", number=7), announce=_("De ICT-beheerder is verwijderd."))

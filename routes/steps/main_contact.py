@@ -1,0 +1,38 @@
+"""Step 5: the main contact person, with a shortcut that copies the signatory."""
+
+from flask import request
+
+from onboarding import people, validators
+
+from .. import person_forms
+from ..pages import get_db
+from ..wizard import Step, step, step_url
+
+# ``?van=tekenbevoegde``: fill the form with the signatory's details (nothing is saved yet).
+COPY_SIGNATORY = "tekenbevoegde"
+
+
+def _values(person) -> dict:
+    return {"initials": person.initials, "prefix": person.prefix, "surname": person.surname,
+            "birth_date": person.birth_date, "email": person.email, "mobile": validators.format_mobile(person.mobile)}
+
+
+@step
+class MainContactStep(Step):
+    number = 5
+    template = "steps/main_contact.html"
+    form_class = person_forms.MainContactForm
+
+    def load(self, draft):
+        db = get_db()
+        if request.args.get("van") == COPY_SIGNATORY and (signatory := people.person(db, draft, people.SIGNATORY)):
+            return _values(signatory)
+        saved = people.person(db, draft, people.MAIN_CONTACT)
+        return {**_values(saved), "employed": saved.employed} if saved else {}
+
+    def context(self, draft):
+        return {"copy_signatory": COPY_SIGNATORY}
+
+    def save(self, draft, form):
+        people.save_person(get_db(), draft, form.based_on(), people.MAIN_CONTACT, form.person(employed=True))
+        return step_url(6)

@@ -1,0 +1,68 @@
+"""Step 4: choose the signatory among the officers who may sign alone, then their details."""
+
+from flask import request
+
+from onboarding import people, validators
+from onboarding.registry import RegistryError
+
+from .. import person_forms
+from ..pages import get_db, registry_file
+from ..wizard import FormRejected, Step, step, step_url
+
+REASONS = {
+    "gb": person_forms.REASON_JOINT,
+    "nb": person_forms.REASON_NONE,
+}
+
+
+def _birth_date(kvk_number: str, officer_id: str) -> str:
+    """The officer's birth date as the registry gives it now: the draft never keeps it."""
+    try:
+        company = registry_file().get().company(kvk_number)
+    except RegistryError:
+        return ""
+    return next((officer.birth_date for officer in company.officers if officer.id == officer_id), "")
+
+
+@step
+class SignatoryStep(Step):
+    number = 4
+    template = "steps/signatory.html"
+    form_class = person_forms.SignatoryForm
+
+    def chosen(self, draft, saved):
+        """The officer whose details the form shows: the one just chosen (``?signatory=``)
+        if they may sign, else the saved signatory's."""
+        wanted = request.args.get("signatory") or (saved.officer_id if saved else None)
+        try:
+            return people.signatory_officer(draft.company, wanted) if wanted else None
+        except people.Refused:
+            return None
+
+    def load(self, draft):
+        saved = people.person(get_db(), draft, people.SIGNATORY)
+        officer = self.chosen(draft, saved)
+        if saved and (officer is None or officer.id == saved.officer_id):
+            return {"signatory": saved.officer_id, "initials": saved.initials, "prefix": saved.prefix,
+                    "surname": saved.surname, "birth_date": saved.birth_date, "email": saved.email,
+                    "mobile": validators.format_mobile(saved.mobile)}
+        if officer is None:
+            return {}
+        return {"signatory": officer.id, "initials": officer.initials, "prefix": officer.prefix,
+                "surname": officer.surname, "birth_date": _birth_date(draft.kvk_number, officer.id)}
+
+    def context(self, draft):
+        officers = draft.company.officers
+        return {
+            "officers": officers,
+            "selectable": [officer for officer in officers if people.may_sign(officer)],
+            "reasons": {key: str(reason) for key, reason in REASONS.items()},
+        }
+
+    def save(self, draft, form):
+        try:
+            officer = people.signatory_officer(draft.company, form.signatory.data or "")
+        except people.Refused:
+            raise FormRejected(person_forms.NOT_AUTHORISED) from None
+        people.save_person(get_db(), draft, form.based_on(), people.SIGNATORY, form.person(officer_id=officer.id))
+        return step_url(5)
