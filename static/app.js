@@ -10,8 +10,16 @@
     var swapped = event.detail.target;
     if (!swapped || !swapped.id) return;
     if (swapped.id !== "main") {
+      // A row or a list: its errors, else what asked to be focused (the row's edit link
+      // after Save or Cancel), else its first field (a row opened for editing), else itself.
       var part = document.getElementById(swapped.id);
-      if (part && part.hasAttribute("tabindex")) part.focus();
+      if (!part) return;
+      // Someone typing in a filter above the list keeps their place.
+      var active = document.activeElement;
+      if (active && active.tagName === "INPUT" && !part.contains(active)) return;
+      var inside = part.querySelector(".error-summary, [data-focus], input:not([type=hidden])");
+      if (inside) inside.focus();
+      else if (part.hasAttribute("tabindex")) part.focus();
       return;
     }
     var target = document.querySelector("#main .error-summary, #main .notification") ||

@@ -141,3 +141,77 @@ def looked_up(verified):
 def confirmed(looked_up):
     assert looked_up.confirm().status_code == 303
     return looked_up
+
+
+# -- steps 4-7 ------------------------------------------------------------------------------
+
+# What an applicant types on steps 4 and 5 (the signatory is officer f1 of KvK 41000001).
+SIGNATORY = {
+    "signatory": "f1", "initials": "M.", "prefix": "van der", "surname": "Linden", "birth_date": "09-03-1971",
+    "email": "m.vanderlinden@delinde.example", "mobile": "06 1234 5678",
+}
+MAIN_CONTACT = {
+    "initials": "j", "prefix": "", "surname": "Jansen", "birth_date": "1980-05-01",
+    "email": "j.jansen@delinde.example", "mobile": "+31 6 8765 4321", "employed": "y",
+}
+CONTACT = {"initials": "a.s.", "prefix": "", "surname": "El Amrani", "email": "a.elamrani@delinde.example",
+           "phone": "030-2345678"}
+ICT_ADMIN = {"name": "ICT & Zorg B.V.", "email": "servicedesk@ict.example", "phone": "085-1234567"}
+
+
+def sign(applicant, htmx=False, **changes):
+    """Step 4 without JavaScript: choose officer f1 (a GET), then save the details."""
+    data = SIGNATORY | changes
+    return applicant.submit("/stap/4", data, htmx=htmx, page=f"/stap/4?signatory={data['signatory']}")
+
+
+def name_main_contact(applicant, htmx=False, **changes):
+    return applicant.submit("/stap/5", MAIN_CONTACT | changes, htmx=htmx)
+
+
+_registry_edits = iter(range(10_000, 1_000_000))
+
+
+def edit_registry(registry_path, change):
+    """Change the tests' registry file; the app reads it again when its mtime changes."""
+    import os
+    data = json.loads(registry_path.read_text(encoding="utf-8"))
+    change(data)
+    registry_path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    moment = next(_registry_edits)
+    os.utime(registry_path, (moment, moment))
+
+
+@pytest.fixture
+def signed(confirmed):
+    """Steps 1-4 done: officer f1 is the signatory."""
+    assert sign(confirmed).status_code == 303
+    return confirmed
+
+
+@pytest.fixture
+def with_main_contact(signed):
+    """Steps 1-5 done."""
+    assert name_main_contact(signed).status_code == 303
+    return signed
+
+
+LARGE_KVK = "41001000"
+LARGE_ZORGSOORTEN = ("01", "04", "06", "12")
+
+
+@pytest.fixture
+def large_registry(registry_path):
+    """A company with 1,000 active AGB codes (and one inactive), in the registry file."""
+    def add(data):
+        data["companies"].append({**data["companies"][0], "kvkNummer": LARGE_KVK, "naam": "Zorggroep Groot B.V."})
+        data["agb"] += [
+            {"agbCode": f"{LARGE_ZORGSOORTEN[number % 4]}{number:06d}", "kvkNummer": LARGE_KVK,
+             "naam": f"Locatie {number:04d}", "zorgsoort": LARGE_ZORGSOORTEN[number % 4],
+             "zorgpartijType": "vestiging", "actief": True}
+            for number in range(1000)
+        ]
+        data["agb"].append({"agbCode": "01999999", "kvkNummer": LARGE_KVK, "naam": "Gesloten locatie",
+                            "zorgsoort": "01", "zorgpartijType": "vestiging", "actief": False})
+    edit_registry(registry_path, add)
+    return LARGE_KVK
