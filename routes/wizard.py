@@ -79,6 +79,10 @@ class Step:
         """Store the valid form and return the URL to go on to; may raise FormRejected."""
         raise NotImplementedError
 
+    def unchanged(self, draft, form) -> bool:
+        """Whether the draft holds what the form says already (a second click)."""
+        return all(form[name].data == value for name, value in self.load(draft).items())
+
     def bind(self, draft, formdata=None):
         data = self.load(draft) if draft else {}
         if draft is not None and issubclass(self.form_class, forms.StepForm):
@@ -180,7 +184,7 @@ def step_post(number: int):
         except drafts.StaleDraft:
             draft = current_draft()
             form.version.data = str(draft.version)
-            if all(form[name].data == value for name, value in step.load(draft).items()):
+            if step.unchanged(draft, form):
                 # The same answers are stored already: a second click, not a second tab.
                 return _saved(step, draft, form)
             # Keep what this tab typed, now based on the stored version: sending it

@@ -215,3 +215,28 @@ def large_registry(registry_path):
                             "zorgsoort": "01", "zorgpartijType": "vestiging", "actief": False})
     edit_registry(registry_path, add)
     return LARGE_KVK
+
+
+class _Elements(HTMLParser):
+    """Every element's attributes, by id."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_id = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.by_id.setdefault(attrs["id"], {"tag": tag, **attrs})
+
+
+def element(html: str, id_: str) -> dict:
+    """The attributes of the element with ``id_`` (and its ``tag``); {} when there is none."""
+    parser = _Elements()
+    parser.feed(html)
+    return parser.by_id.get(id_, {})
+
+
+def table(db, name: str) -> list[dict]:
+    """A whole table as plain rows, to compare the database before and after a request."""
+    return [dict(row) for row in db.conn.execute(f"SELECT * FROM {name} ORDER BY rowid")]

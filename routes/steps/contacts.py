@@ -87,7 +87,8 @@ def _contact_form(row, position: int, formdata=None):
     return form
 
 
-def _show_row(draft, row, *, form=None, position: int | None = None, status: int = 200, focus=None):
+def _show_row(draft, row, *, form=None, position: int | None = None, status: int = 200, focus=None,
+              stale: bool = False):
     """The row on its own (htmx) or, while editing without JavaScript, the page with its form."""
     return render_page(
         "steps/contact_row.html",
@@ -102,6 +103,7 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         row_form=form,
         position=position,
         focus=focus,
+        stale=stale,
         zorgsoorten=current_app.extensions["aansluiten.zorgsoorten"],
     )
 
@@ -142,7 +144,6 @@ def contact_save(agb_code: str, position: int):
     if position not in (1, 2):
         abort(404)
     form = _contact_form(row, position, request.form)
-    status = 422
     if form.validate():
         try:
             people.save_contact(get_db(), draft, agb_code, form.based_on(), position, form.contact())
@@ -150,12 +151,12 @@ def contact_save(agb_code: str, position: int):
             row = _row(draft, agb_code)
             form.version.data = str(row.version)
             form.form_errors.append(STALE)
-            status = 409
+            return _show_row(draft, row, form=form, position=position, status=409, stale=True)
         except people.Refused:
             form.form_errors.append(_("Bij een AGB-code horen hoogstens twee contactpersonen."))
         else:
             return _saved(draft, agb_code, position)
-    return _show_row(draft, row, form=form, position=position, status=status)
+    return _show_row(draft, row, form=form, position=position, status=422)
 
 
 @bp.post("/6/code/<agb_code>/<int:position>/verwijder")
@@ -167,9 +168,11 @@ def contact_remove(agb_code: str, position: int):
     try:
         people.remove_contact(get_db(), draft, agb_code, form.based_on(), position)
     except drafts.StaleDraft:
-        form = _contact_form(row, min(position, len(row.contacts)) or 1)
+        row = _row(draft, agb_code)
+        position = min(position, len(row.contacts)) or 1
+        form = _contact_form(row, position)
         form.form_errors.append(STALE)
-        return _show_row(draft, row, form=form, position=position, status=409)
+        return _show_row(draft, row, form=form, position=position, status=409, stale=True)
     return _saved(draft, agb_code, 1)
 
 

@@ -33,6 +33,9 @@ class MainContactStep(Step):
     def context(self, draft):
         return {"copy_signatory": COPY_SIGNATORY}
 
+    def unchanged(self, draft, form):
+        return people.person(get_db(), draft, people.MAIN_CONTACT) == form.person(employed=True)
+
     def save(self, draft, form):
         people.save_person(get_db(), draft, form.based_on(), people.MAIN_CONTACT, form.person(employed=True))
         return step_url(6)

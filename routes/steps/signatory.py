@@ -59,6 +59,9 @@ class SignatoryStep(Step):
             "reasons": {key: str(reason) for key, reason in REASONS.items()},
         }
 
+    def unchanged(self, draft, form):
+        return people.person(get_db(), draft, people.SIGNATORY) == form.person(officer_id=form.signatory.data)
+
     def save(self, draft, form):
         try:
             officer = people.signatory_officer(draft.company, form.signatory.data or "")
