@@ -4,7 +4,6 @@
 -- bench/run.py writes a prelude before this file that defines the globals
 --   targets      = { {method=, path=, headers={...}, body=, version=}, ... }  sent in turn
 --   expect       = { status=200, page="Lua pattern" or nil, location="plain text" or nil }
---   max_requests = 0 for no limit, else stop after that many answers
 -- A target with a `version` gets "&version=<n>" appended to its body, n counting up by
 -- one per send: an applicant's next save is based on the version its last save made.
 --
@@ -65,9 +64,6 @@ function response(status, headers, body)
       wrong_status = wrong_status + 1
    elseif not right_page(body, location) then
       wrong_page = wrong_page + 1
-   end
-   if max_requests > 0 and answers >= max_requests then
-      wrk.thread:stop()
    end
 end
 

@@ -92,7 +92,9 @@ def create_draft(db, registry: Registry, email: str, kvk: str | None = None) -> 
     if kvk:
         draft = drafts.by_key(db, key)
         codes = registry.active_agb_codes(kvk)
-        drafts.save_company(db, draft, draft.version, kvk, codes[0].code, registry.company(kvk).raw, codes)
+        known_contacts = {code.code: registry.contacts(code.code) for code in codes}  # as step 2's save does
+        drafts.save_company(db, draft, draft.version, kvk, codes[0].code, registry.company(kvk).raw, codes,
+                            known_contacts)
     return key
 
 
@@ -111,30 +113,34 @@ def updated_cookie(cookie: str, set_cookie: str | None) -> str:
 
 
 class _Forms(HTMLParser):
-    """The forms of a page: method, action and hidden inputs of each."""
+    """The forms of a page's <main> (not the header's log-out form): method, action and
+    hidden inputs of each."""
 
     def __init__(self):
         super().__init__()
         self.forms: list[dict] = []
+        self.in_main = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form":
+        if tag == "main":
+            self.in_main = True
+        elif tag == "form" and self.in_main:
             self.forms.append({"method": (attrs.get("method") or "get").lower(), "action": attrs.get("action"),
                                "hidden": {}})
-        elif tag == "input" and attrs.get("type") == "hidden" and attrs.get("name") and self.forms:
+        elif tag == "input" and attrs.get("type") == "hidden" and attrs.get("name") and self.forms and self.in_main:
             self.forms[-1]["hidden"][attrs["name"]] = attrs.get("value") or ""
 
+    def handle_endtag(self, tag):
+        if tag == "main":
+            self.in_main = False
 
-def forms(html: str) -> list[dict]:
+
+def post_form(html: str, action: str | None = None) -> dict:
+    """The form of the page's <main> that posts to ``action``, or the first that posts."""
     parser = _Forms()
     parser.feed(html)
-    return parser.forms
-
-
-def post_form(html: str) -> dict:
-    """The first form of the page that posts."""
-    for form in forms(html):
-        if form["method"] == "post":
+    for form in parser.forms:
+        if form["method"] == "post" and action in (None, form["action"]):
             return form
-    raise RuntimeError("the page has no form that posts")
+    raise RuntimeError(f"the page has no form that posts{f' to {action}' if action else ''}")

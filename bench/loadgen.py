@@ -188,11 +188,11 @@ class Load:
 
 
 def run_wrk(port: int, targets: list[Target], expect: Expect, script_dir: str, *, connections: int,
-            duration_s: float, max_requests: int = 0) -> Load:
+            duration_s: int) -> Load:
     """wrk with one thread (it leaves the CPU to the server), the targets sent in turn."""
     script = os.path.join(script_dir, "wrk-script.lua")
     with open(script, "w", encoding="ascii") as handle:
-        handle.write(_prelude(targets, expect, max_requests))
+        handle.write(_prelude(targets, expect))
         with open(CHECK_LUA, encoding="ascii") as check:
             handle.write(check.read())
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--timeout", "5s", "--latency", "-s", script,
@@ -211,13 +211,13 @@ def run_wrk(port: int, targets: list[Target], expect: Expect, script_dir: str, *
     )
 
 
-def _prelude(targets: list[Target], expect: Expect, max_requests: int) -> str:
+def _prelude(targets: list[Target], expect: Expect) -> str:
     specs = [
         {"method": t.method, "path": t.path, "headers": t.headers, "body": t.body, "version": t.version}
         for t in targets
     ]
     expected = {"status": expect.status, "page": expect.lua_page_pattern(), "location": expect.location}
-    return (f"targets = {_lua(specs)}\nexpect = {_lua(expected)}\nmax_requests = {int(max_requests)}\n\n")
+    return f"targets = {_lua(specs)}\nexpect = {_lua(expected)}\n\n"
 
 
 def _lua(value) -> str:

@@ -13,8 +13,11 @@ by a session cookie signed in-process (bench/fixtures.py), never through the e-m
    cookie a browser has after its first page) and of steps 2 and 3 for a one-code
    practice and a 1,000-code organisation, against a Flask hello world that reads the
    same signed session cookie (target: at least 0.5x); a bare hello world is printed
-   for reference. All servers run throughout; in each of ROUNDS rounds every figure is
-   loaded in turn (wrk -t1 -c8), and the medians are compared, so machine noise cancels.
+   for reference. All servers run throughout. Each of ROUNDS rounds loads (wrk -t1 -c8,
+   ROUND_S seconds each) the bare hello world, then the floor, and then every fragment
+   followed by the floor again (A, B, A, B ...): a fragment's ratio is taken against the
+   mean of the floor just before and just after it, and the median over the rounds is
+   printed, so that the noise of a busy machine cancels.
 2. Latency under load: 50 connections without think time, p99 of the GET (whole page)
    of steps 1, 2 and 3 and of the POST of step 3 (data_correct=yes, each connection's
    request for its own draft in turn, the version counting up with every save: 303),
@@ -22,7 +25,8 @@ by a session cookie signed in-process (bench/fixtures.py), never through the e-m
    saving step 3 on its own draft again and again with the version read from the page:
    no error, and no "database is locked" in the server's stderr.
 3. Memory: resident memory (VmRSS) of each worker of a fresh server after 10,000 mixed
-   step GETs: < 100 MB.
+   step GETs (fragments and whole pages, from 8 Python threads, each answer checked):
+   < 100 MB.
 4. In-process (Flask test client): the server time of the flow of steps 1 to 3 (target
    for steps 1 to 9: < 150 ms, printed as partial); the weight of every page so far,
    HTML + its CSS and JavaScript, gzip-compressed (< 30 KB); the time of step 3 for an
@@ -47,7 +51,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
 from bench import fixtures  # noqa: E402
-from bench.loadgen import Expect, Load, Server, Target, fetch, resident_mb, run_wrk  # noqa: E402
+from bench.loadgen import Expect, Server, Target, fetch, resident_mb, run_wrk  # noqa: E402
 
 ROUNDS = 3
 ROUND_S = 3
@@ -58,6 +62,7 @@ LATENCY_S = 5
 APPLICANTS = 50
 SAVES_PER_APPLICANT = 4
 MEMORY_REQUESTS = 10_000
+MEMORY_CLIENTS = 8
 FLOWS = 5
 SCALING_SAMPLES = 41
 FRAGMENT = {"HX-Request": "true"}
@@ -198,8 +203,8 @@ def visit(port: int, cookie: str, path: str, expect: Expect) -> Visitor:
     answer = fetch(port, path, headers={"Cookie": cookie} if cookie else {})
     if problem := expect.problem(answer):
         raise RuntimeError(f"GET {path}: {problem}")
-    form = next((f for f in fixtures.forms(answer.text) if f["method"] == "post"), None)
-    return Visitor(fixtures.updated_cookie(cookie, answer.headers.get("Set-Cookie")), form["hidden"] if form else {})
+    form = fixtures.post_form(answer.text, path)
+    return Visitor(fixtures.updated_cookie(cookie, answer.headers.get("Set-Cookie")), form["hidden"])
 
 
 def check(port: int, path: str, headers: dict, expect: Expect) -> str | None:
@@ -223,12 +228,17 @@ class Subject:
     headers: dict
     expect: Expect
     rps: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # against the floor loaded just before and after
     errors: dict = field(default_factory=dict)
 
-    def add(self, load: Load) -> None:
-        self.rps.append(load.rps)
-        for name, count in load.errors.items():
+    def load(self, seconds: float) -> float:
+        result = run_wrk(self.server.port, [Target(self.path, self.headers)], self.expect,
+                         os.path.dirname(self.server.log_path), connections=THROUGHPUT_CONNECTIONS,
+                         duration_s=seconds)
+        self.rps.append(result.rps)
+        for name, count in result.errors.items():
             self.errors[name] = self.errors.get(name, 0) + count
+        return result.rps
 
     def median(self) -> float:
         return statistics.median(self.rps)
@@ -238,44 +248,53 @@ class Subject:
 
 
 def throughput(report: Report, hello: Server, floor: Server, visitor: Visitor, subjects: list[Subject]) -> None:
-    report.section(f"1. Throughput of htmx fragments (wrk -t1 -c{THROUGHPUT_CONNECTIONS}, "
-                   f"{ROUNDS} alternating rounds of {ROUND_S} s, median)")
+    """Rounds of: bare, floor, fragment 1, floor, fragment 2, floor, ...; each fragment's
+    ratio is taken against the mean of the floor loaded just before and just after it."""
+    report.section(f"1. Throughput of htmx fragments (wrk -t1 -c{THROUGHPUT_CONNECTIONS}, {ROUNDS} rounds of "
+                   f"{ROUND_S} s per load, each fragment between two loads of the floor; medians)")
     bare = Subject("hello world (bare)", hello, "/", {}, Expect(text="Hello, World!"))
     reference = floor_subject(floor, visitor)
-    measured = []
-    for subject in [bare, reference, *subjects]:
-        if problem := check(subject.server.port, subject.path, subject.headers, subject.expect):
-            if subject in (bare, reference):
-                raise RuntimeError(f"{subject.label}: {problem}")
-            report.missed(f"{subject.label}", "x", ">=", TARGET_RATIO, f"not loaded: {problem}")
-            continue
-        measured.append(subject)
-    for subject in measured:
-        _load(subject, WARM_UP_S)
-    for _round in range(ROUNDS):
-        for subject in measured:
-            subject.add(_load(subject, ROUND_S))
-    report.info(bare.label, f"{bare.median():8.0f} req/s  (reference)")
-    report.info(reference.label, f"{reference.median():8.0f} req/s  (the floor the fragments are held to)")
-    for subject in measured[2:]:
-        report.add(Figure(subject.label, subject.median() / reference.median(), "x", ">=", TARGET_RATIO,
-                          note=f"{subject.median():.0f} req/s; rounds "
-                               + " ".join(f"{rps:.0f}" for rps in subject.rps),
-                          errors=subject.error_text()))
     for subject in (bare, reference):
-        if subject.error_text():
-            report.info(subject.label, f"ERRORS: {subject.error_text()}")
+        if problem := check(subject.server.port, subject.path, subject.headers, subject.expect):
+            raise RuntimeError(f"{subject.label}: {problem}")
+    fragments = []
+    for subject in subjects:
+        if problem := check(subject.server.port, subject.path, subject.headers, subject.expect):
+            report.missed(subject.label, "x", ">=", TARGET_RATIO, f"not loaded: {problem}")
+        else:
+            fragments.append(subject)
+    for subject in (bare, reference, *fragments):
+        subject.load(WARM_UP_S)
+        subject.rps.clear()
+    for _round in range(ROUNDS):
+        bare.load(ROUND_S)
+        before = reference.load(ROUND_S)
+        for subject in fragments:
+            rps = subject.load(ROUND_S)
+            after = reference.load(ROUND_S)
+            subject.ratios.append(rps / ((before + after) / 2))
+            before = after
+    report.info(bare.label, f"{bare.median():8.0f} req/s  (reference){_errors_suffix(bare)}")
+    report.info(reference.label, f"{reference.median():8.0f} req/s  (the floor){_errors_suffix(reference)}")
+    for subject in fragments:
+        report.add(Figure(subject.label, statistics.median(subject.ratios), "x", ">=", TARGET_RATIO,
+                          note=f"{subject.median():.0f} req/s; ratio per round "
+                               + " ".join(f"{ratio:.2f}" for ratio in subject.ratios),
+                          errors=subject.error_text() or _errors_of(reference)))
+
+
+def _errors_of(floor: Subject) -> str:
+    return f"the floor: {floor.error_text()}" if floor.error_text() else ""
+
+
+def _errors_suffix(subject: Subject) -> str:
+    return f"  ERRORS: {subject.error_text()}" if subject.error_text() else ""
 
 
 def floor_subject(floor: Server, visitor: Visitor) -> Subject:
     """The hello world that reads the session cookie of ``visitor``'s draft."""
     return Subject("hello world reading the session", floor, "/", {"Cookie": visitor.cookie},
                    Expect(text=f"Hello, {visitor.key}!"))
-
-
-def _load(subject: Subject, seconds: float) -> Load:
-    return run_wrk(subject.server.port, [Target(subject.path, subject.headers)], subject.expect,
-                   os.path.dirname(subject.server.log_path), connections=THROUGHPUT_CONNECTIONS, duration_s=seconds)
 
 
 def fragment_subjects(setup: Setup, app_server: Server, anonymous: Visitor, small: Visitor,
@@ -355,7 +374,7 @@ def _applicant(port: int, visitor: Visitor, start: threading.Barrier) -> str | N
             if page.status != 200:
                 return f"GET /stap/3: status {page.status}"
             cookie = fixtures.updated_cookie(cookie, page.headers.get("Set-Cookie"))
-            body = urlencode({**fixtures.post_form(page.text)["hidden"], "data_correct": "yes"})
+            body = urlencode({**fixtures.post_form(page.text, "/stap/3")["hidden"], "data_correct": "yes"})
             saved = fetch(port, "/stap/3", "POST", {"Cookie": cookie,
                                                    "Content-Type": "application/x-www-form-urlencoded"}, body)
             if saved.status != 303 or not (saved.headers.get("Location") or "").endswith("/stap/4"):
@@ -380,25 +399,36 @@ def server_errors(report: Report, server: Server) -> None:
 
 
 def memory(report: Report, setup: Setup, subjects: list[Subject]) -> None:
+    """A fresh server, MEMORY_REQUESTS GETs of every step subject, as fragment and as
+    whole page in turn, from MEMORY_CLIENTS threads; then each worker's VmRSS."""
     report.section(f"3. Memory of a worker after {MEMORY_REQUESTS:,} mixed step GETs (fresh server)")
-    variants = [(s, headers) for s in subjects
-                for headers in (s.headers, {k: v for k, v in s.headers.items() if k != "HX-Request"})]
-    per_variant = MEMORY_REQUESTS // len(variants)
-    errors: dict = {}
+    variants = [(subject.path, headers, subject.expect) for subject in subjects
+                for headers in (subject.headers, {k: v for k, v in subject.headers.items() if k != "HX-Request"})]
+    per_client = MEMORY_REQUESTS // MEMORY_CLIENTS
     with Server("memory", "app:create_app()", setup.env, setup.tmp) as server:
-        for subject, headers in variants:
-            load = run_wrk(server.port, [Target(subject.path, headers)], subject.expect, setup.tmp,
-                           connections=THROUGHPUT_CONNECTIONS, duration_s=60, max_requests=per_variant)
-            for name, count in load.errors.items():
-                errors[name] = errors.get(name, 0) + count
+        def client(offset: int) -> list[str]:
+            problems = []
+            for index in range(per_client):
+                path, headers, expect = variants[(offset + index) % len(variants)]
+                try:
+                    problem = expect.problem(fetch(server.port, path, headers=headers))
+                except OSError as error:
+                    problem = f"{type(error).__name__}: {error}"
+                if problem:
+                    problems.append(f"{path}: {problem}")
+            return problems
+
+        with ThreadPoolExecutor(max_workers=MEMORY_CLIENTS) as pool:
+            problems = [problem for found in pool.map(client, range(MEMORY_CLIENTS)) for problem in found]
         sizes = {pid: resident_mb(pid) for pid in server.worker_pids()}
     if not sizes:
         report.missed("worker resident memory (largest)", "MB", "<", TARGET_RSS_MB, "no worker found")
         return
-    note = "workers " + ", ".join(f"{pid}: {size:.1f} MB" for pid, size in sizes.items())
-    error_text = ", ".join(f"{name} {count}" for name, count in errors.items() if count)
+    note = (f"{per_client * MEMORY_CLIENTS} requests; workers "
+            + ", ".join(f"{pid}: {size:.1f} MB" for pid, size in sizes.items()))
+    errors = f"{len(problems)}, first: {problems[0]}" if problems else ""
     report.add(Figure("worker resident memory (largest)", max(sizes.values()), "MB", "<", TARGET_RSS_MB,
-                      note=note, errors=error_text))
+                      note=note, errors=errors))
 
 
 # --------------------------------------------------------------------------- 4. in-process
@@ -428,13 +458,16 @@ def in_process(report: Report, setup: Setup) -> None:
 def _link_from_outbox(app, email: str) -> str:
     """The path of the e-mail link just sent to ``email``. The one place that knows how
     the link reaches the applicant: adapt it when that changes. Today: the newest
-    outbox row's body_text holds the link."""
+    outbox row holds the body with a placeholder for the link, and the link itself
+    sealed beside it; mail.bodies() puts them together as the sent mail has them."""
+    from onboarding import mail
     from routes.pages import get_db
 
     with app.app_context():
-        body = get_db().conn.execute("SELECT body_text FROM outbox ORDER BY id DESC LIMIT 1").fetchone()[0]
-    match = re.search(r"/bevestig/[\w.~-]+", body)
-    if not match:
+        row = get_db().conn.execute("SELECT * FROM outbox ORDER BY id DESC LIMIT 1").fetchone()
+        text, _html = mail.bodies(row, app.extensions["aansluiten.seal"])
+    match = re.search(r"/bevestig/[\w.~-]+", text)
+    if row["recipient"] != email or not match:
         raise RuntimeError(f"no /bevestig/<token> link in the newest outbox mail to {email}")
     return match.group(0)
 
@@ -451,21 +484,23 @@ def _flow(app, email: str):
         timings.append(time.perf_counter() - started)
         return response
 
-    def submit(url: str, data: dict, page=None):
+    def submit(url: str, data: dict, page=None, action: str | None = None):
+        """Post the form of ``page`` (by default: GET ``url``) that posts to ``action``
+        (by default ``url``; None: the first form of the page that posts)."""
         page = page or timed("get", url)
-        form = fixtures.post_form(page.get_data(as_text=True))
+        form = fixtures.post_form(page.get_data(as_text=True), action)
         action = form["action"] or url
         response = timed("post", action, data={**form["hidden"], **data})
         if response.status_code != 303:
             raise RuntimeError(f"POST {action}: status {response.status_code}, expected 303")
         return response
 
-    submit("/stap/1", {"email": email})
+    submit("/stap/1", {"email": email}, action="/stap/1")
     link_page = timed("get", _link_from_outbox(app, email), follow_redirects=True)
-    submit(link_page.request.path, {}, page=link_page)
+    submit(link_page.request.path, {}, page=link_page)  # the link page's own form, wherever it posts
     kvk = "50000004"  # the demo hospital group, 177 codes
-    submit("/stap/2", {"kvk_number": kvk, "agb_code": _first_code(app, kvk)})
-    submit("/stap/3", {"data_correct": "yes"})
+    submit("/stap/2", {"kvk_number": kvk, "agb_code": _first_code(app, kvk)}, action="/stap/2")
+    submit("/stap/3", {"data_correct": "yes"}, action="/stap/3")
     return client, timings
 
 
@@ -505,7 +540,7 @@ def page_weights(report: Report, app, setup: Setup, client, db) -> None:
 
 
 def _confirm(client) -> None:
-    form = fixtures.post_form(client.get("/stap/3").get_data(as_text=True))
+    form = fixtures.post_form(client.get("/stap/3").get_data(as_text=True), "/stap/3")
     client.post("/stap/3", data={**form["hidden"], "data_correct": "yes"})
 
 

@@ -302,3 +302,9 @@ def format_phone(value: str) -> str:
     if number.country_code != 31:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def format_date(iso: str) -> str:
+    """A date as Dutch people write it: "1971-03-09" -> "09-03-1971"; anything else as it is."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso or "")
+    return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else (iso or "")

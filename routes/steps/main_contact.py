@@ -14,7 +14,8 @@ COPY_SIGNATORY = "tekenbevoegde"
 
 def _values(person) -> dict:
     return {"initials": person.initials, "prefix": person.prefix, "surname": person.surname,
-            "birth_date": person.birth_date, "email": person.email, "mobile": validators.format_mobile(person.mobile)}
+            "birth_date": validators.format_date(person.birth_date), "email": person.email,
+            "mobile": validators.format_mobile(person.mobile)}
 
 
 @step

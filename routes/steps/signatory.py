@@ -44,12 +44,14 @@ class SignatoryStep(Step):
         officer = self.chosen(draft, saved)
         if saved and (officer is None or officer.id == saved.officer_id):
             return {"signatory": saved.officer_id, "initials": saved.initials, "prefix": saved.prefix,
-                    "surname": saved.surname, "birth_date": saved.birth_date, "email": saved.email,
+                    "surname": saved.surname, "birth_date": validators.format_date(saved.birth_date),
+                    "email": saved.email,
                     "mobile": validators.format_mobile(saved.mobile)}
         if officer is None:
             return {}
         return {"signatory": officer.id, "initials": officer.initials, "prefix": officer.prefix,
-                "surname": officer.surname, "birth_date": _birth_date(draft.kvk_number, officer.id)}
+                "surname": officer.surname,
+                "birth_date": validators.format_date(_birth_date(draft.kvk_number, officer.id))}
 
     def context(self, draft):
         officers = draft.company.officers
