@@ -19,6 +19,7 @@ end
 
 function init(args)
    answers, wrong_status, hx_redirect, wrong_page = 0, 0, 0, 0
+   unexpected = {}  -- count per unexpected status
    turn = 0
    prepared = {}
    for i, target in ipairs(targets) do
@@ -51,17 +52,21 @@ end
 
 function response(status, headers, body)
    answers = answers + 1
-   local location = nil
+   local location, redirected = nil, false
    for name, value in pairs(headers) do
       local lower = string.lower(name)
       if lower == "hx-redirect" then
-         hx_redirect = hx_redirect + 1
+         redirected = true
       elseif lower == "location" then
          location = value
       end
    end
+   -- One error per answer, the first that applies.
    if status ~= expect.status then
       wrong_status = wrong_status + 1
+      unexpected[status] = (unexpected[status] or 0) + 1
+   elseif redirected then
+      hx_redirect = hx_redirect + 1
    elseif not right_page(body, location) then
       wrong_page = wrong_page + 1
    end
@@ -69,16 +74,25 @@ end
 
 function done(summary, latency, requests)
    local totals = { answers = 0, wrong_status = 0, hx_redirect = 0, wrong_page = 0 }
+   local statuses = {}
    for _, thread in ipairs(threads) do
       for name, count in pairs(totals) do
          totals[name] = count + thread:get(name)
       end
+      for status, count in pairs(thread:get("unexpected")) do
+         statuses[status] = (statuses[status] or 0) + count
+      end
+   end
+   local status_list = {}
+   for status, count in pairs(statuses) do
+      table.insert(status_list, status .. ":" .. count)
    end
    local errors = summary.errors
    io.write(string.format(
       "bench-result requests=%d duration_us=%d p50_us=%d p99_us=%d socket_errors=%d "
-         .. "answers=%d wrong_status=%d hx_redirect=%d wrong_page=%d\n",
+         .. "answers=%d wrong_status=%d hx_redirect=%d wrong_page=%d unexpected=%s\n",
       summary.requests, summary.duration, latency:percentile(50.0), latency:percentile(99.0),
       errors.connect + errors.read + errors.write + errors.timeout,
-      totals.answers, totals.wrong_status, totals.hx_redirect, totals.wrong_page))
+      totals.answers, totals.wrong_status, totals.hx_redirect, totals.wrong_page,
+      #status_list > 0 and table.concat(status_list, ",") or "-"))
 end

@@ -78,9 +78,9 @@ def _agb_codes(kvk: str, name: str, count: int, zorgsoorten: list[str], taken: s
     return codes
 
 
-def create_draft(db, registry: Registry, email: str, kvk: str | None = None) -> str:
+def create_draft(db, registry: Registry, email: str, kvk: str | None = None, confirmed: bool = False) -> str:
     """A draft whose e-mail address is verified (as drafts.verify_email makes it) and,
-    given a KvK number, with step 2 saved for it. Its key."""
+    given a KvK number, with step 2 saved for it (and step 3 when ``confirmed``). Its key."""
     key = secrets.token_urlsafe(24)
     stamp = store.timestamp()
     with store.write(db):
@@ -95,6 +95,9 @@ def create_draft(db, registry: Registry, email: str, kvk: str | None = None) -> 
         known_contacts = {code.code: registry.contacts(code.code) for code in codes}  # as step 2's save does
         drafts.save_company(db, draft, draft.version, kvk, codes[0].code, registry.company(kvk).raw, codes,
                             known_contacts)
+        if confirmed:
+            draft = drafts.by_key(db, key)
+            drafts.confirm_company(db, draft, draft.version)
     return key
 
 
@@ -105,6 +108,23 @@ def session_cookie(app, key: str) -> str:
     value = app.session_interface.get_signing_serializer(app).dumps(
         {SESSION_DRAFT: key, SESSION_SEEN: int(time.time())})
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def refreshed(app, cookie: str) -> str:
+    """``cookie`` with its session's last-seen time moved to now, as a browser holds it
+    after its latest answer: the app re-signs (and resends) a session cookie that is a
+    minute old, which a load that keeps sending one old cookie would make it do always."""
+    from routes.pages import SESSION_SEEN
+
+    name, _, value = cookie.partition("=")
+    if name != app.config["SESSION_COOKIE_NAME"]:
+        return cookie
+    serializer = app.session_interface.get_signing_serializer(app)
+    data = serializer.loads(value)
+    if SESSION_SEEN not in data:
+        return cookie
+    data[SESSION_SEEN] = int(time.time())
+    return f"{name}={serializer.dumps(data)}"
 
 
 def updated_cookie(cookie: str, set_cookie: str | None) -> str:

@@ -174,6 +174,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: dict = field(default_factory=dict)
+    statuses: str = ""  # the unexpected statuses and their counts, "409:12,500:1"
 
     @property
     def rps(self) -> float:
@@ -184,7 +185,8 @@ class Load:
         return sum(self.errors.values())
 
     def error_text(self) -> str:
-        return ", ".join(f"{name} {count}" for name, count in self.errors.items() if count)
+        text = ", ".join(f"{name} {count}" for name, count in self.errors.items() if count)
+        return f"{text} (status:count {self.statuses})" if self.statuses else text
 
 
 def run_wrk(port: int, targets: list[Target], expect: Expect, script_dir: str, *, connections: int,
@@ -201,13 +203,16 @@ def run_wrk(port: int, targets: list[Target], expect: Expect, script_dir: str, *
     match = re.search(r"^bench-result (.*)$", output, re.MULTILINE)
     if not match:
         raise RuntimeError(f"wrk printed no result:\n{output}")
-    values = {name: int(value) for name, value in (pair.split("=") for pair in match.group(1).split())}
+    values = dict(pair.split("=") for pair in match.group(1).split())
+    unexpected = values.pop("unexpected")
+    values = {name: int(value) for name, value in values.items()}
     return Load(
         requests=values["requests"],
         duration_s=values["duration_us"] / 1e6,
         p50_ms=values["p50_us"] / 1000,
         p99_ms=values["p99_us"] / 1000,
         errors={name: values[name] for name in ("socket_errors", "wrong_status", "hx_redirect", "wrong_page")},
+        statuses="" if unexpected == "-" else unexpected,
     )
 
 

@@ -1,4 +1,4 @@
-"""Benchmarks of SPEC §8 that apply so far (steps 1 to 3 exist, 4 to 10 are placeholders).
+"""Benchmarks of SPEC §8 that apply to steps 1 to 3 (written when 4 to 10 were placeholders).
 Prints each figure beside its target and, last, "bench: N/M targets met".
 
 Over HTTP, on loopback, every server under gunicorn with 2 sync workers and the same
@@ -7,7 +7,9 @@ mode), the load driven by wrk with one thread and bench/check.lua, which counts 
 error every answer with an unexpected status, any HX-Redirect header, or a page other
 than the one asked for (checked by its <h1>). Every URL is first checked once with
 http.client. Drafts are made directly in the database with the domain layer and held
-by a session cookie signed in-process (bench/fixtures.py), never through the e-mail link.
+by a session cookie signed in-process (bench/fixtures.py), never through the e-mail link;
+before every load the cookie's last-seen time is re-signed as of now, as a browser holds
+it (the app would otherwise resend a cookie a minute old on every answer).
 
 1. Throughput of the htmx fragments (HX-Request: true) of step 1 (anonymous, with the
    cookie a browser has after its first page) and of steps 2 and 3 for a one-code
@@ -19,9 +21,9 @@ by a session cookie signed in-process (bench/fixtures.py), never through the e-m
    mean of the floor just before and just after it, and the median over the rounds is
    printed, so that the noise of a busy machine cancels.
 2. Latency under load: 50 connections without think time, p99 of the GET (whole page)
-   of steps 1, 2 and 3 and of the POST of step 3 (data_correct=yes, each connection's
-   request for its own draft in turn, the version counting up with every save: 303),
-   target p99 < 100 ms and no error. Then 50 applicants at once (Python threads), each
+   of steps 1, 2 and 3 and of the POST of step 3 (data_correct=yes on 50 drafts whose
+   step 3 is saved already, in turn, each with its own cookie and CSRF token and the
+   version counting up with every save: 303), target p99 < 100 ms and no error. Then 50 applicants at once (Python threads), each
    saving step 3 on its own draft again and again with the version read from the page:
    no error, and no "database is locked" in the server's stderr.
 3. Memory: resident memory (VmRSS) of each worker of a fresh server after 10,000 mixed
@@ -45,6 +47,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -54,7 +57,7 @@ from bench import fixtures  # noqa: E402
 from bench.loadgen import Expect, Server, Target, fetch, resident_mb, run_wrk  # noqa: E402
 
 ROUNDS = 3
-ROUND_S = 3
+ROUND_S = 2
 WARM_UP_S = 1
 THROUGHPUT_CONNECTIONS = 8
 LATENCY_CONNECTIONS = 50
@@ -190,11 +193,12 @@ def open_db(path: str):
     return db
 
 
-def make_drafts(setup: Setup, db, count: int, kvk: str | None, label: str) -> list[str]:
+def make_drafts(setup: Setup, db, count: int, kvk: str | None, label: str, confirmed: bool = False) -> list[str]:
     from onboarding.registry import Registry
 
     registry = Registry.from_file(setup.registry_path)
-    return [fixtures.create_draft(db, registry, f"{label}-{index}@bench.example", kvk) for index in range(count)]
+    return [fixtures.create_draft(db, registry, f"{label}-{index}@bench.example", kvk, confirmed)
+            for index in range(count)]
 
 
 def visit(port: int, cookie: str, path: str, expect: Expect) -> Visitor:
@@ -205,6 +209,13 @@ def visit(port: int, cookie: str, path: str, expect: Expect) -> Visitor:
         raise RuntimeError(f"GET {path}: {problem}")
     form = fixtures.post_form(answer.text, path)
     return Visitor(fixtures.updated_cookie(cookie, answer.headers.get("Set-Cookie")), form["hidden"])
+
+
+def fresh(app, headers: dict) -> dict:
+    """``headers`` with the session cookie re-signed as of now (fixtures.refreshed)."""
+    if "Cookie" not in headers:
+        return headers
+    return {**headers, "Cookie": fixtures.refreshed(app, headers["Cookie"])}
 
 
 def check(port: int, path: str, headers: dict, expect: Expect) -> str | None:
@@ -227,33 +238,39 @@ class Subject:
     path: str
     headers: dict
     expect: Expect
+    app: object = None  # to re-sign the session cookie before each load
     rps: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)  # against the floor loaded just before and after
     errors: dict = field(default_factory=dict)
+    statuses: list[str] = field(default_factory=list)
 
-    def load(self, seconds: float) -> float:
-        result = run_wrk(self.server.port, [Target(self.path, self.headers)], self.expect,
+    def load(self, seconds: int) -> float:
+        headers = fresh(self.app, self.headers) if self.app else self.headers
+        result = run_wrk(self.server.port, [Target(self.path, headers)], self.expect,
                          os.path.dirname(self.server.log_path), connections=THROUGHPUT_CONNECTIONS,
                          duration_s=seconds)
         self.rps.append(result.rps)
         for name, count in result.errors.items():
             self.errors[name] = self.errors.get(name, 0) + count
+        if result.statuses:
+            self.statuses.append(result.statuses)
         return result.rps
 
     def median(self) -> float:
         return statistics.median(self.rps)
 
     def error_text(self) -> str:
-        return ", ".join(f"{name} {count}" for name, count in self.errors.items() if count)
+        text = ", ".join(f"{name} {count}" for name, count in self.errors.items() if count)
+        return f"{text} (status:count {' '.join(self.statuses)})" if self.statuses else text
 
 
-def throughput(report: Report, hello: Server, floor: Server, visitor: Visitor, subjects: list[Subject]) -> None:
+def throughput(report: Report, app, hello: Server, floor: Server, visitor: Visitor, subjects: list[Subject]) -> None:
     """Rounds of: bare, floor, fragment 1, floor, fragment 2, floor, ...; each fragment's
     ratio is taken against the mean of the floor loaded just before and just after it."""
     report.section(f"1. Throughput of htmx fragments (wrk -t1 -c{THROUGHPUT_CONNECTIONS}, {ROUNDS} rounds of "
                    f"{ROUND_S} s per load, each fragment between two loads of the floor; medians)")
     bare = Subject("hello world (bare)", hello, "/", {}, Expect(text="Hello, World!"))
-    reference = floor_subject(floor, visitor)
+    reference = floor_subject(floor, visitor, app)
     for subject in (bare, reference):
         if problem := check(subject.server.port, subject.path, subject.headers, subject.expect):
             raise RuntimeError(f"{subject.label}: {problem}")
@@ -291,22 +308,22 @@ def _errors_suffix(subject: Subject) -> str:
     return f"  ERRORS: {subject.error_text()}" if subject.error_text() else ""
 
 
-def floor_subject(floor: Server, visitor: Visitor) -> Subject:
+def floor_subject(floor: Server, visitor: Visitor, app) -> Subject:
     """The hello world that reads the session cookie of ``visitor``'s draft."""
     return Subject("hello world reading the session", floor, "/", {"Cookie": visitor.cookie},
-                   Expect(text=f"Hello, {visitor.key}!"))
+                   Expect(text=f"Hello, {visitor.key}!"), app)
 
 
 def fragment_subjects(setup: Setup, app_server: Server, anonymous: Visitor, small: Visitor,
                       large: Visitor) -> list[Subject]:
     titles = setup.titles
     subjects = [Subject("step 1 fragment, anonymous", app_server, "/stap/1", {**FRAGMENT, "Cookie": anonymous.cookie},
-                        Expect(heading=titles[1]))]
+                        Expect(heading=titles[1]), setup.app)]
     for name, visitor in (("1-code practice", small), ("1,000-code organisation", large)):
         for number in (2, 3):
             headers = {**FRAGMENT, "Cookie": visitor.cookie}
             subjects.append(Subject(f"step {number} fragment, {name}", app_server, f"/stap/{number}", headers,
-                                    Expect(heading=titles[number])))
+                                    Expect(heading=titles[number]), setup.app))
     return subjects
 
 
@@ -320,21 +337,20 @@ def latency(report: Report, setup: Setup, server: Server, visitors: dict, poster
     for name, size in (("1-code practice", "small"), ("1,000-code organisation", "large")):
         gets += [(f"GET step {number}, {name}", f"/stap/{number}", visitors[size], number) for number in (2, 3)]
     for label, path, visitor, number in gets:
-        target = Target(path, {"Cookie": visitor.cookie})
+        target = Target(path, fresh(setup.app, {"Cookie": visitor.cookie}))
         _latency_figure(report, server, label, [target], Expect(heading=titles[number]))
     for name, size in (("1-code practice", "small"), ("1,000-code organisation", "large")):
-        targets = [_save_target(visitor) for visitor in posters[size]]
+        targets = [_save_target(setup.app, visitor) for visitor in posters[size]]
         _latency_figure(report, server, f"POST step 3, {name}", targets, Expect(status=303, location="/stap/4"),
                         note=f"{len(targets)} drafts in turn")
 
 
-def _save_target(visitor: Visitor) -> Target:
-    from urllib.parse import urlencode
-
+def _save_target(app, visitor: Visitor) -> Target:
+    """A save of step 3 by ``visitor``, based on the version its page showed and counting up."""
     fields = {name: value for name, value in visitor.hidden.items() if name != "version"}
     body = urlencode({**fields, "data_correct": "yes"})
-    return Target("/stap/3", {"Cookie": visitor.cookie, "Content-Type": "application/x-www-form-urlencoded"},
-                  method="POST", body=body, version=int(visitor.hidden["version"]))
+    headers = fresh(app, {"Cookie": visitor.cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    return Target("/stap/3", headers, method="POST", body=body, version=int(visitor.hidden["version"]))
 
 
 def _latency_figure(report: Report, server: Server, label: str, targets: list[Target], expect: Expect,
@@ -348,7 +364,7 @@ def _latency_figure(report: Report, server: Server, label: str, targets: list[Ta
     report.add(Figure(label, load.p99_ms, "ms", "<", TARGET_P99_MS, note=details, errors=load.error_text()))
 
 
-def concurrent_saves(report: Report, setup: Setup, server: Server, visitors: list[Visitor]) -> None:
+def concurrent_saves(report: Report, server: Server, visitors: list[Visitor]) -> None:
     """APPLICANTS threads, each saving step 3 on its own draft SAVES_PER_APPLICANT times."""
     start = threading.Barrier(len(visitors))
     with ThreadPoolExecutor(max_workers=len(visitors)) as pool:
@@ -364,11 +380,9 @@ def concurrent_saves(report: Report, setup: Setup, server: Server, visitors: lis
 
 def _applicant(port: int, visitor: Visitor, start: threading.Barrier) -> str | None:
     """One applicant: read step 3, save it, SAVES_PER_APPLICANT times. The first problem."""
-    from urllib.parse import urlencode
-
     cookie = visitor.cookie
-    start.wait(timeout=30)
     try:
+        start.wait(timeout=30)
         for _ in range(SAVES_PER_APPLICANT):
             page = fetch(port, "/stap/3", headers={"Cookie": cookie})
             if page.status != 200:
@@ -406,21 +420,12 @@ def memory(report: Report, setup: Setup, subjects: list[Subject]) -> None:
                 for headers in (subject.headers, {k: v for k, v in subject.headers.items() if k != "HX-Request"})]
     per_client = MEMORY_REQUESTS // MEMORY_CLIENTS
     with Server("memory", "app:create_app()", setup.env, setup.tmp) as server:
-        def client(offset: int) -> list[str]:
-            problems = []
-            for index in range(per_client):
-                path, headers, expect = variants[(offset + index) % len(variants)]
-                try:
-                    problem = expect.problem(fetch(server.port, path, headers=headers))
-                except OSError as error:
-                    problem = f"{type(error).__name__}: {error}"
-                if problem:
-                    problems.append(f"{path}: {problem}")
-            return problems
-
         with ThreadPoolExecutor(max_workers=MEMORY_CLIENTS) as pool:
-            problems = [problem for found in pool.map(client, range(MEMORY_CLIENTS)) for problem in found]
+            found = pool.map(lambda offset: _get_in_turn(setup.app, server.port, variants, offset, per_client),
+                             range(MEMORY_CLIENTS))
+            problems = [problem for some in found for problem in some]
         sizes = {pid: resident_mb(pid) for pid in server.worker_pids()}
+        server_errors(report, server)
     if not sizes:
         report.missed("worker resident memory (largest)", "MB", "<", TARGET_RSS_MB, "no worker found")
         return
@@ -429,6 +434,20 @@ def memory(report: Report, setup: Setup, subjects: list[Subject]) -> None:
     errors = f"{len(problems)}, first: {problems[0]}" if problems else ""
     report.add(Figure("worker resident memory (largest)", max(sizes.values()), "MB", "<", TARGET_RSS_MB,
                       note=note, errors=errors))
+
+
+def _get_in_turn(app, port: int, variants: list, offset: int, count: int) -> list[str]:
+    """``count`` GETs of the variants in turn, starting at ``offset``; the problems found."""
+    problems = []
+    for index in range(count):
+        path, headers, expect = variants[(offset + index) % len(variants)]
+        try:
+            problem = expect.problem(fetch(port, path, headers=fresh(app, headers)))
+        except OSError as error:
+            problem = f"{type(error).__name__}: {error}"
+        if problem:
+            problems.append(f"{path}: {problem}")
+    return problems
 
 
 # --------------------------------------------------------------------------- 4. in-process
@@ -449,8 +468,8 @@ def in_process(report: Report, setup: Setup) -> None:
         client = None
     db = open_db(database)
     try:
-        page_weights(report, app, setup, client, db)
-        scaling(report, app, setup, db)
+        guarded(report, "page weights", lambda: page_weights(report, app, setup, client, db))
+        guarded(report, "step 3 at 1,000 codes", lambda: scaling(report, app, setup, db))
     finally:
         db.close()
 
@@ -569,10 +588,11 @@ def scaling(report: Report, app, setup: Setup, db) -> None:
         clients[count] = app.test_client()
         _set_cookie(app, clients[count], make_drafts(setup, db, 1, kvk, f"scaling-{count}")[0])
     samples: dict[int, list[float]] = {count: [] for count in clients}
+    counts = list(clients)
     for index in range(SCALING_SAMPLES + 5):
-        for count, client in clients.items():
+        for count in counts[index % 3:] + counts[:index % 3]:  # each size first in turn
             started = time.perf_counter()
-            response = client.get("/stap/3")
+            response = clients[count].get("/stap/3")
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 raise RuntimeError(f"GET /stap/3 ({count} codes): status {response.status_code}")
@@ -593,36 +613,59 @@ def _why(error: Exception) -> str:
 
 def guarded(report: Report, section: str, run) -> None:
     """Run one section; an error there is reported and does not stop the others."""
+    started = time.monotonic()
     try:
         run()
     except Exception as error:  # noqa: BLE001 - reported as a missed figure
         traceback.print_exc()
         report.missed(f"{section}", "", "<=", 0, f"failed: {_why(error)}")
+    print(f"  ({section}: {time.monotonic() - started:.0f} s)", flush=True)
+
+
+@dataclass
+class DraftKeys:
+    small: str  # GETs, 1-code practice
+    large: str  # GETs, 1,000-code organisation
+    posters: dict  # "small"/"large": LATENCY_CONNECTIONS drafts each, step 3 saved already
+    applicants: list  # APPLICANTS drafts at step 3, half of each size
+
+
+def make_all_drafts(setup: Setup) -> DraftKeys:
+    small, large = fixtures.ORGANISATIONS[1], fixtures.ORGANISATIONS[1000]
+    db = open_db(setup.database)
+    try:
+        return DraftKeys(
+            small=make_drafts(setup, db, 1, small, "get-small")[0],
+            large=make_drafts(setup, db, 1, large, "get-large")[0],
+            # Saved already: a POST of a saved step answers 303 also when two of one draft cross.
+            posters={size: make_drafts(setup, db, LATENCY_CONNECTIONS, kvk, f"post-{size}", confirmed=True)
+                     for size, kvk in (("small", small), ("large", large))},
+            applicants=[key for kvk in (small, large)
+                        for key in make_drafts(setup, db, APPLICANTS // 2, kvk, f"save-{kvk}")],
+        )
+    finally:
+        db.close()
 
 
 def over_http(report: Report, setup: Setup) -> None:
-    db = open_db(setup.database)
-    try:
-        small_key, large_key = (make_drafts(setup, db, 1, fixtures.ORGANISATIONS[n], f"get-{n}")[0] for n in (1, 1000))
-        poster_keys = {size: make_drafts(setup, db, LATENCY_CONNECTIONS, fixtures.ORGANISATIONS[n], f"post-{n}")
-                       for size, n in (("small", 1), ("large", 1000))}
-        applicant_keys = [key for n in (1, 1000)
-                          for key in make_drafts(setup, db, APPLICANTS // 2, fixtures.ORGANISATIONS[n], f"save-{n}")]
-    finally:
-        db.close()
+    started = time.monotonic()
+    keys = make_all_drafts(setup)
+    print(f"  (drafts made: {time.monotonic() - started:.0f} s)", flush=True)
     with contextlib.ExitStack() as stack:
         hello = stack.enter_context(Server("hello", "bench.hello:app", setup.env, setup.tmp))
         floor = stack.enter_context(Server("hello-session", "bench.hello:session_app", setup.env, setup.tmp))
         app_server = stack.enter_context(Server("app", "app:create_app()", setup.env, setup.tmp))
-        visitors = {"anonymous": visit(app_server.port, "", "/stap/1", Expect(heading=setup.titles[1]))}
-        for size, key in (("small", small_key), ("large", large_key)):
-            visitors[size] = _visitor(setup, app_server, key)
+        visitors = {"anonymous": visit(app_server.port, "", "/stap/1", Expect(heading=setup.titles[1])),
+                    "small": _visitor(setup, app_server, keys.small),
+                    "large": _visitor(setup, app_server, keys.large)}
         subjects = fragment_subjects(setup, app_server, visitors["anonymous"], visitors["small"], visitors["large"])
-        guarded(report, "fragment throughput", lambda: throughput(report, hello, floor, visitors["small"], subjects))
-        posters = {size: [_visitor(setup, app_server, key) for key in keys] for size, keys in poster_keys.items()}
-        guarded(report, "latency under load", lambda: latency(report, setup, app_server, visitors, posters))
-        applicants = [_visitor(setup, app_server, key) for key in applicant_keys]
-        guarded(report, "concurrent saves", lambda: concurrent_saves(report, setup, app_server, applicants))
+        guarded(report, "fragment throughput", lambda: throughput(
+            report, setup.app, hello, floor, visitors["small"], subjects))
+        guarded(report, "latency under load", lambda: latency(
+            report, setup, app_server, visitors,
+            {size: [_visitor(setup, app_server, key) for key in group] for size, group in keys.posters.items()}))
+        guarded(report, "concurrent saves", lambda: concurrent_saves(
+            report, app_server, [_visitor(setup, app_server, key) for key in keys.applicants]))
         server_errors(report, app_server)
     guarded(report, "memory", lambda: memory(report, setup, subjects))
 
@@ -635,14 +678,25 @@ def _visitor(setup: Setup, server: Server, key: str) -> Visitor:
     return visitor
 
 
+def machine_load(report: Report) -> None:
+    """Other work on the machine skews every figure: say how busy it is."""
+    load = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    warning = "  BUSY: the figures below are skewed by other work" if load > cores else ""
+    report.info("load average (1 min)", f"{load:.1f} on {cores} cores{warning}")
+
+
 def main() -> int:
     started = time.monotonic()
     report = Report()
+    machine_load(report)
     with tempfile.TemporaryDirectory(prefix="aansluiten-bench-") as tmp:
         setup = prepare(tmp)
         guarded(report, "benchmarks over HTTP", lambda: over_http(report, setup))
         guarded(report, "benchmarks in-process", lambda: in_process(report, setup))
-    print(f"\n(took {time.monotonic() - started:.0f} s)")
+    print()
+    machine_load(report)
+    print(f"(took {time.monotonic() - started:.0f} s)")
     print(report.last_line())
     return 0
 

@@ -240,3 +240,10 @@ def element(html: str, id_: str) -> dict:
 def table(db, name: str) -> list[dict]:
     """A whole table as plain rows, to compare the database before and after a request."""
     return [dict(row) for row in db.conn.execute(f"SELECT * FROM {name} ORDER BY rowid")]
+
+
+def shown(template: str, message: str, html: str) -> bool:
+    """Whether ``message`` stands in ``html`` in the place of ``{}`` in ``template`` (escaped or
+    not: a translated message is markup of ours and may keep its apostrophe)."""
+    from markupsafe import escape
+    return any(template.format(text) in html for text in (message, escape(message)))

@@ -22,6 +22,10 @@ UNAVAILABLE_AGB = "24779642"
 
 SAVED = "Uw antwoorden zijn opgeslagen."
 
+# The idle timeout of conftest's ``short_idle_server``, in seconds: its warning comes
+# min(120, 8 // 2) = 4 s before the end.
+SHORT_IDLE_TIMEOUT = 8
+
 H1 = {
     "start": "Aansluiten bij VECOZO",
     1: "Vul uw e-mailadres in",

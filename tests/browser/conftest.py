@@ -10,8 +10,8 @@ Fixtures:
 - ``page``: a fresh context (own cookies) per test, with htmx active.
 - ``nojs_page``: the same, with htmx blocked, so every form posts and redirects like in a
   browser without JavaScript. JavaScript itself stays on: axe needs it.
-- ``assert_accessible``: ``assert_accessible(page)`` runs axe-core and asserts zero violations.
 - ``short_idle_page``: a fresh context with htmx active on ``short_idle_server``.
+- ``assert_accessible``: ``assert_accessible(page)`` runs axe-core and asserts zero violations.
 - ``unique_email``: a fresh e-mail address for each call.
 - ``flow`` (parametrized: htmx active and blocked) and ``js_flow`` (htmx active): an
   ``applicant.Flow`` on ``page`` / ``nojs_page`` with its own e-mail address.
@@ -45,15 +45,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from applicant import Flow  # noqa: E402 - tests/browser is on sys.path like this conftest
+from applicant import SHORT_IDLE_TIMEOUT, Flow  # noqa: E402 - tests/browser is on sys.path like this conftest
 
 # Each context comes from its own client address (ProxyFix trusts one X-Forwarded-For hop), so
 # the per-client rate limits on e-mail and look-ups count per test, not for the whole suite.
 _client_numbers = itertools.count(1)
-
-
-# The idle timeout of ``short_idle_server``: the warning comes min(120, 8 // 2) = 4 s before its end.
-SHORT_IDLE_TIMEOUT = 8
 
 
 def _serve(tmp_path_factory, name: str, **config):

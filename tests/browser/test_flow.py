@@ -118,6 +118,14 @@ def test_whole_flow_steps_1_to_3(flow):
     expect(page.locator("header.header")).to_have_count(1)
     flow.expect_signed_in()
 
+    # The start page with a draft: one verb for going on, the header with the address.
+    flow.start()
+    expect(page).to_have_title("Aansluiten bij VECOZO")
+    expect(page.get_by_role("link", name="Doorgaan met uw aanmelding")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Ga verder")
+    flow.expect_signed_in()
+
+    # Logging out from the header of that page.
     flow.log_out()
     flow.axe()
 

@@ -23,12 +23,12 @@ from applicant import (
     HOSPITAL_KVK,
     KVK,
     SAVED,
+    SHORT_IDLE_TIMEOUT,
     UNAVAILABLE_AGB,
     UNAVAILABLE_KVK,
     Flow,
     url,
 )
-from conftest import SHORT_IDLE_TIMEOUT
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
@@ -114,9 +114,9 @@ def test_escape_on_the_idle_warning_extends_the_session_and_the_warning_comes_ag
     # The warning is armed again and comes back before the extended session ends.
     expect(warning, "after Escape the idle warning never came again").to_be_visible(timeout=WARNING_WAIT_MS)
 
-    # The session of this page load would have ended by now had Escape not extended it: the
-    # session's clock counts whole seconds, so wait on the page's clock until more than
-    # SHORT_IDLE_TIMEOUT + 1 s have passed since this document's navigation started.
+    # Then past the moment the session of this page load would have ended had Escape not
+    # extended it: the server counts whole seconds from the request for this page, so wait on
+    # the page's clock until SHORT_IDLE_TIMEOUT + 2 s have passed since its navigation started.
     page.wait_for_function(f"() => performance.now() > {(SHORT_IDLE_TIMEOUT + 2) * 1000}")
     page.reload()
     flow.at("/stap/2", H1[2])

@@ -277,7 +277,7 @@ class Applicant:
     def open_row(self, code: str) -> None:
         """Click the row's "add a contact" link: with htmx the row becomes a form, without
         JavaScript the form opens as a page."""
-        page, t = self.page, self.t
+        t = self.t
         self.row(code).get_by_role("link", name=re.compile("^" + re.escape(t["add_contact"]))).click()
         if self.js:
             expect(self.row(code).locator("form.contact-form")).to_be_visible()
