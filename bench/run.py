@@ -27,8 +27,7 @@ it (the app would otherwise resend a cookie a minute old on every answer).
    saving step 3 on its own draft again and again with the version read from the page:
    no error, and no "database is locked" in the server's stderr.
 3. Memory: resident memory (VmRSS) of each worker of a fresh server after 10,000 mixed
-   step GETs (fragments and whole pages, from 8 Python threads, each answer checked):
-   < 100 MB.
+   step GETs (fragments and whole pages in turn, wrk bursts of a second): < 100 MB.
 4. In-process (Flask test client): the server time of the flow of steps 1 to 3 (target
    for steps 1 to 9: < 150 ms, printed as partial); the weight of every page so far,
    HTML + its CSS and JavaScript, gzip-compressed (< 30 KB); the time of step 3 for an
@@ -65,7 +64,7 @@ LATENCY_S = 5
 APPLICANTS = 50
 SAVES_PER_APPLICANT = 4
 MEMORY_REQUESTS = 10_000
-MEMORY_CLIENTS = 8
+MEMORY_MAX_BURSTS = 300
 FLOWS = 5
 SCALING_SAMPLES = 41
 FRAGMENT = {"HX-Request": "true"}
@@ -413,41 +412,32 @@ def server_errors(report: Report, server: Server) -> None:
 
 
 def memory(report: Report, setup: Setup, subjects: list[Subject]) -> None:
-    """A fresh server, MEMORY_REQUESTS GETs of every step subject, as fragment and as
-    whole page in turn, from MEMORY_CLIENTS threads; then each worker's VmRSS."""
+    """A fresh server, loaded with wrk in bursts of one second, every step subject as
+    fragment and as whole page in turn, until it has answered MEMORY_REQUESTS; then
+    each worker's VmRSS."""
     report.section(f"3. Memory of a worker after {MEMORY_REQUESTS:,} mixed step GETs (fresh server)")
     variants = [(subject.path, headers, subject.expect) for subject in subjects
                 for headers in (subject.headers, {k: v for k, v in subject.headers.items() if k != "HX-Request"})]
-    per_client = MEMORY_REQUESTS // MEMORY_CLIENTS
+    requests, errors = 0, []
     with Server("memory", "app:create_app()", setup.env, setup.tmp) as server:
-        with ThreadPoolExecutor(max_workers=MEMORY_CLIENTS) as pool:
-            found = pool.map(lambda offset: _get_in_turn(setup.app, server.port, variants, offset, per_client),
-                             range(MEMORY_CLIENTS))
-            problems = [problem for some in found for problem in some]
+        for burst in range(MEMORY_MAX_BURSTS):
+            if requests >= MEMORY_REQUESTS:
+                break
+            path, headers, expect = variants[burst % len(variants)]
+            load = run_wrk(server.port, [Target(path, fresh(setup.app, headers))], expect, setup.tmp,
+                           connections=THROUGHPUT_CONNECTIONS, duration_s=1)
+            requests += load.requests
+            if load.error_text():
+                errors.append(f"{path}: {load.error_text()}")
         sizes = {pid: resident_mb(pid) for pid in server.worker_pids()}
         server_errors(report, server)
     if not sizes:
         report.missed("worker resident memory (largest)", "MB", "<", TARGET_RSS_MB, "no worker found")
         return
-    note = (f"{per_client * MEMORY_CLIENTS} requests; workers "
+    note = (f"{requests} requests{'' if requests >= MEMORY_REQUESTS else ' ONLY'}; workers "
             + ", ".join(f"{pid}: {size:.1f} MB" for pid, size in sizes.items()))
-    errors = f"{len(problems)}, first: {problems[0]}" if problems else ""
     report.add(Figure("worker resident memory (largest)", max(sizes.values()), "MB", "<", TARGET_RSS_MB,
-                      note=note, errors=errors))
-
-
-def _get_in_turn(app, port: int, variants: list, offset: int, count: int) -> list[str]:
-    """``count`` GETs of the variants in turn, starting at ``offset``; the problems found."""
-    problems = []
-    for index in range(count):
-        path, headers, expect = variants[(offset + index) % len(variants)]
-        try:
-            problem = expect.problem(fetch(port, path, headers=fresh(app, headers)))
-        except OSError as error:
-            problem = f"{type(error).__name__}: {error}"
-        if problem:
-            problems.append(f"{path}: {problem}")
-    return problems
+                      note=note, errors="; ".join(errors)))
 
 
 # --------------------------------------------------------------------------- 4. in-process

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
-from flask_babel import format_timedelta
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
@@ -114,6 +114,14 @@ def idle_texts() -> dict | None:
     if SESSION_DRAFT not in session:
         return None
     timeout = idle_timeout()
+    key = (timeout, str(get_locale()))
+    cache = current_app.extensions.setdefault("aansluiten.idle_texts", {})
+    if key not in cache:
+        cache[key] = _idle_texts(timeout)
+    return cache[key]
+
+
+def _idle_texts(timeout: int) -> dict:
     warn_before = min(120, timeout // 2)
     return {
         "timeout": timeout,

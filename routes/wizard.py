@@ -186,7 +186,11 @@ def step_post(number: int):
             form.version.data = str(draft.version)
             if step.unchanged(draft, form):
                 # The same answers are stored already: a second click, not a second tab.
-                return _saved(step, draft, form)
+                try:
+                    return _saved(step, draft, form)
+                except drafts.StaleDraft:
+                    draft = current_draft()  # a third save crossed this one: say so below
+                    form.version.data = str(draft.version)
             # Keep what this tab typed, now based on the stored version: sending it
             # again is a deliberate choice, never a silent overwrite.
             form.form_errors.append(STALE)
