@@ -74,6 +74,7 @@ TARGET_P99_MS = 100
 TARGET_FLOW_MS = 150
 TARGET_PAGE_KB = 30
 TARGET_SCALING = 2.0
+TARGET_ROW_SAVE = 1.2
 TARGET_RSS_MB = 100
 
 
@@ -460,6 +461,7 @@ def in_process(report: Report, setup: Setup) -> None:
     try:
         guarded(report, "page weights", lambda: page_weights(report, app, setup, client, db))
         guarded(report, "step 3 at 1,000 codes", lambda: scaling(report, app, setup, db))
+        guarded(report, "step 6 at 1,000 codes", lambda: step_6_scaling(report, app, setup, db))
     finally:
         db.close()
 
@@ -592,6 +594,58 @@ def scaling(report: Report, app, setup: Setup, db) -> None:
     report.add(Figure("step 3 at 1,000 codes vs 10 codes", medians[1000] / medians[10], "x", "<=", TARGET_SCALING,
                       note=" / ".join(f"{count} codes {median:.1f} ms" for count, median in medians.items())
                            + f"; median of {SCALING_SAMPLES}"))
+
+
+def step_6_scaling(report: Report, app, setup: Setup, db) -> None:
+    """Step 6 at 1,000 codes against 10: the page (<= 2x) and one contact row saved with htmx
+    (<= 1.2x), server time in-process, sizes alternating."""
+    from onboarding import drafts, people
+
+    clients, codes = {}, {}
+    for count in (10, 1000):
+        kvk = fixtures.ORGANISATIONS[count]
+        key = make_drafts(setup, db, 1, kvk, f"step6-{count}", confirmed=True)[0]
+        for role in (people.SIGNATORY, people.MAIN_CONTACT):
+            draft = drafts.by_key(db, key)
+            people.save_person(db, draft, draft.version, role, people.Person(
+                initials="B.", prefix="", surname="Bench", birth_date="1970-01-01", email="b@bench.example",
+                mobile="+31612345678", employed=True))
+        clients[count] = app.test_client()
+        _set_cookie(app, clients[count], key)
+        codes[count] = (draft.id, db.conn.execute(
+            "SELECT agb_code FROM draft_agb_codes WHERE draft_id = ? ORDER BY position DESC LIMIT 1",
+            (draft.id,)).fetchone()[0])
+    token = {count: fixtures.post_form(client.get("/stap/6").get_data(as_text=True), "/stap/6")["hidden"]
+             ["csrf_token"] for count, client in clients.items()}
+    pages: dict[int, list[float]] = {10: [], 1000: []}
+    saves: dict[int, list[float]] = {10: [], 1000: []}
+    for index in range(SCALING_SAMPLES + 5):
+        for count in ((10, 1000) if index % 2 else (1000, 10)):
+            client, (draft_id, code) = clients[count], codes[count]
+            started = time.perf_counter()
+            response = client.get("/stap/6")
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /stap/6 ({count} codes): status {response.status_code}")
+            version = db.conn.execute("SELECT version FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?",
+                                      (draft_id, code)).fetchone()[0]
+            started = time.perf_counter()
+            saved = client.post(f"/stap/6/code/{code}/1", headers={**FRAGMENT, "HX-Target": f"row-{code}"}, data={
+                "csrf_token": token[count], "version": version, "initials": "K.", "prefix": "",
+                "surname": "Contact" + "abcdefghij"[index % 10], "email": "k@bench.example",
+                "phone": "030-2345678"})
+            save_elapsed = time.perf_counter() - started
+            if saved.status_code != 200 or f'id="row-{code}"' not in saved.get_data(as_text=True):
+                raise RuntimeError(f"POST row ({count} codes): status {saved.status_code}")
+            if index >= 5:
+                pages[count].append(elapsed * 1000)
+                saves[count].append(save_elapsed * 1000)
+    for label, samples, target in (("step 6 page at 1,000 codes vs 10 codes", pages, TARGET_SCALING),
+                                   ("step 6 row save at 1,000 codes vs 10 codes", saves, TARGET_ROW_SAVE)):
+        medians = {count: statistics.median(values) for count, values in samples.items()}
+        report.add(Figure(label, medians[1000] / medians[10], "x", "<=", target,
+                          note=" / ".join(f"{count} codes {median:.2f} ms" for count, median in medians.items())
+                               + f"; median of {SCALING_SAMPLES}"))
 
 
 # --------------------------------------------------------------------------- main

@@ -43,7 +43,7 @@ class Draft:
     # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
     has_signatory: bool = False
     has_main_contact: bool = False
-    codes_without_contact: int = 0
+    code_without_contact: bool = False
     has_people: bool = False
 
     @property
@@ -56,7 +56,7 @@ _DRAFT = """
     SELECT d.*,
         EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id AND role = 'signatory') AS has_signatory,
         EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id AND role = 'main_contact') AS has_main_contact,
-        (SELECT count(*) FROM draft_agb_codes WHERE draft_id = d.id AND contacts = 0) AS codes_without_contact,
+        EXISTS (SELECT 1 FROM draft_agb_codes WHERE draft_id = d.id AND contacts = 0) AS code_without_contact,
         (EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id)
          OR EXISTS (SELECT 1 FROM contact_persons WHERE draft_id = d.id AND source != 'registry')
          OR EXISTS (SELECT 1 FROM ict_admins WHERE draft_id = d.id)) AS has_people

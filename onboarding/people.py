@@ -186,6 +186,11 @@ def codes_without_contact(db, draft: Draft, limit: int = 10) -> list[str]:
     )]
 
 
+def count_without_contact(db, draft: Draft) -> int:
+    return db.conn.execute("SELECT count(*) FROM draft_agb_codes WHERE draft_id = ? AND contacts = 0",
+                           (draft.id,)).fetchone()[0]
+
+
 def _claim_row(db, draft: Draft, agb_code: str, version: int, change: int) -> None:
     """Check the row is still at ``version`` and move it on; ``change`` is the change in
     its number of contacts. Raises StaleDraft when another window saved it first."""

@@ -14,7 +14,7 @@ _DONE: dict[int, Callable[[Draft], bool]] = {
     3: lambda draft: draft.data_correct == "yes",
     4: lambda draft: bool(draft.has_signatory),
     5: lambda draft: bool(draft.has_main_contact),
-    6: lambda draft: bool(draft.contacts_done_at) and draft.codes_without_contact == 0,
+    6: lambda draft: bool(draft.contacts_done_at) and not draft.code_without_contact,
     7: lambda draft: bool(draft.ict_done_at),
 }
 

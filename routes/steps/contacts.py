@@ -7,6 +7,7 @@ the table at that row. A row carries a version of its own.
 """
 
 from flask import abort, current_app, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -20,6 +21,54 @@ from ..wizard import STALE, FormRejected, Step, bp, gate, progress, show, step, 
 PAGE_SIZE = 50
 NO_CONTACT = _l("Geef bij elke AGB-code een contactpersoon op. Nog zonder contactpersoon:")
 
+# What every row says, translated once per language: fifty rows would otherwise look each
+# string up fifty times, which cost more than the page's queries.
+ROW_TEXTS = {
+    "known": _l("bekend bij VECOZO"),
+    "main_contact": _l("hoofdcontactpersoon"),
+    "edit": _l("Wijzig"),
+    "remove": _l("Verwijder"),
+    "missing": _l("Nog geen contactpersoon"),
+    "add": _l("Voeg een contactpersoon toe"),
+    "add_second": _l("Voeg een tweede contactpersoon toe"),
+    "contact_of": _l("contactpersoon %(position)s van %(code)s"),
+    "for_code": _l("bij %(code)s"),
+}
+
+
+class RowLinks:
+    """The URLs of a row's links: made with url_for once per page, then filled in per row."""
+
+    CODE, POSITION = "__agb__", 9
+
+    def __init__(self):
+        self._row = url_for("wizard.contact_row", agb_code=self.CODE)
+        self._edit = url_for("wizard.contact_edit", agb_code=self.CODE, position=self.POSITION)
+        self._remove = url_for("wizard.contact_remove", agb_code=self.CODE, position=self.POSITION)
+
+    def _fill(self, pattern: str, code: str, position: int) -> str:
+        # The position first: a code may hold the digits that stand for it.
+        return pattern.replace(f"{self.CODE}/{self.POSITION}", f"{self.CODE}/{position}").replace(self.CODE, code)
+
+    def row(self, code: str) -> str:
+        return self._row.replace(self.CODE, code)
+
+    def edit(self, code: str, position: int) -> str:
+        return self._fill(self._edit, code, position)
+
+    def remove(self, code: str, position: int) -> str:
+        return self._fill(self._remove, code, position)
+
+
+def row_context() -> dict:
+    """What the row template needs besides the row, for the table and the row endpoints alike."""
+    locale = str(get_locale())
+    cache = current_app.extensions.setdefault("aansluiten.row_texts", {})
+    if locale not in cache:
+        cache[locale] = {key: str(text) for key, text in ROW_TEXTS.items()}
+    return {"texts": cache[locale], "links": RowLinks(),
+            "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"]}
+
 
 @step
 class ContactsStep(Step):
@@ -32,10 +81,11 @@ class ContactsStep(Step):
         query = (request.args.get("zoek") or "").strip()[:100]
         pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
         return {
+            **row_context(),
+            "without_contact": people.count_without_contact(db, draft),
             "rows": people.code_rows(db, draft, query, pager.offset, pager.size),
             "pager": pager,
             "query": query,
-            "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"],
             "behind_main_contact": people.rows_behind_main_contact(db, draft),
             "version_form": forms.StepForm(None, data={"version": draft.version}),
         }
@@ -45,9 +95,10 @@ class ContactsStep(Step):
         missing = people.codes_without_contact(db, draft)
         if missing:
             links = [(f"#row-{code}", _("AGB-code %(code)s", code=code)) for code in missing]
-            if draft.codes_without_contact > len(missing):
+            count = people.count_without_contact(db, draft)
+            if count > len(missing):
                 links.append((None, _("en nog %(count)s andere codes: die staan bovenaan de tabel",
-                                      count=draft.codes_without_contact - len(missing))))
+                                      count=count - len(missing))))
             raise FormRejected(NO_CONTACT, context={"summary_links": links})
         people.finish_contacts(db, draft, form.based_on())
         return step_url(7)
@@ -104,7 +155,7 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         position=position,
         focus=focus,
         stale=stale,
-        zorgsoorten=current_app.extensions["aansluiten.zorgsoorten"],
+        **row_context(),
     )
 
 
