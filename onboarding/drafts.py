@@ -54,7 +54,11 @@ class Draft:
 
 _DRAFT = """
     SELECT d.*,
-        EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id AND role = 'signatory') AS has_signatory,
+        -- A signatory who may still sign alone by the company data of the last look-up.
+        EXISTS (SELECT 1 FROM persons p, json_each(d.company_json, '$.functionarissen') officer
+                WHERE p.draft_id = d.id AND p.role = 'signatory'
+                AND json_extract(officer.value, '$.id') = p.officer_id
+                AND json_extract(officer.value, '$.bevoegdheid') = 'azb') AS has_signatory,
         EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id AND role = 'main_contact') AS has_main_contact,
         EXISTS (SELECT 1 FROM draft_agb_codes WHERE draft_id = d.id AND contacts = 0) AS code_without_contact,
         (EXISTS (SELECT 1 FROM persons WHERE draft_id = d.id)

@@ -232,18 +232,17 @@ def save_contact(db, draft: Draft, agb_code: str, version: int, position: int, c
 def remove_contact(db, draft: Draft, agb_code: str, version: int, position: int) -> None:
     """Step 6: remove one contact person of a code; a second one moves up."""
     with write(db):
-        _claim_row(db, draft, agb_code, version, 0)
+        _claim_row(db, draft, agb_code, version, -1)
         removed = db.conn.execute(
             "DELETE FROM contact_persons WHERE draft_id = ? AND agb_code = ? AND position = ?",
             (draft.id, agb_code, position),
         ).rowcount
-        if removed:
-            db.conn.execute(
-                "UPDATE contact_persons SET position = position - 1 WHERE draft_id = ? AND agb_code = ? "
-                "AND position > ?", (draft.id, agb_code, position))
-            db.conn.execute("UPDATE draft_agb_codes SET contacts = contacts - 1 WHERE draft_id = ? AND agb_code = ?",
-                            (draft.id, agb_code))
-            audit(db, draft.id, 6, f"contact person {position} of AGB code {agb_code} removed")
+        if not removed:
+            raise Refused("unknown_contact")  # rolls the claim back
+        db.conn.execute(
+            "UPDATE contact_persons SET position = position - 1 WHERE draft_id = ? AND agb_code = ? "
+            "AND position > ?", (draft.id, agb_code, position))
+        audit(db, draft.id, 6, f"contact person {position} of AGB code {agb_code} removed")
 
 
 def _as_contact(main: Person) -> tuple:
@@ -328,7 +327,8 @@ def add_ict_admin(db, draft: Draft, version: int, name: str, email: str, phone: 
 def remove_ict_admin(db, draft: Draft, version: int, admin_id: int) -> None:
     with write(db):
         save_answers(db, draft, version, 7, "ICT administrator removed")
-        db.conn.execute("DELETE FROM ict_admins WHERE draft_id = ? AND id = ?", (draft.id, admin_id))
+        if not db.conn.execute("DELETE FROM ict_admins WHERE draft_id = ? AND id = ?", (draft.id, admin_id)).rowcount:
+            raise Refused("unknown_admin")  # rolls the version and audit entry back
 
 
 def finish_ict(db, draft: Draft, version: int) -> None:

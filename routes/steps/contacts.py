@@ -148,7 +148,8 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         number=6,
         error=bool(form and form.errors),
         progress=progress(draft, 6),
-        back_url=_row_url(row.agb_code),
+        # The back link shows on the page only: an htmx row needs no count of the rows before it.
+        back_url=None if wants_fragment() else _row_url(row.agb_code),
         row=row,
         form=form,
         row_form=form,
@@ -218,6 +219,8 @@ def contact_remove(agb_code: str, position: int):
     form = forms.StepForm(request.form)
     try:
         people.remove_contact(get_db(), draft, agb_code, form.based_on(), position)
+    except people.Refused:
+        abort(404)
     except drafts.StaleDraft:
         row = _row(draft, agb_code)
         position = min(position, len(row.contacts)) or 1

@@ -1,6 +1,6 @@
 """Step 7 (optional): the ICT administrators, an add-another list of at most five."""
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -66,6 +66,8 @@ def ict_remove(admin_id: int):
         return response
     try:
         people.remove_ict_admin(get_db(), draft, forms.StepForm(request.form).based_on(), admin_id)
+    except people.Refused:
+        abort(404)
     except drafts.StaleDraft:
         draft = current_draft()
         form = forms.StepForm(None, data={"version": draft.version})

@@ -42,13 +42,13 @@ class SignatoryStep(Step):
     def load(self, draft):
         saved = people.person(get_db(), draft, people.SIGNATORY)
         officer = self.chosen(draft, saved)
-        if saved and (officer is None or officer.id == saved.officer_id):
+        if officer is None:
+            return {}  # nobody chosen yet, or the saved signatory may no longer sign alone
+        if saved and officer.id == saved.officer_id:
             return {"signatory": saved.officer_id, "initials": saved.initials, "prefix": saved.prefix,
                     "surname": saved.surname, "birth_date": validators.format_date(saved.birth_date),
                     "email": saved.email,
                     "mobile": validators.format_mobile(saved.mobile)}
-        if officer is None:
-            return {}
         return {"signatory": officer.id, "initials": officer.initials, "prefix": officer.prefix,
                 "surname": officer.surname,
                 "birth_date": validators.format_date(_birth_date(draft.kvk_number, officer.id))}
