@@ -231,8 +231,8 @@ def test_a_405_says_which_methods_are_allowed(client, method, url, allowed):
 def test_a_post_to_a_step_that_has_no_form_yet_is_a_405_with_allow(confirmed, db):
     draft = confirmed.draft()
     for role in ("signatory", "main_contact"):
-        db.conn.execute("INSERT INTO persons (draft_id, role, initials, surname, birth_date, email, mobile) "
-                        "VALUES (?, ?, 'A.', 'B', '1970-01-01', 'a@b.nl', '+31612345678')", (draft["id"], role))
+        db.conn.execute("INSERT INTO persons (draft_id, role, officer_id, initials, surname, birth_date, email, mobile) "
+                        "VALUES (?, ?, 'f1', 'A.', 'B', '1970-01-01', 'a@b.nl', '+31612345678')", (draft["id"], role))
     db.conn.execute("UPDATE draft_agb_codes SET contacts = 1 WHERE draft_id = ?", (draft["id"],))
     db.conn.execute("UPDATE drafts SET contacts_done_at = 'x', ict_done_at = 'x' WHERE id = ?", (draft["id"],))
     assert confirmed.get("/stap/8").status_code == 200
