@@ -33,3 +33,64 @@ def test_step_3_takes_any_text(looked_up, answer):
     response = looked_up.submit("/stap/3", {"data_correct": answer})
     assert response.status_code in ANSWERS
     assert looked_up.draft()["data_correct"] in (None, "yes", "no")
+
+
+PERSON_FIELDS = ("initials", "prefix", "surname", "birth_date", "email", "mobile")
+CONTACT_FIELDS = ("initials", "prefix", "surname", "email", "phone")
+
+
+def _answers(fields, values):
+    return dict(zip(fields, values))
+
+
+@fuzz
+@given(values=st.tuples(*(anything for _ in PERSON_FIELDS)), officer=anything, version=st.one_of(st.none(), anything))
+def test_step_4_takes_any_text(confirmed, values, officer, version):
+    data = {**_answers(PERSON_FIELDS, values), "signatory": officer}
+    if version is not None:
+        data["version"] = version
+    response = confirmed.submit("/stap/4", data, page="/stap/4?signatory=f1")
+    assert response.status_code in ANSWERS
+    stored = confirmed.db.conn.execute("SELECT officer_id FROM persons WHERE role = 'signatory'").fetchall()
+    assert [row[0] for row in stored] in ([], ["f1"])
+
+
+@fuzz
+@given(values=st.tuples(*(anything for _ in PERSON_FIELDS)), employed=anything)
+def test_step_5_takes_any_text(signed, values, employed):
+    response = signed.submit("/stap/5", {**_answers(PERSON_FIELDS, values), "employed": employed})
+    assert response.status_code in ANSWERS
+
+
+@fuzz
+@given(values=st.tuples(*(anything for _ in CONTACT_FIELDS)), code=anything,
+       position=st.integers(min_value=-3, max_value=2**70), version=anything, htmx=st.booleans())
+def test_step_6_rows_take_any_text(with_main_contact, values, code, position, version, htmx):
+    from urllib.parse import quote
+    url = f"/stap/6/code/{quote(code, safe='') or '01004567'}/{position}"
+    response = with_main_contact.submit(url, {**_answers(CONTACT_FIELDS, values), "version": version},
+                                        page="/stap/6", htmx=htmx)
+    # 308: "a/b" quoted in a path is a path with one more slash, which Werkzeug tidies.
+    assert response.status_code in ANSWERS | {200, 308, 404}
+    removed = with_main_contact.submit(url + "/verwijder", {"version": version}, page="/stap/6", htmx=htmx)
+    assert removed.status_code in ANSWERS | {200, 308, 404}
+
+
+@fuzz
+@given(query=anything, page=anything)
+def test_step_6_lists_take_any_filter_and_page(with_main_contact, query, page):
+    response = with_main_contact.client.get("/stap/6", query_string={"zoek": query, "pagina": page})
+    assert response.status_code == 200
+
+
+@fuzz
+@given(values=st.tuples(anything, anything, anything), admin=st.integers(min_value=-3, max_value=2**70))
+def test_step_7_takes_any_text(with_main_contact, values, admin):
+    from .conftest import hidden_inputs
+    page = with_main_contact.get("/stap/6").get_data(as_text=True)
+    with_main_contact.client.post("/stap/6/aanvullen", data=hidden_inputs(page))
+    with_main_contact.submit("/stap/6", {})
+    response = with_main_contact.submit("/stap/7/toevoegen", dict(zip(("name", "email", "phone"), values)))
+    assert response.status_code in ANSWERS
+    removed = with_main_contact.submit(f"/stap/7/beheerder/{admin}/verwijder", {}, page="/stap/7")
+    assert removed.status_code in ANSWERS | {404}

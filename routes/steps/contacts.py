@@ -160,7 +160,10 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
     )
 
 
-def _gated(agb_code: str):
+def _gated(agb_code: str, position: int = 1):
+    """The draft and its row, once step 6 may be visited; a position other than 1 or 2 is no page."""
+    if position not in (1, 2):
+        abort(404)
     draft = current_draft()
     if response := gate(draft, 6):
         return draft, None, response
@@ -180,21 +183,19 @@ def contact_row(agb_code: str):
 
 @bp.get("/6/code/<agb_code>/<int:position>")
 def contact_edit(agb_code: str, position: int):
-    draft, row, response = _gated(agb_code)
+    draft, row, response = _gated(agb_code, position)
     if response:
         return response
-    if position not in (1, 2) or position > len(row.contacts) + 1:
+    if position > len(row.contacts) + 1:
         abort(404)
     return _show_row(draft, row, form=_contact_form(row, position), position=position)
 
 
 @bp.post("/6/code/<agb_code>/<int:position>")
 def contact_save(agb_code: str, position: int):
-    draft, row, response = _gated(agb_code)
+    draft, row, response = _gated(agb_code, position)
     if response:
         return response
-    if position not in (1, 2):
-        abort(404)
     form = _contact_form(row, position, request.form)
     if form.validate():
         try:
@@ -213,7 +214,7 @@ def contact_save(agb_code: str, position: int):
 
 @bp.post("/6/code/<agb_code>/<int:position>/verwijder")
 def contact_remove(agb_code: str, position: int):
-    draft, row, response = _gated(agb_code)
+    draft, row, response = _gated(agb_code, position)
     if response:
         return response
     form = forms.StepForm(request.form)
