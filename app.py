@@ -7,6 +7,7 @@ and ``onboarding/`` (the domain).
 
 import io
 import os
+from datetime import datetime
 import secrets
 from urllib.parse import urlsplit
 from functools import cached_property
@@ -14,7 +15,7 @@ from functools import cached_property
 import click
 from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, format_date, get_locale
 from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
@@ -177,6 +178,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security_headers)
     app.add_template_filter(validators.format_postcode, "postcode")
     app.add_template_filter(validators.format_phone, "phone")
+    app.add_template_filter(local_date, "local_date")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": str(get_locale()),
@@ -188,6 +190,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def local_date(stamp: str) -> str:
+    """A stored UTC timestamp as a date in the Netherlands, in the page's language."""
+    return format_date(datetime.fromisoformat(stamp), "long")
+
+
 def security_headers(response):
     headers = response.headers
     if request.is_secure or str(current_app.config.get("BASE_URL") or "").startswith("https://"):
@@ -196,8 +203,8 @@ def security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    # Pages and fragments both depend on HX-Request; caches must keep them apart.
-    response.vary.add("HX-Request")
+    # Pages and fragments depend on these; caches must keep them apart.
+    response.vary.update(("HX-Request", "HX-Target", "HX-History-Restore-Request"))
     if request.endpoint != "static":
         # Every page may show personal data or carry a form token.
         headers["Cache-Control"] = "no-store"

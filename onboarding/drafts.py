@@ -111,18 +111,31 @@ def _new_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _draft_for_link(db, link: tokens.Link):
-    """The draft a link opens: the one it was asked for from (which moves to the
-    link's address), else the address's latest draft, else none (a new one)."""
-    row = None
+def _drafts_for_link(db, link: tokens.Link) -> list[Draft]:
+    """The drafts a link may open, the one it opens by default first: the draft it was
+    asked for from (which moves to the link's address), then the address's own open
+    drafts, latest first. None: the link starts a new draft."""
+    rows = []
     if link.draft_id is not None:
-        row = db.conn.execute("SELECT * FROM drafts WHERE id = ? AND status = 'draft'", (link.draft_id,)).fetchone()
-    if row is None:
-        row = db.conn.execute(
-            "SELECT * FROM drafts WHERE email = ? AND status = 'draft' ORDER BY updated_at DESC, id DESC LIMIT 1",
-            (link.email,),
-        ).fetchone()
-    return Draft(**dict(row)) if row else None
+        rows += db.conn.execute("SELECT * FROM drafts WHERE id = ? AND status = 'draft'", (link.draft_id,)).fetchall()
+    rows += db.conn.execute(
+        "SELECT * FROM drafts WHERE email = ? AND status = 'draft' AND id IS NOT ? ORDER BY updated_at DESC, id DESC",
+        (link.email, link.draft_id),
+    ).fetchall()
+    return [Draft(**dict(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class LinkChoice:
+    """One draft a link page offers to go on with."""
+
+    id: int
+    kvk_number: str | None
+    company_name: str | None
+    updated_at: str
+    # The other address the draft was started with or moved from, if any: a link that
+    # someone else asked for must not hand over their draft unnoticed.
+    other_address: str | None
 
 
 @dataclass(frozen=True)
@@ -130,24 +143,33 @@ class LinkPreview:
     """What pressing the button on a link page will do, to say it before it is done."""
 
     email: str
-    resumes: bool
-    # The other address the draft was started with or moved from, if any: a link that
-    # someone else asked for must not hand over their draft unnoticed.
-    other_address: str | None
+    choices: tuple[LinkChoice, ...] = ()
+
+    @property
+    def resumes(self) -> bool:
+        return bool(self.choices)
+
+    @property
+    def other_address(self) -> str | None:
+        """The other address of the draft the link opens by default."""
+        return self.choices[0].other_address if self.choices else None
 
 
 def preview_link(db, token: str, now: datetime | None = None) -> LinkPreview:
     link = tokens.check(db, token, now)
-    draft = _draft_for_link(db, link)
-    if draft is None:
-        return LinkPreview(link.email, resumes=False, other_address=None)
-    other = draft.email if draft.email != link.email else draft.moved_from
-    return LinkPreview(link.email, resumes=True, other_address=other)
+    return LinkPreview(link.email, tuple(
+        LinkChoice(id=draft.id, kvk_number=draft.kvk_number,
+                   company_name=draft.company.name if draft.company else None, updated_at=draft.updated_at,
+                   other_address=draft.email if draft.email != link.email else draft.moved_from)
+        for draft in _drafts_for_link(db, link)
+    ))
 
 
-def verify_email(db, token: str, fresh: bool = False, now: datetime | None = None) -> Draft:
-    """Redeem an e-mail link and open its draft (see :func:`_draft_for_link`), or a
-    new draft when ``fresh`` or when the address has none.
+def verify_email(db, token: str, fresh: bool = False, choose: int | None = None,
+                 now: datetime | None = None) -> Draft:
+    """Redeem an e-mail link and open one of its drafts (see :func:`_drafts_for_link`):
+    the one chosen on the link page, else the first; or a new draft when ``fresh`` or
+    when there is none.
 
     The draft gets a new key: only the browser that redeemed the link holds it, and
     every other browser that held the draft is left outside. One transaction: two
@@ -156,7 +178,8 @@ def verify_email(db, token: str, fresh: bool = False, now: datetime | None = Non
     stamp = timestamp(now)
     with write(db):
         link = tokens.redeem(db, token, now)
-        draft = None if fresh else _draft_for_link(db, link)
+        offered = [] if fresh else _drafts_for_link(db, link)
+        draft = next((draft for draft in offered if draft.id == choose), offered[0] if offered else None)
         key = _new_key()
         if draft:
             moved = draft.email != link.email

@@ -124,13 +124,13 @@ def company_from_json(raw: dict) -> Company:
         officers=tuple(
             Officer(
                 id=str(person["id"]),
-                initials=person.get("voorletters", ""),
-                first_names=person.get("voornamen", ""),
-                prefix=person.get("tussenvoegsel", "") or "",
-                surname=person.get("achternaam", ""),
-                birth_date=person.get("geboortedatum", ""),
-                role=person.get("functie", ""),
-                authority=person.get("bevoegdheid", "nb"),
+                initials=str(person.get("voorletters") or ""),
+                first_names=str(person.get("voornamen") or ""),
+                prefix=str(person.get("tussenvoegsel") or ""),
+                surname=str(person.get("achternaam") or ""),
+                birth_date=str(person.get("geboortedatum") or ""),
+                role=str(person.get("functie") or ""),
+                authority=str(person.get("bevoegdheid") or "nb"),
             )
             for person in raw.get("functionarissen") or ()
         ),
@@ -166,13 +166,14 @@ def agb_from_json(raw: dict) -> AgbCode:
 
 
 def contact_from_json(raw: dict) -> Contact:
+    # A field left out or null is empty: the file says what it knows, nothing more.
     return Contact(
-        agb_code=raw["agbCode"],
-        initials=raw.get("voorletters", ""),
-        prefix=raw.get("tussenvoegsel", "") or "",
-        surname=raw.get("achternaam", ""),
-        email=raw.get("email", ""),
-        phone=raw.get("telefoon", ""),
+        agb_code=str(raw["agbCode"]),
+        initials=str(raw.get("voorletters") or ""),
+        prefix=str(raw.get("tussenvoegsel") or ""),
+        surname=str(raw.get("achternaam") or ""),
+        email=str(raw.get("email") or ""),
+        phone=str(raw.get("telefoon") or ""),
     )
 
 

@@ -1,6 +1,7 @@
 """Single-use e-mail tokens: random, expiring, stored only as a hash."""
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,14 @@ class TokenRejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.email = email
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def looks_like_a_token(token: str) -> bool:
+    """Whether ``token`` has the shape of the tokens made here (URL-safe, 43 characters)."""
+    return bool(_TOKEN.fullmatch(token or ""))
 
 
 def _hash(token: str) -> str:

@@ -43,6 +43,8 @@ def new_link_form():
 @bp.get("/bevestig/<token>")
 def open_link(token: str):
     """The link from the e-mail: keep its token in the session, then show the page without it."""
+    if not tokens.looks_like_a_token(token):
+        return _link_page(reason="unknown", status=404)  # nothing made up goes into the cookie
     session[SESSION_LINK] = token
     return redirect(url_for("access.verify_get"), 303)
 
@@ -54,6 +56,7 @@ def verify_get():
     try:
         preview = drafts.preview_link(get_db(), token)
     except tokens.TokenRejected as rejected:
+        session.pop(SESSION_LINK, None)  # a link that no longer works is not kept
         if already_in(rejected):
             return go_on(current_draft())
         return _link_page(reason=rejected.reason, status=404 if rejected.reason == "unknown" else 410)
@@ -70,7 +73,8 @@ def already_in(rejected: tokens.TokenRejected) -> bool:
 def verify_post():
     token = session.get(SESSION_LINK, "")
     try:
-        draft = drafts.verify_email(get_db(), token, fresh=request.form.get("fresh") == "yes")
+        draft = drafts.verify_email(get_db(), token, fresh=request.form.get("fresh") == "yes",
+                                    choose=request.form.get("draft", type=int))
     except tokens.TokenRejected as rejected:
         if already_in(rejected):
             return go_on(current_draft())

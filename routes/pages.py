@@ -136,7 +136,7 @@ def _idle_texts(timeout: int) -> dict:
 
 # Requests that may pass an expired session: the page that says so, and the e-mail
 # link with which the applicant comes back in.
-_PAST_EXPIRY = {"static", "access.session_expired", "access.verify_get", "access.verify_post"}
+_PAST_EXPIRY = {"static", "access.session_expired", "access.open_link", "access.verify_get", "access.verify_post"}
 
 
 def check_idle():
@@ -256,6 +256,11 @@ def advance(url: str, announce: str | None = None):
     response = current_app.make_response(current_app.view_functions[endpoint](**values))
     if response.status_code < 300:
         response.headers["HX-Push-Url"] = url
+        if (current_app.htmx.target or "main") != "main":
+            # Asked for a part of a page (a row, a list) and sent to another step by the
+            # gate: the step goes where steps go, not into the row.
+            response.headers["HX-Retarget"] = "#main"
+            response.headers["HX-Reswap"] = "innerHTML"
     return response
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import Applicant, hidden_inputs
+from .conftest import Applicant, age_links, hidden_inputs
 
 
 def new_browser(app, db, address: str = "127.0.0.1") -> Applicant:
@@ -10,9 +10,6 @@ def new_browser(app, db, address: str = "127.0.0.1") -> Applicant:
     client.environ_base["REMOTE_ADDR"] = address
     return Applicant(client, db)
 
-
-def age_links(db):
-    db.conn.execute("UPDATE email_tokens SET created_at = '2000-01-01T00:00:00+00:00'")
 
 
 def test_a_draft_moved_to_another_address_leaves_the_first_browser_behind(app, db):
@@ -163,3 +160,75 @@ def test_the_mailbox_page_shows_where_the_mail_went_and_step_1_offers_it_again(a
     other = applicant.client.application.test_client()
     assert "praktijk@example.nl" not in other.get("/stap/1/verstuurd").get_data(as_text=True)
     assert "praktijk@example.nl" not in other.get("/stap/1").get_data(as_text=True)
+
+
+def test_a_draft_moved_onto_an_address_with_its_own_draft_never_hides_that_draft(app, db):
+    victim = new_browser(app, db)
+    victim.verify("slachtoffer@praktijk.nl")
+    assert victim.look_up().status_code == 303
+    own = victim.draft()["id"]
+    attacker = new_browser(app, db, address="10.6.6.6")
+    attacker.verify("aanvaller@example.nl")
+    attacker.submit("/stap/1", {"email": "slachtoffer@praktijk.nl"})
+    page = victim.get(attacker.last_link("slachtoffer@praktijk.nl"), follow_redirects=True).get_data(as_text=True)
+    # Both drafts are offered: the one handed over (with a warning) and the victim's own.
+    assert "Bij dit e-mailadres horen meer aanmeldingen" in page
+    assert f'name="draft" value="{own}"' in page and "Huisartsenpraktijk De Linde B.V." in page
+    assert "aanvaller@example.nl" in page
+    assert victim.open_link(attacker.last_link("slachtoffer@praktijk.nl"), draft=str(own)).headers["Location"] == "/stap/3"
+    # The draft offered stays with the attacker's address; the victim's later links open their own.
+    assert db.conn.execute("SELECT email FROM drafts WHERE id != ?", (own,)).fetchone()[0] == "aanvaller@example.nl"
+    later = new_browser(app, db)
+    later.submit("/stap/1", {"email": "slachtoffer@praktijk.nl"})
+    assert later.open_link(later.last_link("slachtoffer@praktijk.nl")).headers["Location"] == "/stap/3"
+    assert later.get("/stap/3").status_code == 200 and victim.get("/stap/3").status_code == 303
+
+
+def test_a_link_cannot_open_a_draft_of_another_address_by_its_id(app, db):
+    other = new_browser(app, db)
+    other.verify("ander@example.nl")
+    stranger_draft = other.draft()["id"]
+    applicant = new_browser(app, db)
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    applicant.open_link(applicant.last_link("praktijk@example.nl"), draft=str(stranger_draft))
+    assert applicant.draft()["email"] == "praktijk@example.nl" and applicant.draft()["id"] != stranger_draft
+    assert db.conn.execute("SELECT email FROM drafts WHERE id = ?", (stranger_draft,)).fetchone()[0] == "ander@example.nl"
+
+
+def test_a_made_up_link_never_reaches_the_session(applicant):
+    response = applicant.get("/bevestig/" + "x" * 3000)
+    assert response.status_code == 404 and "kennen wij niet" in response.get_data(as_text=True)
+    with applicant.client.session_transaction() as session:
+        assert "link" not in session
+
+
+def test_a_link_opened_after_the_session_idled_out_still_works(looked_up):
+    looked_up.submit("/stap/1", {"email": "praktijk@example.nl"})
+    link = looked_up.last_link("praktijk@example.nl")
+    with looked_up.client.session_transaction() as session:
+        session["seen"] = 0
+    response = looked_up.get(link)
+    assert response.status_code == 303 and response.headers["Location"] == "/bevestig"
+    assert looked_up.open_link(link).headers["Location"] == "/stap/3"
+
+
+@pytest.mark.parametrize("url", ["/stap/6/code/01004567/1", "/stap/6?zoek=01"])
+def test_the_gate_sends_a_request_for_part_of_a_page_to_the_whole_step(confirmed, url):
+    target = "row-01004567" if "code" in url else "contact-rows"
+    response = confirmed.client.get(url, headers={"HX-Request": "true", "HX-Target": target})
+    assert response.headers["HX-Push-Url"] == "/stap/4"
+    assert response.headers["HX-Retarget"] == "#main" and response.headers["HX-Reswap"] == "innerHTML"
+    assert response.get_data(as_text=True).startswith("<title>Selecteer uw tekenbevoegde")
+
+
+def test_clients_together_cannot_lock_an_address_out_for_longer_than_a_minute(app, db):
+    for client in range(4):
+        attacker = new_browser(app, db, address=f"10.6.6.{client}")
+        for _ in range(5):
+            age_links(db)
+            attacker.submit("/stap/1", {"email": "slachtoffer@praktijk.nl"})
+    db.conn.execute("UPDATE rate_limits SET window_start = '2000-01-01T00:00:00+00:00' "
+                    "WHERE key LIKE 'mail-address:%'")  # a minute later
+    victim = new_browser(app, db, address="10.7.7.7")
+    age_links(db)
+    assert victim.submit("/stap/1", {"email": "slachtoffer@praktijk.nl"}).status_code == 303

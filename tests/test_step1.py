@@ -6,7 +6,7 @@ import pytest
 
 from onboarding import tokens
 
-from .conftest import hidden_inputs
+from .conftest import age_links, hidden_inputs
 
 
 def test_full_page(client):
@@ -87,10 +87,6 @@ def test_bad_addresses(applicant, db, typed, message, htmx):
     assert db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert db.conn.execute("SELECT count(*) FROM email_tokens").fetchone()[0] == 0
 
-
-def age_links(db):
-    """Make every link older than a double click."""
-    db.conn.execute("UPDATE email_tokens SET created_at = '2000-01-01T00:00:00+00:00'")
 
 
 def test_a_double_click_sends_one_link_and_keeps_it_valid(applicant, db):

@@ -87,4 +87,5 @@ def test_the_link_page_knows_when_a_link_hands_over_a_draft_of_another_address(d
 
 def test_a_link_of_a_new_applicant_names_no_other_address(db):
     preview = drafts.preview_link(db, tokens.issue(db, "new@example.nl"))
-    assert preview == drafts.LinkPreview("new@example.nl", resumes=False, other_address=None)
+    assert preview == drafts.LinkPreview("new@example.nl")
+    assert not preview.resumes and preview.other_address is None

@@ -14,11 +14,12 @@ from ..mailer import send_mail
 from ..pages import SESSION_BROWSER, browser_id, client_id, current_draft, external_url, get_db, remembered_email
 from ..wizard import FormRejected, Step, bp, rate_limited, show, step
 
-# Links to one address from one client; a higher cap for the address from everywhere, so
-# that nobody can use up someone else's quota; and what one client may ask in all.
+# Links to one address from one client per hour; what one client may ask in all; and for
+# the address from everywhere only a short cooldown against a flood of mail: an hourly cap
+# there could be used up by a few clients together, locking the owner out for an hour.
 MAIL_PER_ADDRESS_AND_CLIENT = Limit("mail-address-client", hits=5, window=timedelta(hours=1))
-MAIL_PER_ADDRESS = Limit("mail-address", hits=20, window=timedelta(hours=1))
 MAIL_PER_CLIENT = Limit("mail-client", hits=30, window=timedelta(hours=1))
+MAIL_PER_ADDRESS = Limit("mail-address", hits=3, window=timedelta(minutes=1))
 
 
 @step
