@@ -75,11 +75,6 @@ def by_key(db, key: str | None) -> Draft | None:
     return Draft(**dict(row)) if row else None
 
 
-def by_id(db, draft_id: int) -> Draft | None:
-    row = db.conn.execute(_DRAFT + " WHERE d.id = ?", (draft_id,)).fetchone()
-    return Draft(**dict(row)) if row else None
-
-
 def agb_code_page(db, draft: Draft, offset: int = 0, limit: int = -1) -> list:
     """The draft's AGB codes in registry order, a page at a time: rows with ``agb_code``,
     ``name``, ``zorgsoort`` and ``party_type`` (a page shows them as they are)."""

@@ -58,9 +58,10 @@ class ContactPerson:
     def full_name(self) -> str:
         return " ".join(part for part in (self.initials, self.prefix, self.surname) if part)
 
-    def same_person(self, other) -> bool:
+    def same_as(self, other: "ContactPerson") -> bool:
+        """The same details, wherever they came from."""
         return all(getattr(self, name) == getattr(other, name)
-                   for name in ("initials", "prefix", "surname", "email"))
+                   for name in ("initials", "prefix", "surname", "email", "phone"))
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,16 @@ def code_row(db, draft: Draft, agb_code: str) -> CodeRow | None:
     ).fetchall()
     found = _with_contacts(db, draft, rows)
     return found[0] if found else None
+
+
+def row_index(db, draft: Draft, agb_code: str) -> int:
+    """How many rows come before this code's in step 6's order (rows without a contact first)."""
+    return db.conn.execute(
+        "SELECT count(*) FROM draft_agb_codes r, draft_agb_codes t WHERE r.draft_id = ? AND t.draft_id = ? "
+        "AND t.agb_code = ? AND ((r.contacts > 0) < (t.contacts > 0) OR "
+        "((r.contacts > 0) = (t.contacts > 0) AND r.position < t.position))",
+        (draft.id, draft.id, agb_code),
+    ).fetchone()[0]
 
 
 def codes_without_contact(db, draft: Draft, limit: int = 10) -> list[str]:

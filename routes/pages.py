@@ -219,6 +219,7 @@ class Pager:
 
 
 STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
+ANNOUNCE_EVENT = "aansluiten:announce"
 
 
 def render_page(template: str, *, title, status: int = 200, number: int | None = None, error: bool = False,
@@ -228,8 +229,11 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
     ``advance()`` announces, else nothing, so that no earlier "saved" outlives an error."""
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
     if wants_fragment() and (block := fragment_block(template)) != "main":
-        # A part of the page alone (a table row among them: nothing may stand beside it).
-        return htmx_response(Markup(render_block(template, block, **context)), status)
+        # A part of the page alone (a table row among them: nothing may stand beside it), so
+        # what it announces travels in an event that app.js writes into the live region.
+        announce = g.pop("announce", None) if status < 300 else None
+        return htmx_response(Markup(render_block(template, block, **context)), status,
+                             trigger_after_settle={ANNOUNCE_EVENT: str(announce)} if announce else None)
     if wants_fragment():
         body = (
             Markup("<title>{}</title>").format(context["page_title"])

@@ -31,6 +31,13 @@
     }
   });
 
+  // A part of the page swapped alone (a row, a filtered list) says what happened through an
+  // event, since nothing may stand beside a table row in its answer.
+  document.body.addEventListener("aansluiten:announce", function (event) {
+    var status = document.getElementById("status");
+    if (status) status.textContent = event.detail.value;
+  });
+
   // Warn before the idle session ends, with a button to stay. Closing the warning any
   // other way (Escape) counts as staying too: nobody should lose what they are typing
   // because they dismissed a dialog.

@@ -6,13 +6,13 @@ Without JavaScript the same link opens the form as a page, and saving returns to
 the table at that row. A row carries a version of its own.
 """
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from onboarding import drafts, people, validators
+from onboarding import drafts, people, steps, validators
 
 from .. import forms, person_forms
 from ..pages import Pager, advance, current_draft, get_db, render_page, wants_fragment
@@ -80,6 +80,8 @@ class ContactsStep(Step):
         db = get_db()
         query = (request.args.get("zoek") or "").strip()[:100]
         pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
+        if query:
+            g.announce = ngettext("%(num)s AGB-code gevonden.", "%(num)s AGB-codes gevonden.", pager.total)
         return {
             **row_context(),
             "without_contact": people.count_without_contact(db, draft),
@@ -106,14 +108,7 @@ class ContactsStep(Step):
 
 def _row_url(agb_code: str) -> str:
     """The table at the page that shows this row now (rows without a contact come first)."""
-    draft = current_draft()
-    before = get_db().conn.execute(
-        "SELECT count(*) FROM draft_agb_codes r, draft_agb_codes t WHERE r.draft_id = ? AND t.draft_id = ? "
-        "AND t.agb_code = ? AND ((r.contacts > 0) < (t.contacts > 0) OR "
-        "((r.contacts > 0) = (t.contacts > 0) AND r.position < t.position))",
-        (draft.id, draft.id, agb_code),
-    ).fetchone()[0]
-    page = before // PAGE_SIZE + 1
+    page = people.row_index(get_db(), current_draft(), agb_code) // PAGE_SIZE + 1
     return url_for("wizard.step_get", number=6, **({"pagina": page} if page > 1 else {})) + f"#row-{agb_code}"
 
 
@@ -202,6 +197,9 @@ def contact_save(agb_code: str, position: int):
             people.save_contact(get_db(), draft, agb_code, form.based_on(), position, form.contact())
         except drafts.StaleDraft:
             row = _row(draft, agb_code)
+            stored = next((c for c in row.contacts if c.position == position), None)
+            if stored and stored.same_as(form.contact()):
+                return _saved(draft, agb_code, position)  # a second click, not a second window
             form.version.data = str(row.version)
             form.form_errors.append(STALE)
             return _show_row(draft, row, form=form, position=position, status=409, stale=True)
@@ -228,11 +226,13 @@ def contact_remove(agb_code: str, position: int):
         form = _contact_form(row, position)
         form.form_errors.append(STALE)
         return _show_row(draft, row, form=form, position=position, status=409, stale=True)
-    return _saved(draft, agb_code, 1)
+    return _saved(draft, agb_code, 1,
+                  announce=_("De contactpersoon bij AGB-code %(code)s is verwijderd.", code=agb_code))
 
 
-def _saved(draft, agb_code: str, position: int):
+def _saved(draft, agb_code: str, position: int, announce=None):
     if wants_fragment():
+        g.announce = announce or _("De contactpersoon bij AGB-code %(code)s is opgeslagen.", code=agb_code)
         return _show_row(current_draft(), _row(draft, agb_code), focus=position)
     return redirect(_row_url(agb_code), 303)
 
@@ -242,23 +242,32 @@ def fill_with_main_contact():
     """The bulk action: every code without a contact person gets the main contact."""
     return _bulk(people.fill_with_main_contact, lambda count: ngettext(
         "%(num)s AGB-code heeft de hoofdcontactpersoon als contactpersoon gekregen.",
-        "%(num)s AGB-codes hebben de hoofdcontactpersoon als contactpersoon gekregen.", count))
+        "%(num)s AGB-codes hebben de hoofdcontactpersoon als contactpersoon gekregen.", count),
+        done_already=lambda db, draft: not draft.code_without_contact)
 
 
 @bp.post("/6/hoofdcontact-volgen")
 def follow_main_contact():
     """Rows the bulk action filled take the new main contact's details, when asked."""
     return _bulk(people.follow_main_contact, lambda count: ngettext(
-        "%(num)s contactpersoon is bijgewerkt.", "%(num)s contactpersonen zijn bijgewerkt.", count))
+        "%(num)s contactpersoon is bijgewerkt.", "%(num)s contactpersonen zijn bijgewerkt.", count),
+        done_already=lambda db, draft: people.rows_behind_main_contact(db, draft) == 0)
 
 
-def _bulk(action, announcement):
+def _bulk(action, announcement, done_already):
+    """A button that changes many rows at once, based on the draft's version; when another
+    window changed the draft but what the button asks is done already, it was a double click."""
     draft = current_draft()
     if response := gate(draft, 6):
         return response
+    db = get_db()
     try:
-        count = action(get_db(), draft, forms.StepForm(request.form).based_on())
+        count = action(db, draft, forms.StepForm(request.form).based_on())
+    except people.Refused:  # the main contact went in another window: the gate says where to
+        return advance(step_url(steps.first_unfinished(current_draft())))
     except drafts.StaleDraft:
         draft = current_draft()
+        if done_already(db, draft):
+            return advance(step_url(6))
         return show(6, draft, forms.StepForm(None, data={"version": draft.version}), 409, notice=STALE)
     return advance(step_url(6), announce=announcement(count))

@@ -1,6 +1,6 @@
 """Step 7 (optional): the ICT administrators, an add-another list of at most five."""
 
-from flask import abort, request, url_for
+from flask import abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -75,4 +75,4 @@ def ict_remove(admin_id: int):
         form = forms.StepForm(None, data={"version": draft.version})
         form.form_errors.append(STALE)
         return show(7, draft, form, 409)
-    return advance(url_for("wizard.step_get", number=7), announce=_("De ICT-beheerder is verwijderd."))
+    return advance(step_url(7), announce=_("De ICT-beheerder is verwijderd."))
