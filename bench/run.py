@@ -607,9 +607,10 @@ def step_6_scaling(report: Report, app, setup: Setup, db) -> None:
         key = make_drafts(setup, db, 1, kvk, f"step6-{count}", confirmed=True)[0]
         for role in (people.SIGNATORY, people.MAIN_CONTACT):
             draft = drafts.by_key(db, key)
+            signatory = next(officer for officer in draft.company.officers if people.may_sign(officer))
             people.save_person(db, draft, draft.version, role, people.Person(
                 initials="B.", prefix="", surname="Bench", birth_date="1970-01-01", email="b@bench.example",
-                mobile="+31612345678", employed=True))
+                mobile="+31612345678", officer_id=signatory.id, employed=True))
         clients[count] = app.test_client()
         _set_cookie(app, clients[count], key)
         codes[count] = (draft.id, db.conn.execute(
