@@ -34,13 +34,19 @@ class CheckStep(Step):
     def context(self, draft):
         db = get_db()
         pager = Pager.from_request(drafts.agb_code_count(db, draft))
+        zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
+        # Translated once per page, and each row's cells made here: a lookup per cell in the
+        # template costs more than the whole loop in Python.
+        party_types = {key: str(label) for key, label in PARTY_TYPES.items()}
+        rows = [
+            (row["agb_code"], row["name"], f"{row['zorgsoort']} {zorgsoorten.get(row['zorgsoort'], '')}",
+             party_types.get(row["party_type"], row["party_type"]))
+            for row in drafts.agb_code_page(db, draft, pager.offset, pager.size)
+        ]
         return {
             "company": draft.company,
-            "agb_codes": drafts.agb_code_page(db, draft, pager.offset, pager.size),
+            "agb_codes": rows,
             "pager": pager,
-            "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"],
-            # Translated once per page, not once per row.
-            "party_types": {key: str(label) for key, label in PARTY_TYPES.items()},
             "authorities": {key: str(label) for key, label in AUTHORITIES.items()},
         }
 
