@@ -253,3 +253,17 @@ def shown(template: str, message: str, html: str) -> bool:
     not: a translated message is markup of ours and may keep its apostrophe)."""
     from markupsafe import escape
     return any(template.format(text) in html for text in (message, escape(message)))
+
+
+def assert_field_refused(html: str, field: str, typed: str, message: str) -> None:
+    """What a user sees of a refused field: the message in the summary (linking to the field)
+    and next to it, the field marked invalid and tied to its message, what was typed back."""
+    assert "<title>Fout: " in html
+    assert shown(f'<a href="#{field}">{{}}</a>', message, html)
+    assert shown(f'<p class="field-error" id="{field}-error"><span class="visually-hidden">Fout:</span> {{}}</p>',
+                 message, html)
+    attributes = element(html, field)
+    assert attributes["aria-invalid"] == "true"
+    assert f"{field}-error" in attributes["aria-describedby"].split()
+    if typed.isprintable():
+        assert attributes.get("value", "") == typed
