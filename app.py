@@ -21,7 +21,7 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from onboarding import mail, store, validators
+from onboarding import mail, services, store, validators
 from onboarding.registry import RegistryFile, load_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -162,6 +162,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["aansluiten.registry"] = RegistryFile(app.config["REGISTRY"])
     app.extensions["aansluiten.seal"] = mail.Seal(app.config["SECRET_KEY"])
     app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])
+    app.extensions["aansluiten.services"] = services.load(app.config["SERVICES"])
 
     from routes import access, demo, errors, pages, start, steps, wizard  # noqa: F401 (steps registers them)
 

@@ -40,6 +40,8 @@ class Draft:
     moved_from: str | None = None
     contacts_done_at: str | None = None
     ict_done_at: str | None = None
+    services_ok_at: str | None = None
+    services_remark: str | None = None
     # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
     has_signatory: bool = False
     has_main_contact: bool = False
@@ -223,7 +225,8 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
                  codes: list[AgbCode], known_contacts: dict[str, list[Contact]]) -> None:
     """Step 2: the looked-up company and all its active AGB codes.
 
-    The registries were read afresh, so step 3 must be confirmed again. For the same
+    The registries were read afresh, so step 3 must be confirmed again, and step 8 (the
+    services follow from the codes). For the same
     company, what the applicant entered stays: codes still active keep their contact
     persons, codes no longer active go with theirs. Another company starts steps 4-7
     afresh (the page asked first: ``replaces_company``). A new code gets the contact
@@ -233,7 +236,7 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
         other_company = draft.kvk_number != kvk_number
         save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
                      company_json=json.dumps(company_snapshot(company_raw), ensure_ascii=False),
-                     looked_up_at=timestamp(), data_correct=None,
+                     looked_up_at=timestamp(), data_correct=None, services_ok_at=None,
                      **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
         if other_company:
             db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))

@@ -16,6 +16,7 @@ _DONE: dict[int, Callable[[Draft], bool]] = {
     5: lambda draft: bool(draft.has_main_contact),
     6: lambda draft: bool(draft.contacts_done_at) and not draft.code_without_contact,
     7: lambda draft: bool(draft.ict_done_at),
+    8: lambda draft: bool(draft.services_ok_at),
 }
 
 

@@ -154,6 +154,14 @@ def m005_people_as_rows(db: sqlite_utils.Database) -> None:
         db.conn.execute(statement)
 
 
+@migrations()
+def m006_services_confirmed(db: sqlite_utils.Database) -> None:
+    # Step 8: when the applicant said the overview of services is right, and what they
+    # said is missing or wrong (staff read it).
+    db.conn.execute("ALTER TABLE drafts ADD COLUMN services_ok_at TEXT")
+    db.conn.execute("ALTER TABLE drafts ADD COLUMN services_remark TEXT")
+
+
 _PEOPLE_SCHEMA = [
     # A row's own version (saving one code's contacts never makes another row's open form
     # stale) and its number of contacts (rows without one first; the "done" rule of step 6).

@@ -308,3 +308,14 @@ def format_date(iso: str) -> str:
     """A date as Dutch people write it: "1971-03-09" -> "09-03-1971"; anything else as it is."""
     match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso or "")
     return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else (iso or "")
+
+
+def free_text(value: str, limit: int) -> str:
+    """Optional text typed in a box: trimmed, line breaks kept as "\\n", other control
+    characters refused (they have no place in a remark and can hide what it says)."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(text) > limit:
+        raise Invalid("too_long")
+    if any(unicodedata.category(char)[0] == "C" and char not in "\n\t" for char in text):
+        raise Invalid("invalid")
+    return text

@@ -5,10 +5,10 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.i18n import messages_path
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, StopValidation
+from wtforms.validators import AnyOf, DataRequired, InputRequired, StopValidation
 
 from onboarding import validators
 
@@ -108,4 +108,22 @@ class CheckForm(StepForm):
             InputRequired(_l("Geef aan of de gegevens kloppen")),
             AnyOf(["yes", "no"], message=_l("Geef aan of de gegevens kloppen")),
         ],
+    )
+
+
+REMARK_LIMIT = 1000
+
+
+class ServicesForm(StepForm):
+    services_ok = BooleanField(
+        _l("Het overzicht van de diensten klopt en is volledig"),
+        validators=[DataRequired(_l("Bevestig dat het overzicht van de diensten klopt en volledig is"))],
+    )
+    services_remark = TextAreaField(
+        _l("Mist er iets, of klopt er iets niet? (optioneel)"),
+        description=_l("Een medewerker van VECOZO leest dit bij de behandeling van uw aanmelding."),
+        validators=[Checked(lambda value: validators.free_text(value, REMARK_LIMIT), {
+            "too_long": _l("Gebruik hoogstens %(count)s tekens", count=REMARK_LIMIT),
+            "invalid": _l("Gebruik alleen gewone tekst, zonder stuurtekens"),
+        })],
     )

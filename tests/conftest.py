@@ -267,3 +267,12 @@ def assert_field_refused(html: str, field: str, typed: str, message: str) -> Non
     assert f"{field}-error" in attributes["aria-describedby"].split()
     if typed.isprintable():
         assert attributes.get("value", "") == typed
+
+
+@pytest.fixture
+def at_step_8(with_main_contact):
+    """Steps 1-7 done: every code has the main contact, no ICT administrators."""
+    assert with_main_contact.submit("/stap/6/aanvullen", page="/stap/6").status_code == 303
+    assert with_main_contact.submit("/stap/6").headers["Location"] == "/stap/7"
+    assert with_main_contact.submit("/stap/7").headers["Location"] == "/stap/8"
+    return with_main_contact

@@ -94,3 +94,10 @@ def test_step_7_takes_any_text(with_main_contact, values, admin):
     assert response.status_code in ANSWERS
     removed = with_main_contact.submit(f"/stap/7/beheerder/{admin}/verwijder", {}, page="/stap/7")
     assert removed.status_code in ANSWERS | {404}
+
+
+@fuzz
+@given(ok=anything, remark=st.text(max_size=1200))
+def test_step_8_takes_any_text(at_step_8, ok, remark):
+    response = at_step_8.submit("/stap/8", {"services_ok": ok, "services_remark": remark})
+    assert response.status_code in ANSWERS
