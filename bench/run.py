@@ -462,6 +462,7 @@ def in_process(report: Report, setup: Setup) -> None:
         guarded(report, "page weights", lambda: page_weights(report, app, setup, client, db))
         guarded(report, "step 3 at 1,000 codes", lambda: scaling(report, app, setup, db))
         guarded(report, "step 6 at 1,000 codes", lambda: step_6_scaling(report, app, setup, db))
+        guarded(report, "step 8 at 1,000 codes", lambda: step_8_scaling(report, app, setup, db))
     finally:
         db.close()
 
@@ -596,23 +597,53 @@ def scaling(report: Report, app, setup: Setup, db) -> None:
                            + f"; median of {SCALING_SAMPLES}"))
 
 
+def _at_step_6(app, setup: Setup, db, count: int, label: str):
+    """A client whose draft of the ``count``-code organisation has steps 1-5 done, and the draft."""
+    from onboarding import drafts, people
+
+    key = make_drafts(setup, db, 1, fixtures.ORGANISATIONS[count], f"{label}-{count}", confirmed=True)[0]
+    for role in (people.SIGNATORY, people.MAIN_CONTACT):
+        draft = drafts.by_key(db, key)
+        signatory = next(officer for officer in draft.company.officers if people.may_sign(officer))
+        people.save_person(db, draft, draft.version, role, people.Person(
+            initials="B.", prefix="", surname="Bench", birth_date="1970-01-01", email="b@bench.example",
+            mobile="+31612345678", officer_id=signatory.id, employed=True))
+    client = app.test_client()
+    _set_cookie(app, client, key)
+    return client, drafts.by_key(db, key)
+
+
+def step_8_scaling(report: Report, app, setup: Setup, db) -> None:
+    """Step 8 at 1,000 codes against 10 (<= 2x): the services with the codes that give access."""
+    clients = {}
+    for count in (10, 1000):
+        client, _ = _at_step_6(app, setup, db, count, "step8")
+        for page, action in (("/stap/6", "/stap/6/aanvullen"), ("/stap/6", "/stap/6"), ("/stap/7", "/stap/7")):
+            form = fixtures.post_form(client.get(page).get_data(as_text=True), action)
+            client.post(action, data=form["hidden"])
+        clients[count] = client
+    samples: dict[int, list[float]] = {10: [], 1000: []}
+    for index in range(SCALING_SAMPLES + 5):
+        for count in ((10, 1000) if index % 2 else (1000, 10)):
+            started = time.perf_counter()
+            response = clients[count].get("/stap/8")
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /stap/8 ({count} codes): status {response.status_code}")
+            if index >= 5:
+                samples[count].append(elapsed * 1000)
+    medians = {count: statistics.median(values) for count, values in samples.items()}
+    report.add(Figure("step 8 page at 1,000 codes vs 10 codes", medians[1000] / medians[10], "x", "<=",
+                      TARGET_SCALING, note=" / ".join(f"{count} codes {median:.2f} ms" for count, median in
+                                                      medians.items()) + f"; median of {SCALING_SAMPLES}"))
+
+
 def step_6_scaling(report: Report, app, setup: Setup, db) -> None:
     """Step 6 at 1,000 codes against 10: the page (<= 2x) and one contact row saved with htmx
     (<= 1.2x), server time in-process, sizes alternating."""
-    from onboarding import drafts, people
-
     clients, codes = {}, {}
     for count in (10, 1000):
-        kvk = fixtures.ORGANISATIONS[count]
-        key = make_drafts(setup, db, 1, kvk, f"step6-{count}", confirmed=True)[0]
-        for role in (people.SIGNATORY, people.MAIN_CONTACT):
-            draft = drafts.by_key(db, key)
-            signatory = next(officer for officer in draft.company.officers if people.may_sign(officer))
-            people.save_person(db, draft, draft.version, role, people.Person(
-                initials="B.", prefix="", surname="Bench", birth_date="1970-01-01", email="b@bench.example",
-                mobile="+31612345678", officer_id=signatory.id, employed=True))
-        clients[count] = app.test_client()
-        _set_cookie(app, clients[count], key)
+        clients[count], draft = _at_step_6(app, setup, db, count, "step6")
         codes[count] = (draft.id, db.conn.execute(
             "SELECT agb_code FROM draft_agb_codes WHERE draft_id = ? ORDER BY position DESC LIMIT 1",
             (draft.id,)).fetchone()[0])
