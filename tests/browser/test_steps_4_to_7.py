@@ -351,7 +351,7 @@ def nojs_applicant(nojs_page, axe, unique_email):
 # 1. The one-code practice, steps 1-7, axe along the way.
 # ---------------------------------------------------------------------------------------------
 
-def test_one_code_practice_steps_1_to_7(applicant):
+def test_one_code_practice_steps_1_to_8(applicant):
     a, page, t = applicant, applicant.page, applicant.t
     code = PRACTICE["agb"]
     a.to_step_4(PRACTICE)
@@ -391,6 +391,15 @@ def test_one_code_practice_steps_1_to_7(applicant):
 
     a.submit(t["no_ict"])
     a.at_step(8)
+    expect(page.locator("main h2").first).to_have_text("Controle op verzekeringsrecht (COV)")
+    a.submit(t["save_continue"])  # without the confirmation: the error, next to the box
+    a.at_step(8)
+    expect(page.locator(".error-summary")).to_contain_text("Bevestig dat het overzicht van de diensten klopt")
+    a.axe("step 8 with an error")
+    page.get_by_label("Het overzicht van de diensten klopt en is volledig").check()
+    page.get_by_label("Mist er iets, of klopt er iets niet? (optioneel)").fill("Wij missen de Wlz-declaraties.")
+    a.submit(t["save_continue"])
+    expect(page).to_have_url(re.compile(r"/stap/9$"))
 
     # Every answer stays: back at step 6 the row still holds its contact.
     page.goto("/stap/6")
