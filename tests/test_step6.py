@@ -617,3 +617,24 @@ def test_a_row_save_reads_that_row_only_so_it_costs_the_same_at_1000_codes_as_at
     _, small_work = _row_save_statements(app, small, "01004567")
     _, large_work = _row_save_statements(app, large, LARGE_CODES[500])
     assert large_work <= 1.2 * small_work, (small_work, large_work)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_double_click_on_a_row_save_goes_on(at_step_6, db, htmx):
+    fields = hidden_inputs(open_row(at_step_6, "01004567", 1, htmx).get_data(as_text=True))
+    first = save_row(at_step_6, "01004567", htmx=htmx, fields=fields)
+    second = save_row(at_step_6, "01004567", htmx=htmx, fields=fields)  # the same version: a second click
+    assert first.status_code == second.status_code and second.status_code in (200, 303)
+    assert "in een ander venster" not in second.get_data(as_text=True)
+    assert len(contacts(db, "01004567")) == 1
+
+
+def test_a_double_click_on_the_bulk_button_goes_on(at_step_6):
+    page = hidden_inputs(at_step_6.get("/stap/6").get_data(as_text=True))
+    assert at_step_6.client.post("/stap/6/aanvullen", data=page).status_code == 303
+    assert at_step_6.client.post("/stap/6/aanvullen", data=page).status_code == 303
+
+
+def test_a_row_save_with_htmx_is_announced(at_step_6):
+    response = save_row(at_step_6, "01004567", htmx=True)
+    assert "De contactpersoon bij AGB-code 01004567 is opgeslagen." in response.headers["HX-Trigger-After-Settle"]

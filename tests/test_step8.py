@@ -8,7 +8,7 @@ import pytest
 from app import create_app
 from onboarding import services
 
-from .conftest import assert_field_refused, edit_registry
+from .conftest import edit_registry
 
 OK = {"services_ok": "y"}
 
