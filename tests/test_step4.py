@@ -129,6 +129,9 @@ def test_a_tampered_signatory_is_refused_and_nothing_is_stored(confirmed, db, si
     assert response.status_code == 422
     assert "Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is." in html
     assert "<title>Fout: " in html
+    # The summary links to the list of officers, which is marked as the place of the problem.
+    assert '<a href="#officer-1">Kies een tekenbevoegde' in html
+    assert 'id="officer-1" name="signatory" value="f1" aria-invalid="true"' in html
     assert persons(db) == []
     assert confirmed.draft()["version"] == version
     assert confirmed.get("/stap/5").headers["Location"] == "/stap/4"

@@ -68,6 +68,9 @@ class SignatoryStep(Step):
         try:
             officer = people.signatory_officer(draft.company, form.signatory.data or "")
         except people.Refused:
-            raise FormRejected(person_forms.NOT_AUTHORISED) from None
+            # The choice is the officer list's, not a field of this form: the summary links there.
+            raise FormRejected(person_forms.NOT_AUTHORISED, field="signatory", context={
+                "summary_links": [("#officer-1", person_forms.NOT_AUTHORISED)],
+            }) from None
         people.save_person(get_db(), draft, form.based_on(), people.SIGNATORY, form.person(officer_id=officer.id))
         return step_url(5)
