@@ -201,9 +201,9 @@ class Pager:
 
     @classmethod
     def from_request(cls, total: int, size: int = 50) -> "Pager":
-        pages = max(1, -(-total // size))
-        page = request.args.get("pagina", type=int) or 1
-        return cls(page=min(max(page, 1), pages), size=size, total=total)
+        """The page asked for, or the nearest one that exists."""
+        asked = request.args.get("pagina", type=int) or 1
+        return cls(page=min(max(asked, 1), cls(1, size, total).pages), size=size, total=total)
 
     @property
     def pages(self) -> int:

@@ -40,9 +40,21 @@ H1 = {
 }
 
 
-def url(path: str):
-    """A matcher for the page's URL ending in ``path`` (no query, no fragment)."""
-    return re.compile(re.escape(path) + r"$")
+def url(path: str, query: bool = False):
+    """A matcher for the page's URL ending in ``path`` (with ``query``: any query and fragment may follow)."""
+    return re.compile(re.escape(path) + (r"(\?[^#]*)?(#.*)?$" if query else r"$"))
+
+
+def wait_settled(page, js: bool) -> None:
+    """The page is loaded and, with htmx, no request or swap is in flight."""
+    page.wait_for_load_state("load")
+    if js:
+        page.wait_for_function(
+            "() => document.readyState === 'complete' && window.htmx !== undefined"
+            " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        )
+    else:
+        assert page.evaluate("typeof window.htmx") == "undefined", "htmx should be blocked"
 
 
 class Flow:
@@ -59,15 +71,7 @@ class Flow:
     # -- waiting -------------------------------------------------------------------------------
 
     def settled(self) -> None:
-        """The page is loaded and, with htmx, no request or swap is in flight."""
-        self.page.wait_for_load_state("load")
-        if self.js:
-            self.page.wait_for_function(
-                "() => document.readyState === 'complete' && window.htmx !== undefined"
-                " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-            )
-        else:
-            assert self.page.evaluate("typeof window.htmx") == "undefined", "htmx should be blocked"
+        wait_settled(self.page, self.js)
 
     def at(self, path: str, heading: str) -> None:
         expect(self.page).to_have_url(url(path))

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from applicant import url, wait_settled
+
 pytestmark = pytest.mark.timeout(180)
 
 REGISTRY = Path(__file__).resolve().parents[2] / "data" / "registry.json"
@@ -92,10 +94,6 @@ BAD_EMAIL = "Vul een geldig e-mailadres in, zoals naam@praktijk.nl"
 MAX_ICT = "U heeft het hoogste aantal ICT-beheerders opgegeven."
 
 
-def url(path: str, query: bool = False):
-    """A matcher for the page's URL ending in ``path`` (with ``query``: any query and fragment may follow)."""
-    return re.compile(re.escape(path) + (r"(\?[^#]*)?(#.*)?$" if query else r"$"))
-
 
 def active_codes(kvk: str) -> list[str]:
     registry = json.loads(REGISTRY.read_text(encoding="utf-8"))
@@ -137,15 +135,7 @@ class Applicant:
     # -- waiting and checking ------------------------------------------------------------------
 
     def settled(self) -> None:
-        """Loaded and, with htmx, no request or swap in flight."""
-        self.page.wait_for_load_state("load")
-        if self.js:
-            self.page.wait_for_function(
-                "() => document.readyState === 'complete' && window.htmx !== undefined"
-                " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-            )
-        else:
-            assert self.page.evaluate("typeof window.htmx") == "undefined", "htmx should be blocked"
+        wait_settled(self.page, self.js)
 
     def at(self, path: str, heading: str, query: bool = False) -> None:
         expect(self.page).to_have_url(url(path, query))
