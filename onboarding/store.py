@@ -162,6 +162,135 @@ def m006_services_confirmed(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE drafts ADD COLUMN services_remark TEXT")
 
 
+
+@migrations()
+def m007_submission_identification_signing(db: sqlite_utils.Database) -> None:
+    # Steps 9-10: the submitted application, its agreement, who identified how, the
+    # visit, and what the (simulated) providers keep.
+    for statement in _SUBMISSION_SCHEMA:
+        db.conn.execute(statement)
+
+
+_SUBMISSION_SCHEMA = [
+    # status: draft -> submitted (frozen) -> completed; a reopened one is a draft again.
+    "ALTER TABLE drafts ADD COLUMN reference TEXT",
+    "CREATE UNIQUE INDEX drafts_reference ON drafts (reference)",
+    "ALTER TABLE drafts ADD COLUMN submitted_at TEXT",
+    "ALTER TABLE drafts ADD COLUMN completed_at TEXT",
+    # Step 10: 'online' or 'appointment'.
+    "ALTER TABLE drafts ADD COLUMN method TEXT",
+    "CREATE INDEX drafts_status ON drafts (status, updated_at)",
+    """
+    CREATE TABLE agreements (
+        draft_id INTEGER PRIMARY KEY REFERENCES drafts (id) ON DELETE CASCADE,
+        pdf BLOB NOT NULL,
+        -- of the PDF file, and of the content printed in it (the PDF cannot hold its own hash)
+        sha256 TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        dossier_id TEXT UNIQUE,
+        signing_state TEXT NOT NULL DEFAULT 'none'
+            CHECK (signing_state IN ('none', 'invited', 'signed', 'declined')),
+        signing_url TEXT,
+        signed_pdf BLOB,
+        signed_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE identifications (
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('signatory', 'main_contact')),
+        state TEXT NOT NULL CHECK (state IN ('identified', 'manual_check', 'rejected')),
+        -- what the bank returned (JSON), kept for staff when it did not match
+        claims TEXT,
+        -- a manual check: the date staff answer by
+        due_on TEXT,
+        via TEXT NOT NULL CHECK (via IN ('idin', 'staff', 'visit')),
+        at TEXT NOT NULL,
+        PRIMARY KEY (draft_id, role)
+    )
+    """,
+    "CREATE INDEX identifications_state ON identifications (state, due_on)",
+    """
+    CREATE TABLE identity_requests (
+        state_hash TEXT PRIMARY KEY,
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('signatory', 'main_contact')),
+        nonce TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    )
+    """,
+    # A link mailed to one person of a submitted application (the main contact's own
+    # identification, changing the visit): single-use; opening it gives that browser a
+    # grant of its own, stored hashed like the token.
+    """
+    CREATE TABLE person_links (
+        token_hash TEXT PRIMARY KEY,
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('signatory', 'main_contact')),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        grant_hash TEXT UNIQUE
+    )
+    """,
+    """
+    CREATE TABLE appointments (
+        id INTEGER PRIMARY KEY,
+        draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+        -- the visit's start, local time in the Netherlands, 'YYYY-MM-DDTHH:MM'
+        slot TEXT NOT NULL,
+        street TEXT NOT NULL,
+        house_number TEXT NOT NULL,
+        postcode TEXT NOT NULL,
+        city TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        cancelled_at TEXT,
+        -- recorded by staff (back office)
+        outcome TEXT
+    )
+    """,
+    # One visit per slot and one current visit per application: the second of two
+    # applicants posting the same slot fails on this index.
+    "CREATE UNIQUE INDEX appointments_taken ON appointments (slot) WHERE cancelled_at IS NULL",
+    "CREATE UNIQUE INDEX appointments_current ON appointments (draft_id) WHERE cancelled_at IS NULL",
+    # Signing callbacks seen (Standard Webhooks' webhook-id): a repeated one changes nothing.
+    """
+    CREATE TABLE signing_events (
+        webhook_id TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        dossier_id TEXT,
+        state TEXT
+    )
+    """,
+    # The simulated providers (demo mode and tests) keep their own state here.
+    """
+    CREATE TABLE sim_idin_codes (
+        code_hash TEXT PRIMARY KEY,
+        claims TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE sim_sign_dossiers (
+        id TEXT PRIMARY KEY,
+        reference TEXT NOT NULL,
+        pdf BLOB NOT NULL,
+        signer_name TEXT NOT NULL,
+        return_url TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'invited' CHECK (state IN ('invited', 'signed', 'declined')),
+        signed_pdf BLOB,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE TABLE sim_keys (name TEXT PRIMARY KEY, pem BLOB NOT NULL)",
+]
+
 _PEOPLE_SCHEMA = [
     # A row's own version (saving one code's contacts never makes another row's open form
     # stale) and its number of contacts (rows without one first; the "done" rule of step 6).
