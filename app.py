@@ -122,6 +122,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         DEMO=False,
         PROXIES=0,
         IDLE_TIMEOUT=30 * 60,
+        # The simulated iDIN bank and signing provider (and their pages); on in demo mode.
+        SIMULATED_PROVIDERS=None,
+        # The shared secret of the signing callbacks (Standard Webhooks, "whsec_..."); derived
+        # from SECRET_KEY when unset, which serves the simulated provider.
+        SIGNING_SECRET=None,
         SECRET_KEY=None,
         # Flask-WTF's token otherwise expires after an hour; the session's own timeout rules.
         WTF_CSRF_TIME_LIMIT=None,
@@ -151,6 +156,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             "used in the links of e-mails (for example AANSLUITEN_BASE_URL=https://aansluiten.example), and "
             "only its host is served. For a demo on this machine, set AANSLUITEN_DEMO=true instead."
         )
+    if app.config["SIMULATED_PROVIDERS"] is None:
+        app.config["SIMULATED_PROVIDERS"] = bool(app.config["DEMO"])
     app.session_interface = SessionInterface()
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
     if app.config["PROXIES"]:
@@ -164,7 +171,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])
     app.extensions["aansluiten.services"] = services.load(app.config["SERVICES"])
 
-    from routes import access, demo, errors, pages, start, steps, wizard  # noqa: F401 (steps registers them)
+    from routes import (  # noqa: F401 (steps registers them)
+        access, callbacks, demo, errors, pages, person, simulators, start, status, steps, wizard)
 
     # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
     app.before_request(pages.check_idle)
@@ -173,13 +181,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     RequestBabel(app, locale_selector=pages.chosen_locale)
     app.teardown_appcontext(pages.release_db)
 
-    for blueprint in (start.bp, wizard.bp, access.bp, demo.bp):
+    for blueprint in (start.bp, wizard.bp, access.bp, status.bp, person.bp, callbacks.bp, demo.bp, simulators.bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(callbacks.bp)  # the provider authenticates its callbacks with a signature instead
     errors.register(app)
     app.after_request(security_headers)
     app.add_template_filter(validators.format_postcode, "postcode")
     app.add_template_filter(validators.format_phone, "phone")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(validators.format_date, "birth_date")
+    app.add_template_filter(lambda day: format_date(day, "long"), "day")
+    app.add_template_filter(steps.identify.visit_time, "visit_time")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": str(get_locale()),

@@ -42,6 +42,10 @@ class Draft:
     ict_done_at: str | None = None
     services_ok_at: str | None = None
     services_remark: str | None = None
+    reference: str | None = None
+    submitted_at: str | None = None
+    completed_at: str | None = None
+    method: str | None = None
     # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
     has_signatory: bool = False
     has_main_contact: bool = False
@@ -74,6 +78,11 @@ def by_key(db, key: str | None) -> Draft | None:
     if not key:
         return None
     row = db.conn.execute(_DRAFT + " WHERE d.key = ?", (key,)).fetchone()
+    return Draft(**dict(row)) if row else None
+
+
+def by_id(db, draft_id: int) -> Draft | None:
+    row = db.conn.execute(_DRAFT + " WHERE d.id = ?", (draft_id,)).fetchone()
     return Draft(**dict(row)) if row else None
 
 
@@ -113,10 +122,11 @@ def _drafts_for_link(db, link: tokens.Link) -> list[Draft]:
     asked for from (which moves to the link's address), then the address's own open
     drafts, latest first. None: the link starts a new draft."""
     rows = []
-    if link.draft_id is not None:
+    if link.draft_id is not None:  # moving a draft to another address: only while it is filled in
         rows += db.conn.execute("SELECT * FROM drafts WHERE id = ? AND status = 'draft'", (link.draft_id,)).fetchall()
     rows += db.conn.execute(
-        "SELECT * FROM drafts WHERE email = ? AND status = 'draft' AND id IS NOT ? ORDER BY updated_at DESC, id DESC",
+        # Submitted and completed ones too: the same link leads to their status page.
+        "SELECT * FROM drafts WHERE email = ? AND id IS NOT ? ORDER BY updated_at DESC, id DESC",
         (link.email, link.draft_id),
     ).fetchall()
     return [Draft(**dict(row)) for row in rows]
@@ -203,17 +213,20 @@ def sign_out(db, draft: Draft) -> None:
         audit(db, draft.id, None, "signed out")
 
 
-def save_answers(db, draft: Draft, version: int, step: int, action: str, **fields) -> None:
-    """Change columns of the draft if it is still at ``version``, and log it; inside a
-    write transaction. Raises StaleDraft when another tab saved in between."""
+def save_answers(db, draft: Draft, version: int, step: int, action: str, actor: str = APPLICANT,
+                 allowed_status: str = "draft", **fields) -> None:
+    """Change columns of the draft if it is still at ``version`` and in ``allowed_status``
+    (a submitted application is frozen), and log it; inside a write transaction. Raises
+    StaleDraft when another tab saved or submitted in between."""
     assignments = "".join(f"{column} = ?, " for column in fields)
     cursor = db.conn.execute(
-        f"UPDATE drafts SET {assignments}version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
-        (*fields.values(), timestamp(), draft.id, version),
+        f"UPDATE drafts SET {assignments}version = version + 1, updated_at = ? "
+        "WHERE id = ? AND version = ? AND status = ?",
+        (*fields.values(), timestamp(), draft.id, version, allowed_status),
     )
     if cursor.rowcount != 1:
         raise StaleDraft()
-    audit(db, draft.id, step, action)
+    audit(db, draft.id, step, action, actor)
 
 
 def replaces_company(draft: Draft, kvk_number: str) -> bool:

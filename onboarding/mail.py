@@ -69,14 +69,22 @@ def placeholder(name: str) -> str:
     return f"[[{name}]]"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content: bytes
+    mimetype: str  # "text/calendar"
+
+
 def enqueue(db, recipient: str, subject: str, text: str, html: str, draft_id: int | None = None,
-            sealed: str | None = None) -> int:
+            sealed: str | None = None, attachment: Attachment | None = None) -> int:
     now = timestamp()
     with write(db):
         cursor = db.conn.execute(
             "INSERT INTO outbox (draft_id, recipient, subject, body_text, body_html, sealed, created_at, "
-            "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (draft_id, recipient, subject, text, html, sealed, now, now),
+            "next_attempt_at, attachment, attachment_name, attachment_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (draft_id, recipient, subject, text, html, sealed, now, now,
+             *((attachment.content, attachment.name, attachment.mimetype) if attachment else (None, None, None))),
         )
     return cursor.lastrowid
 
@@ -104,6 +112,10 @@ def _message(row, smtp: SmtpSettings) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if row["attachment"] is not None:
+        maintype, _, subtype = row["attachment_type"].partition("/")
+        message.add_attachment(bytes(row["attachment"]), maintype=maintype, subtype=subtype,
+                               filename=row["attachment_name"])
     return message
 
 

@@ -212,7 +212,9 @@ def _claim_row(db, draft: Draft, agb_code: str, version: int, change: int) -> No
     )
     if cursor.rowcount != 1:
         raise StaleDraft()
-    db.conn.execute("UPDATE drafts SET updated_at = ? WHERE id = ?", (timestamp(), draft.id))
+    if not db.conn.execute("UPDATE drafts SET updated_at = ? WHERE id = ? AND status = 'draft'",
+                           (timestamp(), draft.id)).rowcount:
+        raise StaleDraft()  # submitted meanwhile: frozen
 
 
 def save_contact(db, draft: Draft, agb_code: str, version: int, position: int, contact: ContactPerson) -> None:

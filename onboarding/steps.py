@@ -7,7 +7,7 @@ from .drafts import Draft
 STEP_COUNT = 10
 
 # Whether a step is finished, judged from the draft alone (``drafts.by_key`` reads what
-# steps 4-6 hold with it). Steps not built yet are never done.
+# steps 4-6 hold with it).
 _DONE: dict[int, Callable[[Draft], bool]] = {
     1: lambda draft: bool(draft.email_verified_at),
     2: lambda draft: bool(draft.kvk_number and draft.company_json),
@@ -17,7 +17,14 @@ _DONE: dict[int, Callable[[Draft], bool]] = {
     6: lambda draft: bool(draft.contacts_done_at) and not draft.code_without_contact,
     7: lambda draft: bool(draft.ict_done_at),
     8: lambda draft: bool(draft.services_ok_at),
+    9: lambda draft: draft.status in ("submitted", "completed"),
+    10: lambda draft: draft.status == "completed",
 }
+
+
+def is_frozen(draft: Draft | None) -> bool:
+    """Submitted (or completed): the answers of steps 1-9 no longer change."""
+    return draft is not None and draft.status != "draft"
 
 
 def is_done(draft: Draft | None, number: int) -> bool:

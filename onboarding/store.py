@@ -289,6 +289,10 @@ _SUBMISSION_SCHEMA = [
     )
     """,
     "CREATE TABLE sim_keys (name TEXT PRIMARY KEY, pem BLOB NOT NULL)",
+    # A mail may carry one file (the visit's .ics).
+    "ALTER TABLE outbox ADD COLUMN attachment BLOB",
+    "ALTER TABLE outbox ADD COLUMN attachment_name TEXT",
+    "ALTER TABLE outbox ADD COLUMN attachment_type TEXT",
 ]
 
 _PEOPLE_SCHEMA = [

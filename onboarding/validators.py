@@ -319,3 +319,40 @@ def free_text(value: str, limit: int) -> str:
     if any(unicodedata.category(char)[0] == "C" and char not in "\n\t" for char in text):
         raise Invalid("invalid")
     return text
+
+
+# An address in the Netherlands (step 10's visit).
+
+MAX_ADDRESS_PART = 100
+_HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(?:[ -]?[A-Za-z0-9]{1,6})?$")
+
+
+def postcode(value: str) -> str:
+    """A Dutch postcode, "3551 cr" -> "3551CR"."""
+    typed = _typed(value)
+    if not typed:
+        raise Invalid("required")
+    match = _POSTCODE.match(typed)
+    if not match:
+        raise Invalid("invalid")
+    return f"{match.group(1)}{match.group(2).upper()}"
+
+
+def house_number(value: str) -> str:
+    """A house number with an optional addition, as typed: "12", "12a", "12-2", "12 bis"."""
+    typed = _typed(value)
+    if not typed:
+        raise Invalid("required")
+    if not _HOUSE_NUMBER.match(typed):
+        raise Invalid("invalid")
+    return typed
+
+
+def address_part(value: str) -> str:
+    """A street or a place name: letters in any script, digits and the usual punctuation."""
+    typed = _typed(value)
+    if not typed:
+        raise Invalid("required")
+    if len(typed) > MAX_ADDRESS_PART:
+        raise Invalid("too_long")
+    return name(typed)

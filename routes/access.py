@@ -3,11 +3,11 @@
 from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from onboarding import drafts, steps, tokens
+from onboarding import drafts, tokens
 
 from . import forms
 from .pages import bind_draft, current_draft, get_db, idle_duration, navigate, remembered_email, render_page, sign_out
-from .wizard import step_url
+from .wizard import resume_url
 
 bp = Blueprint("access", __name__)
 
@@ -88,7 +88,7 @@ def verify_post():
 def go_on(draft):
     """To the first unfinished step, as a whole page, not a swap: the layout of a
     bound session carries the idle warning."""
-    return navigate(step_url(steps.first_unfinished(draft)))
+    return navigate(resume_url(draft))
 
 
 @bp.post("/uitloggen")
@@ -115,7 +115,7 @@ def form_expired():
         "form_expired.html",
         title=_("Deze pagina stond te lang open"),
         status=400,
-        continue_url=step_url(steps.first_unfinished(draft)),
+        continue_url=resume_url(draft),
     )
 
 

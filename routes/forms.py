@@ -5,7 +5,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.i18n import messages_path
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, StopValidation
@@ -127,3 +127,52 @@ class ServicesForm(StepForm):
             "invalid": _l("Gebruik alleen gewone tekst, zonder stuurtekens"),
         })],
     )
+
+
+class DeclarationForm(StepForm):
+    declaration = BooleanField(
+        _l("Ik verklaar dat ik deze aanmelding naar waarheid heb ingevuld en dat ik namens de onderneming "
+           "mag handelen"),
+        validators=[DataRequired(_l("Verklaar dat u de aanmelding naar waarheid heeft ingevuld"))],
+    )
+
+
+class MethodForm(StepForm):
+    method = RadioField(
+        _l("Hoe identificeren de tekenbevoegde en de hoofdcontactpersoon zich?"),
+        choices=[
+            SelectChoice("online", _l("Online, met iDIN bij de eigen bank")),
+            SelectChoice("appointment", _l("Met een afspraak: een medewerker van AMP Groep komt langs")),
+        ],
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Kies hoe de personen zich identificeren")),
+            AnyOf(["online", "appointment"], message=_l("Kies hoe de personen zich identificeren")),
+        ],
+    )
+
+
+_ADDRESS_PART = {
+    "too_long": _l("Gebruik hoogstens %(count)s tekens", count=validators.MAX_ADDRESS_PART),
+    "invalid": _l("Gebruik alleen letters, cijfers, spaties en . , - ' & ( ) /"),
+}
+
+
+class VisitForm(Form):
+    """Step 10's visit: where (prefilled with the company's address) and when."""
+
+    street = StringField(_l("Straat"), validators=[Checked(validators.address_part, _ADDRESS_PART | {
+        "required": _l("Vul de straat in")})], render_kw={"autocomplete": "address-line1"})
+    house_number = StringField(_l("Huisnummer en toevoeging"), validators=[Checked(validators.house_number, {
+        "required": _l("Vul het huisnummer in"),
+        "invalid": _l("Vul een huisnummer in, met eventueel een toevoeging, zoals 12 of 12a")})],
+        render_kw={"autocomplete": "off"})
+    postcode = StringField(_l("Postcode"), validators=[Checked(validators.postcode, {
+        "required": _l("Vul de postcode in"),
+        "invalid": _l("Vul een Nederlandse postcode in, zoals 1234 AB")})],
+        render_kw={"autocomplete": "postal-code", "spellcheck": "false"})
+    city = StringField(_l("Plaats"), validators=[Checked(validators.address_part, _ADDRESS_PART | {
+        "required": _l("Vul de plaats in")})], render_kw={"autocomplete": "address-level2"})
+    slot = SelectField(_l("Datum en tijd van het bezoek"), validate_choice=False,
+                       description=_l("Op werkdagen tussen 9:00 en 17:00 uur; het bezoek duurt ongeveer een uur."),
+                       validators=[InputRequired(_l("Kies een datum en tijd voor het bezoek"))])

@@ -22,7 +22,7 @@ def smtp_settings() -> mail.SmtpSettings:
 
 
 def send_mail(template: str, recipient: str, subject: str, draft_id: int | None = None,
-              links: dict[str, str] | None = None, **context) -> None:
+              links: dict[str, str] | None = None, attachment: mail.Attachment | None = None, **context) -> None:
     """``partials/mail/<template>.txt`` and ``.html`` make the two parts of one message.
 
     ``links`` (name -> URL) are written into the templates as placeholders and kept
@@ -34,6 +34,6 @@ def send_mail(template: str, recipient: str, subject: str, draft_id: int | None 
     html = render_template(f"mail/{template}.html", **context)
     db = get_db()
     message_id = mail.enqueue(db, recipient, str(subject), text, html, draft_id=draft_id,
-                              sealed=seal().close(links) if links else None)
+                              sealed=seal().close(links) if links else None, attachment=attachment)
     # Only this message: retries of others are `flask send-mail`'s work, not this request's.
     mail.deliver_pending(db, smtp_settings(), message_id=message_id)

@@ -23,6 +23,9 @@ SESSION_DRAFT = "draft"
 SESSION_SEEN = "seen"
 # A random id of this browser: which links it asked for (tokens.issue).
 SESSION_BROWSER = "browser"
+# Sent by a page that polls for news (the status page): not the applicant's activity,
+# so it does not keep an idle session alive.
+POLL_HEADER = "X-Aansluiten-Poll"
 
 
 def get_db():
@@ -153,7 +156,7 @@ def check_idle():
     if now - seen <= timeout:
         # Moving `seen` re-signs and resends the cookie: only once it is a minute old
         # (a thirtieth of a shorter timeout), not on every request.
-        if now - seen >= min(60, timeout // 30):
+        if now - seen >= min(60, timeout // 30) and not request.headers.get(POLL_HEADER):
             session[SESSION_SEEN] = now
         return None
     session.pop(SESSION_DRAFT)

@@ -102,6 +102,36 @@ def step_url(number: int) -> str:
     return url_for("wizard.step_get", number=number)
 
 
+# A step opened from the summary's change link (``?terug=overzicht``) goes back to the
+# summary once saved; its form's action and its back link keep the way back.
+RETURN_ARG, SUMMARY = "terug", "overzicht"
+SUMMARY_STEP = 9
+
+
+def returning() -> bool:
+    return request.args.get(RETURN_ARG) == SUMMARY
+
+
+@bp.app_template_global()
+def keep_return(url: str) -> str:
+    """``url`` with the way back to the summary, when this page was opened from it."""
+    if not returning():
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{RETURN_ARG}={SUMMARY}"
+
+
+def resume_url(draft) -> str:
+    """Where a returning applicant goes on: the first unfinished step, or once submitted
+    the status page."""
+    if steps.is_frozen(draft):
+        return url_for("status.index")
+    return step_url(steps.first_unfinished(draft))
+
+
+def change_url(number: int) -> str:
+    return url_for("wizard.step_get", number=number, **{RETURN_ARG: SUMMARY})
+
+
 def progress(draft, current: int) -> Markup:
     """The progress list: every step done, current or to do.
 
@@ -126,11 +156,13 @@ def progress(draft, current: int) -> Markup:
 
 def show(number: int, draft, form=None, status: int = 200, **extra):
     """Render a step (or a page belonging to it, given ``template`` and ``title``)."""
-    step = STEPS.get(number)
-    context = step.context(draft) if step and draft else {}
+    step = STEPS[number]
+    context = step.context(draft) if draft else {}
     context.update(extra)
-    context.setdefault("template", step.template if step else "steps/coming.html")
+    context.setdefault("template", step.template)
     context.setdefault("title", TITLES[number])
+    if returning():
+        context.setdefault("back_url", step_url(SUMMARY_STEP))
     context.setdefault("back_url", step_url(number - 1) if number > 1 else url_for("start.index"))
     return render_page(
         context.pop("template"),
@@ -148,6 +180,9 @@ def gate(draft, number: int):
     """Send a visit to a step whose earlier steps are unfinished to the first unfinished one."""
     if not 1 <= number <= steps.STEP_COUNT:
         abort(404)
+    if steps.is_frozen(draft) and number < steps.STEP_COUNT:
+        # Submitted: steps 1-9 are read-only now (reopening is step 10's and the status page's).
+        return advance(url_for("status.index"))
     if not steps.may_visit(draft, number):
         return advance(step_url(steps.first_unfinished(draft)))
     return None
@@ -158,8 +193,7 @@ def step_get(number: int):
     draft = current_draft()
     if response := gate(draft, number):
         return response
-    step = STEPS.get(number)
-    return show(number, draft, step.bind(draft) if step else None)
+    return show(number, draft, STEPS[number].bind(draft))
 
 
 @bp.post("/<int:number>")
@@ -167,7 +201,7 @@ def step_post(number: int):
     draft = current_draft()
     if response := gate(draft, number):
         return response
-    step = STEPS.get(number) or abort(405, valid_methods=["GET", "HEAD"])
+    step = STEPS[number]
     form = step.bind(draft, request.form)
     status = 422
     extra = {}
@@ -183,6 +217,8 @@ def step_post(number: int):
             status = rejected.status
         except drafts.StaleDraft:
             draft = current_draft()
+            if response := gate(draft, number):
+                return response  # submitted in another tab meanwhile
             form.version.data = str(draft.version)
             if step.unchanged(draft, form):
                 # The same answers are stored already: a second click, not a second tab.
@@ -199,4 +235,7 @@ def step_post(number: int):
 
 
 def _saved(step: Step, draft, form):
-    return advance(step.save(draft, form), announce=step.announcement)
+    url = step.save(draft, form)
+    if returning() and steps.may_visit(current_draft(), SUMMARY_STEP):
+        url = step_url(SUMMARY_STEP)
+    return advance(url, announce=step.announcement)

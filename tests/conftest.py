@@ -276,3 +276,17 @@ def at_step_8(with_main_contact):
     assert with_main_contact.submit("/stap/6").headers["Location"] == "/stap/7"
     assert with_main_contact.submit("/stap/7").headers["Location"] == "/stap/8"
     return with_main_contact
+
+
+@pytest.fixture
+def at_step_9(at_step_8):
+    """Steps 1-8 done."""
+    assert at_step_8.submit("/stap/8", {"services_ok": "y"}).headers["Location"] == "/stap/9"
+    return at_step_8
+
+
+@pytest.fixture
+def submitted(at_step_9):
+    """Step 9 done: the application is submitted and frozen."""
+    assert at_step_9.submit("/stap/9", {"declaration": "y"}).headers["Location"] == "/stap/10"
+    return at_step_9

@@ -228,19 +228,6 @@ def test_a_405_says_which_methods_are_allowed(client, method, url, allowed):
     assert allowed <= {method.strip() for method in response.headers["Allow"].split(",")}
 
 
-def test_a_post_to_a_step_that_has_no_form_yet_is_a_405_with_allow(confirmed, db):
-    draft = confirmed.draft()
-    for role in ("signatory", "main_contact"):
-        db.conn.execute("INSERT INTO persons (draft_id, role, officer_id, initials, surname, birth_date, email, mobile) "
-                        "VALUES (?, ?, 'f1', 'A.', 'B', '1970-01-01', 'a@b.nl', '+31612345678')", (draft["id"], role))
-    db.conn.execute("UPDATE draft_agb_codes SET contacts = 1 WHERE draft_id = ?", (draft["id"],))
-    db.conn.execute("UPDATE drafts SET contacts_done_at = 'x', ict_done_at = 'x', services_ok_at = 'x' WHERE id = ?",
-                    (draft["id"],))
-    assert confirmed.get("/stap/9").status_code == 200
-    response = confirmed.submit("/stap/9", {})
-    assert response.status_code == 405 and "GET" in response.headers["Allow"]
-
-
 @pytest.mark.parametrize("size, status", [(5_000_000, 413), (100, 303)])
 def test_a_chunked_body_is_held_to_the_same_limit(applicant, db, size, status):
     import io

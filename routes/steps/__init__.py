@@ -1,3 +1,3 @@
 """One module per step; importing them registers each ``Step`` with the wizard."""
 
-from . import check, company, contacts, email, ict, main_contact, services, signatory  # noqa: F401
+from . import check, company, contacts, email, ict, identify, main_contact, services, signatory, summary  # noqa: F401

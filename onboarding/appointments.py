@@ -1,0 +1,198 @@
+"""Step 10's visit: an AMP Groep employee identifies both persons at the company's address.
+
+There is one visiting team, so a slot taken by any application is taken for all:
+the partial unique index ``appointments_taken`` is what decides between two
+applicants who post the same slot at once, not a read before the write.
+Slots are naive datetimes on the Dutch wall clock (Europe/Amsterdam).
+"""
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+from . import drafts, workdays
+from .store import timestamp, utcnow, write
+
+SLOT_HOURS = range(9, 17)
+VISIT = timedelta(hours=1)
+# The window: from the second working day after today (time to plan the visit) to three weeks ahead.
+FIRST_WORKING_DAY = 2
+LAST_DAY = timedelta(days=21)
+
+ZONE = "Europe/Amsterdam"
+_SLOT_FORMAT = "%Y-%m-%dT%H:%M"
+# The one spelling the forms send (slot_value); a space for the "T" is not it.
+_SLOT_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::00)?")
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    house_number: str
+    postcode: str  # normalised "1234AB" (the caller validated it)
+    city: str
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: int
+    draft_id: int
+    slot: datetime  # naive local
+    address: Address
+    outcome: str | None
+
+
+class SlotUnavailable(Exception):
+    """The slot is not offered (outside the window, not a working day, not on the hour) or was just taken."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "taken" or "not_offered"
+
+
+def parse_slot(text) -> datetime | None:
+    """A slot as a form sends it, 'YYYY-MM-DDTHH:MM' (':00' seconds allowed); None for anything else."""
+    if not isinstance(text, str) or not _SLOT_TEXT.fullmatch(text):
+        return None
+    try:
+        return datetime.strptime(text[:16], _SLOT_FORMAT)
+    except ValueError:  # 2026-13-01, 25:00 and the like
+        return None
+
+
+def slot_value(slot: datetime) -> str:
+    return slot.strftime(_SLOT_FORMAT)
+
+
+def window(today: date) -> tuple[date, date]:
+    """The first and the last day a visit is offered."""
+    return workdays.add_working_days(today, FIRST_WORKING_DAY), today + LAST_DAY
+
+
+def is_offered(slot: datetime, today: date) -> bool:
+    first, last = window(today)
+    return (
+        slot.tzinfo is None
+        and first <= slot.date() <= last
+        and workdays.is_working_day(slot.date())
+        and slot.hour in SLOT_HOURS
+        and slot.time() == time(slot.hour)
+    )
+
+
+def _offered(today: date) -> list[datetime]:
+    first, last = window(today)
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [datetime.combine(day, time(hour)) for day in days if workdays.is_working_day(day) for hour in SLOT_HOURS]
+
+
+def open_slots(db, today: date, keep: datetime | None = None) -> list[datetime]:
+    """Every offered slot nobody holds, in order; ``keep`` (the applicant's own slot when
+    changing) stays listed while it is offered."""
+    first, last = window(today)
+    # One statement outside a transaction reads one snapshot; a slot taken after it is
+    # refused by book().
+    taken = {row[0] for row in db.conn.execute(
+        "SELECT slot FROM appointments WHERE cancelled_at IS NULL AND slot >= ? AND slot < ?",
+        (first.isoformat(), (last + timedelta(days=1)).isoformat()),
+    )}
+    if keep is not None:
+        taken.discard(slot_value(keep))
+    return [slot for slot in _offered(today) if slot_value(slot) not in taken]
+
+
+def _appointment(row) -> Appointment:
+    return Appointment(
+        id=row["id"],
+        draft_id=row["draft_id"],
+        slot=datetime.strptime(row["slot"], _SLOT_FORMAT),
+        address=Address(row["street"], row["house_number"], row["postcode"], row["city"]),
+        outcome=row["outcome"],
+    )
+
+
+def current(db, draft_id: int) -> Appointment | None:
+    row = db.conn.execute(
+        "SELECT * FROM appointments WHERE draft_id = ? AND cancelled_at IS NULL", (draft_id,)
+    ).fetchone()
+    return _appointment(row) if row else None
+
+
+def book(db, draft_id: int, slot: datetime, address: Address, today: date) -> Appointment:
+    """Book the visit, or move the draft's current one to ``slot``.
+
+    Posting the current slot and address again changes nothing (and is accepted even
+    when that slot has since left the window). A refused or lost slot leaves the old
+    appointment as it was: the cancel and the insert are one transaction.
+    """
+    with write(db):
+        before = current(db, draft_id)
+        if before is not None and before.slot == slot and before.address == address:
+            return before
+        if not is_offered(slot, today):
+            raise SlotUnavailable("not_offered")
+        now = timestamp()
+        if before is not None:
+            db.conn.execute("UPDATE appointments SET cancelled_at = ? WHERE id = ?", (now, before.id))
+        try:
+            cursor = db.conn.execute(
+                "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (draft_id, slot_value(slot), address.street, address.house_number, address.postcode,
+                 address.city, now),
+            )
+        except sqlite3.IntegrityError as error:
+            # The draft's own index cannot fail here (its visit was cancelled above, under
+            # the write lock); anything else is not the applicant's to act on.
+            if str(error) != "UNIQUE constraint failed: appointments.slot":
+                raise
+            raise SlotUnavailable("taken") from error
+        verb = "changed to" if before is not None else "booked for"
+        drafts.audit(db, draft_id, 10, f"visit {verb} {slot_value(slot)}")
+    return Appointment(cursor.lastrowid, draft_id, slot, address, None)
+
+
+def cancel(db, draft_id: int) -> bool:
+    """Cancel the draft's current visit; False when it had none."""
+    with write(db):
+        cursor = db.conn.execute(
+            "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL",
+            (timestamp(), draft_id),
+        )
+        if cursor.rowcount:
+            drafts.audit(db, draft_id, 10, "visit cancelled")
+    return cursor.rowcount > 0
+
+
+def ics(appointment: Appointment, *, reference: str, summary: str, description: str, location: str,
+        organizer_email: str, cancelled: bool = False, sequence: int = 0) -> bytes:
+    """The visit as an iCalendar file; a change or a cancellation keeps the UID and
+    raises ``sequence`` so that a calendar replaces the earlier one."""
+    start = appointment.slot.replace(tzinfo=ZoneInfo(ZONE))
+    event = Event.new(
+        uid=f"visit-{appointment.id}-{reference}@aansluiten",
+        stamp=utcnow(),
+        start=start,
+        end=start + VISIT,
+        summary=summary,
+        description=description,
+        location=location,
+        organizer=f"mailto:{organizer_email}",
+        sequence=sequence,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+    )
+    calendar = Calendar.new(
+        prodid="-//VECOZO//Aansluiten//NL",
+        method="CANCEL" if cancelled else "PUBLISH",
+        subcomponents=[event],
+    )
+    # Calendar.new gives the file a random UID of its own; the event's UID is the one that counts.
+    calendar.uid = None
+    # Only the zone's rules around the visit, not decades of them.
+    calendar.add_missing_timezones(first_date=start.date() - timedelta(days=366),
+                                   last_date=start.date() + timedelta(days=366))
+    return calendar.to_ical()

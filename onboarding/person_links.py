@@ -1,0 +1,65 @@
+"""Links mailed to one person of a submitted application: the main contact's own
+identification, and changing or cancelling a visit.
+
+Like the e-mail links (``tokens``): random, single-use, expiring, stored hashed. Opening
+one gives that browser a grant of its own (a second random value, also stored hashed)
+that reaches this one person's part of the application and nothing else.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .store import timestamp, utcnow, write
+from .tokens import TokenRejected
+
+LIFETIME = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Grant:
+    draft_id: int
+    role: str
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def issue(db, draft_id: int, role: str, now: datetime | None = None) -> str:
+    """A new link for ``role``; the person's older unused links stop working."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    with write(db):
+        db.conn.execute("UPDATE person_links SET expires_at = ? WHERE draft_id = ? AND role = ? AND used_at IS NULL",
+                        (timestamp(now), draft_id, role))
+        db.conn.execute(
+            "INSERT INTO person_links (token_hash, draft_id, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (_hash(token), draft_id, role, timestamp(now), timestamp(now + LIFETIME)))
+    return token
+
+
+def redeem(db, token: str, now: datetime | None = None) -> tuple[str, Grant]:
+    """Use the link once; returns the browser's grant and what it reaches."""
+    stamp = timestamp(now)
+    grant = secrets.token_urlsafe(32)
+    with write(db):
+        row = db.conn.execute("SELECT draft_id, role, expires_at, used_at FROM person_links WHERE token_hash = ?",
+                              (_hash(token),)).fetchone()
+        if row is None:
+            raise TokenRejected("unknown")
+        if row["used_at"]:
+            raise TokenRejected("used")
+        if row["expires_at"] <= stamp:
+            raise TokenRejected("expired")
+        db.conn.execute("UPDATE person_links SET used_at = ?, grant_hash = ? WHERE token_hash = ?",
+                        (stamp, _hash(grant), _hash(token)))
+    return grant, Grant(row["draft_id"], row["role"])
+
+
+def by_grant(db, grant: str | None) -> Grant | None:
+    if not grant:
+        return None
+    row = db.conn.execute("SELECT draft_id, role FROM person_links WHERE grant_hash = ?", (_hash(grant),)).fetchone()
+    return Grant(row["draft_id"], row["role"]) if row else None

@@ -1,0 +1,235 @@
+"""Steps 9-10 around the agreement: submitting freezes the application and makes the
+PDF, reopening thaws it (until signing started), completing ends it.
+
+Status of a draft: ``draft`` (being filled in), ``submitted`` (frozen, step 10 under
+way), ``completed`` (both persons identified and the agreement signed).
+"""
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from . import agreement, appointments, identity, people, services, validators
+from .drafts import APPLICANT, Draft, audit, save_answers
+from .store import timestamp, utcnow, write
+
+DRAFT, SUBMITTED, COMPLETED = "draft", "submitted", "completed"
+ONLINE, APPOINTMENT = "online", "appointment"
+NETHERLANDS = ZoneInfo("Europe/Amsterdam")
+
+# Six characters of an alphabet without look-alikes (no 0/O, 1/I/L): VZ-2026-4F7K2Q.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class NotReopenable(Exception):
+    """Signing has started: the agreement the signatory sees may no longer change."""
+
+
+def today() -> date:
+    return utcnow().astimezone(NETHERLANDS).date()
+
+
+def new_reference(year: int) -> str:
+    return f"VZ-{year}-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def _party(name: str, email: str, phone: str) -> agreement.Party:
+    return agreement.Party(name=name, email=email, phone=validators.format_phone(phone))
+
+
+def agreement_data(db, draft: Draft, reference: str, on: date, catalogue, zorgsoorten: dict) -> agreement.AgreementData:
+    """What the agreement says, read from the draft (never from a page)."""
+    company = draft.company
+    address = company.address
+    signatory = people.person(db, draft, people.SIGNATORY)
+    main = people.person(db, draft, people.MAIN_CONTACT)
+    codes = people.code_rows(db, draft, limit=-1)
+    groups = services.code_groups(db, draft.id)
+    return agreement.AgreementData(
+        reference=reference,
+        submitted_on=on,
+        company_name=company.name,
+        kvk_number=company.kvk_number,
+        address=f"{address.street} {address.number}{address.addition}, "
+                f"{validators.format_postcode(address.postcode)} {address.city}",
+        signatory=_party(signatory.full_name, signatory.email, signatory.mobile),
+        main_contact=_party(main.full_name, main.email, main.mobile),
+        codes=tuple(
+            agreement.Code(agb_code=row.agb_code, name=row.name, zorgsoort=zorgsoorten.get(row.zorgsoort, row.zorgsoort),
+                           contacts=tuple(_party(c.full_name, c.email, c.phone) for c in row.contacts))
+            for row in codes
+        ),
+        ict_admins=tuple(_party(admin.name, admin.email, admin.phone) for admin in people.ict_admins(db, draft)),
+        services=tuple(open.service.name["nl"] for open in services.open_services(catalogue, groups)),
+    )
+
+
+def submit(db, draft: Draft, version: int, catalogue, zorgsoorten: dict) -> str:
+    """Step 9: freeze the application, give it a reference (kept when it was submitted
+    before and reopened) and make the agreement. Returns the reference.
+
+    The PDF is rendered before the write transaction (a large organisation's takes a
+    moment, and no other applicant should wait for it); the version check then makes
+    sure it shows what is stored.
+    """
+    on = today()
+    for _attempt in range(5):
+        reference = draft.reference or new_reference(on.year)
+        made = agreement.render(agreement_data(db, draft, reference, on, catalogue, zorgsoorten))
+        try:
+            with write(db):
+                save_answers(db, draft, version, 9, "application submitted", status=SUBMITTED,
+                             reference=reference, submitted_at=timestamp(), method=None)
+                db.conn.execute(
+                    "INSERT INTO agreements (draft_id, pdf, sha256, content_sha256, created_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (draft_id) DO UPDATE SET pdf = excluded.pdf, sha256 = excluded.sha256, "
+                    "content_sha256 = excluded.content_sha256, created_at = excluded.created_at, dossier_id = NULL, "
+                    "signing_state = 'none', signing_url = NULL, signed_pdf = NULL, signed_at = NULL",
+                    (draft.id, made.pdf, made.sha256, made.content_sha256, timestamp()),
+                )
+            return reference
+        except sqlite3.IntegrityError:
+            if draft.reference:
+                raise
+            continue  # the reference was taken by another application a moment ago: draw again
+    raise RuntimeError("no free reference after 5 draws")
+
+
+@dataclass(frozen=True)
+class Signing:
+    state: str                 # none | invited | signed | declined
+    url: str | None
+    signed_at: str | None
+    content_sha256: str
+    has_signed_pdf: bool
+
+
+def signing(db, draft_id: int) -> Signing | None:
+    row = db.conn.execute(
+        "SELECT signing_state, signing_url, signed_at, content_sha256, signed_pdf IS NOT NULL AS has_signed "
+        "FROM agreements WHERE draft_id = ?", (draft_id,)).fetchone()
+    if row is None:
+        return None
+    return Signing(row["signing_state"], row["signing_url"], row["signed_at"], row["content_sha256"],
+                   bool(row["has_signed"]))
+
+
+def agreement_pdf(db, draft_id: int, signed: bool = False) -> bytes | None:
+    column = "signed_pdf" if signed else "pdf"
+    row = db.conn.execute(f"SELECT {column} FROM agreements WHERE draft_id = ?", (draft_id,)).fetchone()
+    return row[0] if row else None
+
+
+def reopen(db, draft: Draft, version: int, actor: str = APPLICANT) -> None:
+    """Make a submitted application a draft again, for a change. Only until signing has
+    started; what step 10 had done is voided (identifications, a booked visit, the PDF)."""
+    with write(db):
+        state = db.conn.execute("SELECT signing_state FROM agreements WHERE draft_id = ?", (draft.id,)).fetchone()
+        if draft.status != SUBMITTED or (state and state[0] != "none"):
+            raise NotReopenable()
+        save_answers(db, draft, version, 9, "application reopened for a change", actor=actor, allowed_status=SUBMITTED,
+                     status=DRAFT, submitted_at=None, method=None)
+        db.conn.execute("DELETE FROM agreements WHERE draft_id = ?", (draft.id,))
+        identity.clear(db, draft.id)
+        db.conn.execute("UPDATE person_links SET used_at = coalesce(used_at, ?), grant_hash = NULL WHERE draft_id = ?",
+                        (timestamp(), draft.id))
+        db.conn.execute("UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL",
+                        (timestamp(), draft.id))
+
+
+def choose_method(db, draft: Draft, version: int, method: str) -> None:
+    with write(db):
+        save_answers(db, draft, version, 10, f"method chosen: {method}", method=method, allowed_status=SUBMITTED)
+
+
+def is_complete(db, draft_id: int) -> bool:
+    done = identity.identifications(db, draft_id)
+    state = db.conn.execute("SELECT signing_state FROM agreements WHERE draft_id = ?", (draft_id,)).fetchone()
+    return (all(role in done and done[role].state == "identified" for role in identity.ROLES)
+            and state is not None and state[0] == "signed")
+
+
+def complete_if_done(db, draft_id: int) -> bool:
+    """Both persons identified and the agreement signed: the application is completed.
+    True only for the call that completed it (so that its mails go out once)."""
+    if not is_complete(db, draft_id):
+        return False
+    with write(db):
+        changed = db.conn.execute(
+            "UPDATE drafts SET status = ?, completed_at = ?, version = version + 1, updated_at = ? "
+            "WHERE id = ? AND status = ?", (COMPLETED, timestamp(), timestamp(), draft_id, SUBMITTED)).rowcount
+        if changed:
+            audit(db, draft_id, 10, "application completed")
+    return bool(changed)
+
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a submitted application stands in step 10: the status page and step 10 show it."""
+
+    status: str
+    method: str | None
+    identified: dict  # role -> identity.Identification
+    signing: Signing | None
+    visit: object | None  # appointments.Appointment
+
+    def state(self, role: str) -> str | None:
+        found = self.identified.get(role)
+        return found.state if found else None
+
+    def due_on(self, role: str):
+        found = self.identified.get(role)
+        return found.due_on if found else None
+
+    @property
+    def signing_state(self) -> str:
+        return self.signing.state if self.signing else "none"
+
+    @property
+    def may_sign(self) -> bool:
+        return (self.status == SUBMITTED and self.state("signatory") == "identified"
+                and self.signing_state in ("none", "declined"))
+
+    @property
+    def reopenable(self) -> bool:
+        return self.status == SUBMITTED and self.signing_state == "none"
+
+    @property
+    def waiting(self) -> bool:
+        """Something outside this browser may change the page: a provider or another person."""
+        if self.status != SUBMITTED:
+            return False
+        return (self.signing_state == "invited"
+                or any(self.state(role) == "manual_check" for role in identity.ROLES)
+                or (self.method == ONLINE and self.state("main_contact") != "identified"))
+
+
+def progress(db, draft: Draft) -> Progress:
+    return Progress(status=draft.status, method=draft.method, identified=identity.identifications(db, draft.id),
+                    signing=signing(db, draft.id), visit=appointments.current(db, draft.id))
+
+
+VISIT_OUTCOMES = ("identified", "no_show")
+
+
+def record_visit(db, draft_id: int, outcome: str, actor: str) -> None:
+    """The visit took place (both persons showed an ID document) or nobody was there."""
+    if outcome not in VISIT_OUTCOMES:
+        raise ValueError(outcome)
+    stamp = timestamp()
+    with write(db):
+        visit = db.conn.execute("SELECT id FROM appointments WHERE draft_id = ? AND cancelled_at IS NULL",
+                                (draft_id,)).fetchone()
+        if visit is None:
+            raise LookupError("no visit booked")
+        db.conn.execute("UPDATE appointments SET outcome = ? WHERE id = ?", (outcome, visit["id"]))
+        if outcome == "identified":
+            db.conn.executemany(
+                "INSERT INTO identifications (draft_id, role, state, via, at) VALUES (?, ?, 'identified', 'visit', ?) "
+                "ON CONFLICT (draft_id, role) DO UPDATE SET state = 'identified', via = 'visit', claims = NULL, "
+                "due_on = NULL, at = excluded.at",
+                [(draft_id, role, stamp) for role in identity.ROLES])
+        audit(db, draft_id, 10, f"visit recorded: {outcome}", actor=actor)

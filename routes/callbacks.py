@@ -1,0 +1,37 @@
+"""``POST /callbacks/signing``: the signing provider reports a dossier's state
+(Standard Webhooks). Anything not verified changes nothing and is answered 4xx."""
+
+import logging
+
+from flask import Blueprint, request
+
+from onboarding import signing
+
+from .pages import get_db
+from .providers import signing_provider, signing_secret
+
+bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+log = logging.getLogger(__name__)
+
+_STATUS = {"signature": 401, "timestamp": 400, "headers": 400, "payload": 422, "dossier": 404}
+
+
+def receive(body: bytes, headers) -> tuple[str, int]:
+    """Verify and apply one callback; the route and the in-process simulated provider share it."""
+    from .status import after_change
+
+    db = get_db()
+    try:
+        callback = signing.verify_callback(db, signing_secret(), body, headers)
+        changed = None if callback.duplicate else signing.apply_callback(db, callback, signing_provider())
+    except signing.CallbackRejected as rejected:
+        log.warning("signing callback rejected (%s) from %s", rejected.reason, request.remote_addr)
+        return rejected.reason, _STATUS.get(rejected.reason, 400)
+    if changed is not None:
+        after_change(changed)
+    return "", 204
+
+
+@bp.post("/signing")
+def signing_callback():
+    return receive(request.get_data(cache=False), request.headers)

@@ -1,0 +1,164 @@
+"""One person's part of a submitted application, reached from a mailed link: the main
+contact identifies on their own device, either person changes or cancels the visit.
+And the way back from the bank, for them and for the applicant's own session."""
+
+import logging
+
+from flask import Blueprint, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from onboarding import drafts, identity, people, person_links, submission, tokens
+
+from . import forms, providers
+from .pages import advance, current_draft, get_db, navigate, render_page
+from .status import after_change
+from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context, visit_time
+from .wizard import step_url
+
+bp = Blueprint("person", __name__)
+log = logging.getLogger(__name__)
+
+SESSION_PERSON = "person"
+SESSION_PERSON_LINK = "person_link"
+
+_REJECTED = {
+    "unknown": lambda: _("Deze link kennen wij niet. Controleer of u de hele link uit de e-mail heeft gebruikt."),
+    "used": lambda: _("Deze link is al gebruikt. Elke link werkt maar één keer. De aanvrager kan op stap 10 een nieuwe link laten sturen."),
+    "expired": lambda: _("Deze link is verlopen. De aanvrager kan op stap 10 een nieuwe link laten sturen."),
+}
+
+
+@bp.get("/persoon/<token>")
+def open_link(token: str):
+    """As with the e-mail link: the token leaves the URL first, then a button uses it."""
+    if not tokens.looks_like_a_token(token):
+        return _rejected("unknown", 404)
+    session[SESSION_PERSON_LINK] = token
+    return redirect(url_for("person.confirm_get"), 303)
+
+
+def _rejected(reason: str, status: int):
+    return render_page("person_link.html", title=_("Deze link werkt niet meer"), status=status,
+                       reason=_REJECTED[reason](), form=None)
+
+
+@bp.get("/persoon/bevestig")
+def confirm_get():
+    if SESSION_PERSON_LINK not in session:
+        return advance(url_for("person.page"))
+    return render_page("person_link.html", title=_("Uw deel van de aanmelding"), reason=None, form=forms.Form(None))
+
+
+@bp.post("/persoon/bevestig")
+def confirm_post():
+    token = session.pop(SESSION_PERSON_LINK, "")
+    try:
+        grant, _found = person_links.redeem(get_db(), token)
+    except tokens.TokenRejected as rejected:
+        if person_links.by_grant(get_db(), session.get(SESSION_PERSON)):
+            return navigate(url_for("person.page"))
+        return _rejected(rejected.reason, 410 if rejected.reason != "unknown" else 404)
+    session[SESSION_PERSON] = grant
+    return navigate(url_for("person.page"))
+
+
+def granted():
+    """The draft and role this browser's person link reaches, or (None, None)."""
+    grant = person_links.by_grant(get_db(), session.get(SESSION_PERSON))
+    if grant is None:
+        return None, None
+    draft = drafts.by_id(get_db(), grant.draft_id)
+    return (draft, grant.role) if draft else (None, None)
+
+
+@bp.get("/persoon")
+def page(visit_form=None, status: int = 200, notice=None):
+    draft, role = granted()
+    if draft is None:
+        return _rejected("unknown", 404)
+    db = get_db()
+    progress = submission.progress(db, draft)
+    context = {}
+    if draft.method == submission.APPOINTMENT and draft.status == submission.SUBMITTED:
+        context = visit_context(draft, progress.visit, visit_form)
+    return render_page("person.html", title=_("Uw deel van de aanmelding"), status=status, draft=draft, role=role,
+                       person=people.person(db, draft, role), tasks=progress, notice=notice,
+                       outcome_message=outcome_message(),
+                       form=visit_form or forms.Form(None), visit_time=visit_time, **context)
+
+
+@bp.post("/persoon/identificeren")
+def identify():
+    draft, role = granted()
+    if draft is None:
+        return _rejected("unknown", 404)
+    if (draft.status != submission.SUBMITTED or draft.method != submission.ONLINE
+            or submission.progress(get_db(), draft).state(role) == "identified"):
+        return advance(url_for("person.page"))
+    try:
+        url = identity.start(get_db(), draft.id, role, providers.identity_provider(), providers.idin_redirect_uri())
+    except providers.ProviderUnavailable:
+        return page(status=503, notice=_("Online identificeren is op dit moment niet beschikbaar."))
+    return navigate(url)
+
+
+@bp.post("/persoon/afspraak")
+def visit_post():
+    draft, role = granted()
+    if draft is None:
+        return _rejected("unknown", 404)
+    if draft.status != submission.SUBMITTED or draft.method != submission.APPOINTMENT:
+        return advance(url_for("person.page"))
+    form = forms.VisitForm()
+    if form.validate():
+        rejected = book_visit(draft, form)
+        if rejected is None:
+            return advance(url_for("person.page"), announce=_("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
+        getattr(form, rejected.field).errors.append(rejected.message)
+        return page(visit_form=form, status=rejected.status)
+    return page(visit_form=form, status=422)
+
+
+@bp.post("/persoon/afspraak/annuleren")
+def visit_cancel():
+    draft, role = granted()
+    if draft is None:
+        return _rejected("unknown", 404)
+    if draft.status == submission.SUBMITTED:
+        cancel_visit(draft)
+    return advance(url_for("person.page"), announce=_("De afspraak is geannuleerd."))
+
+
+@bp.get("/idin/terug")
+def idin_return():
+    """The bank sends the browser back here (OpenID Connect's redirect URI). The state
+    must belong to this browser's application; anything else changes nothing."""
+    person_draft, _role = granted()
+    own = current_draft()
+    candidates = [draft for draft in (person_draft, own) if draft is not None]
+    if not candidates:
+        return _return_rejected()
+    outcome = None
+    for draft in candidates:
+        try:
+            outcome = identity.finish(
+                get_db(), draft_id=draft.id, state=request.args.get("state", ""), code=request.args.get("code"),
+                error=request.args.get("error"), provider=providers.identity_provider(),
+                redirect_uri=providers.idin_redirect_uri())
+            break
+        except identity.ReturnRejected as rejected:
+            if rejected.reason != "foreign":
+                return _return_rejected(rejected.reason)
+    if outcome is None:
+        return _return_rejected("foreign")
+    if outcome.result == "identified":
+        after_change(draft.id)
+    destination = url_for("person.page") if draft is person_draft else step_url(10)
+    session[SESSION_OUTCOME] = outcome.result
+    return redirect(destination, 303)
+
+
+def _return_rejected(reason: str = "session"):
+    log.warning("iDIN return rejected (%s) from %s", reason, request.remote_addr)
+    return render_page("idin_rejected.html", title=_("Deze terugkeer van de bank kunnen wij niet verwerken"),
+                       status=400, form=None)

@@ -1,0 +1,95 @@
+"""The status page of a submitted application, its downloads, reopening, and what
+happens when step 10 moves on (completion and its e-mails)."""
+
+from flask import Blueprint, abort, g, make_response, url_for
+from flask_babel import gettext as _
+
+from onboarding import drafts, people, steps, submission
+
+from . import forms
+from .mailer import send_mail
+from .pages import advance, current_draft, external_url, get_db, render_page
+from .wizard import resume_url, step_url
+
+bp = Blueprint("status", __name__, url_prefix="/aanmelding")
+
+# While a provider or another person may change it, the page asks again this often.
+POLL_SECONDS = 5
+
+
+def frozen_draft():
+    """The session's submitted application, or a redirect to where the applicant belongs."""
+    draft = current_draft()
+    if draft is None:
+        return None, advance(step_url(1))
+    if not steps.is_frozen(draft):
+        return None, advance(resume_url(draft))
+    return draft, None
+
+
+@bp.get("")
+def index():
+    draft, elsewhere = frozen_draft()
+    if elsewhere:
+        return elsewhere
+    return render_page("status.html", title=_("Status van uw aanmelding"), draft=draft,
+                       tasks=submission.progress(get_db(), draft), form=forms.StepForm(None, data={"version": draft.version}),
+                       signatory=people.person(get_db(), draft, people.SIGNATORY),
+                       main_contact=people.person(get_db(), draft, people.MAIN_CONTACT), poll_seconds=POLL_SECONDS)
+
+
+@bp.post("/wijzigen")
+def reopen():
+    """Back to the summary for a change, until signing has started."""
+    draft, elsewhere = frozen_draft()
+    if elsewhere:
+        return elsewhere
+    form = forms.StepForm()
+    try:
+        submission.reopen(get_db(), draft, form.based_on())
+    except (submission.NotReopenable, drafts.StaleDraft):
+        g.announce = _("De aanmelding kan niet meer worden gewijzigd: het ondertekenen is begonnen.")
+        return advance(url_for("status.index"))
+    return advance(step_url(9), announce=_("U kunt uw aanmelding weer wijzigen."))
+
+
+def _pdf(content: bytes | None, name: str):
+    if content is None:
+        abort(404)
+    response = make_response(bytes(content))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/overeenkomst.pdf")
+def agreement_pdf():
+    """The agreement as submitted: for this application's own session only."""
+    draft, elsewhere = frozen_draft()
+    if elsewhere:
+        abort(404)
+    return _pdf(submission.agreement_pdf(get_db(), draft.id), f"aansluitovereenkomst-{draft.reference}.pdf")
+
+
+@bp.get("/overeenkomst-ondertekend.pdf")
+def signed_pdf():
+    draft, elsewhere = frozen_draft()
+    if elsewhere:
+        abort(404)
+    return _pdf(submission.agreement_pdf(get_db(), draft.id, signed=True),
+                f"aansluitovereenkomst-{draft.reference}-ondertekend.pdf")
+
+
+def after_change(draft_id: int) -> None:
+    """Step 10 moved on (an identification, a signature, a visit): complete the
+    application when everything is done, and tell both persons once."""
+    db = get_db()
+    if not submission.complete_if_done(db, draft_id):
+        return
+    draft = drafts.by_id(db, draft_id)
+    for role in (people.SIGNATORY, people.MAIN_CONTACT):
+        person = people.person(db, draft, role)
+        send_mail("completed", person.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
+                                                        reference=draft.reference),
+                  draft_id=draft.id, name=person.full_name, reference=draft.reference,
+                  company=draft.company.name, start_url=external_url("start.index"))

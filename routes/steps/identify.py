@@ -1,0 +1,298 @@
+"""Step 10: how the signatory and the main contact identify (iDIN online, or a visit),
+and signing the agreement once the signatory is identified.
+
+The pages of the providers are elsewhere: the simulated bank and signing page in
+``routes/simulators.py``, the way back from the bank and the main contact's own
+page in ``routes/person.py``, the signing callbacks in ``routes/callbacks.py``.
+"""
+
+from datetime import datetime, timedelta
+
+from flask import abort, current_app, session
+from flask_babel import format_date, format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from onboarding import appointments, drafts, identity, people, person_links, signing, submission, validators
+from onboarding.mail import Attachment
+from onboarding.ratelimit import Limit, RateLimited, hit
+
+from .. import forms, providers
+from ..mailer import send_mail
+from ..pages import advance, current_draft, external_url, get_db, navigate
+from ..status import POLL_SECONDS, after_change
+from ..wizard import FormRejected, Step, bp, gate, rate_limited, show, step, step_url
+
+LINK_RESENDS = Limit("person-link", hits=5, window=timedelta(hours=1))
+NO_PROVIDER = _l("Online identificeren en ondertekenen is op dit moment niet beschikbaar. Kies een afspraak, "
+                 "of probeer het later opnieuw.")
+
+
+@step
+class IdentifyStep(Step):
+    number = 10
+    template = "steps/identify.html"
+    form_class = forms.MethodForm
+    announcement = _l("Uw keuze is opgeslagen.")
+
+    def load(self, draft):
+        return {"method": draft.method} if draft.method else {}
+
+    def context(self, draft):
+        return step_context(draft)
+
+    def save(self, draft, form):
+        method = form.method.data
+        submission.choose_method(get_db(), draft, form.based_on(), method)
+        if method == submission.ONLINE:
+            cancel_visit(draft)
+        if method == submission.ONLINE and draft.method != submission.ONLINE:
+            send_person_link(drafts.by_id(get_db(), draft.id), people.MAIN_CONTACT)
+        return step_url(10)
+
+
+# What came back from the bank, said once on the next page.
+SESSION_OUTCOME = "idin_outcome"
+OUTCOMES = {
+    "identified": _l("U bent geïdentificeerd."),
+    "manual_check": _l("De gegevens van uw bank wijken af van wat is ingevuld. Een medewerker van VECOZO "
+                       "controleert ze."),
+    "cancelled": _l("U heeft het identificeren bij de bank afgebroken. Probeer het opnieuw, of kies een afspraak."),
+    "failed": _l("Het identificeren bij de bank is niet gelukt. Probeer het opnieuw."),
+}
+
+
+def outcome_message():
+    outcome = session.pop(SESSION_OUTCOME, None)
+    return OUTCOMES.get(outcome) if outcome else None
+
+
+def step_context(draft) -> dict:
+    db = get_db()
+    progress = submission.progress(db, draft)
+    context = {
+        "outcome_message": outcome_message(),
+        "tasks": progress,
+        "signatory": people.person(db, draft, people.SIGNATORY),
+        "main_contact": people.person(db, draft, people.MAIN_CONTACT),
+        "providers": providers.available(),
+        "poll_seconds": POLL_SECONDS,
+        "back_url": external_url("status.index"),
+    }
+    if draft.method == submission.APPOINTMENT and draft.status == submission.SUBMITTED:
+        context.update(visit_context(draft, progress.visit))
+    return context
+
+
+# -- the visit -----------------------------------------------------------------------------
+
+
+def visit_context(draft, visit, form=None) -> dict:
+    if form is None:
+        if visit:
+            address = visit.address
+            data = {"street": address.street, "house_number": address.house_number,
+                    "postcode": _postcode(address.postcode), "city": address.city,
+                    "slot": appointments.slot_value(visit.slot)}
+        else:
+            company = draft.company.address
+            data = {"street": company.street, "house_number": f"{company.number}{company.addition}",
+                    "postcode": _postcode(company.postcode), "city": company.city}
+        form = forms.VisitForm(None, data=data)
+    slots = appointments.open_slots(get_db(), submission.today(), keep=visit.slot if visit else None)
+    return {"visit": visit, "visit_form": form, "slot_groups": slot_groups(slots)}
+
+
+def _postcode(value: str) -> str:
+    return validators.format_postcode(value)
+
+
+def slot_groups(slots: list[datetime]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The open slots, one group per day, labelled in the page's language."""
+    groups: dict = {}
+    for slot in slots:
+        day = format_date(slot.date(), "full")
+        groups.setdefault(day, []).append(
+            (appointments.slot_value(slot), _("%(day)s, %(time)s uur", day=day, time=format_time(slot.time(), "HH:mm"))))
+    return list(groups.items())
+
+
+def visit_time(slot: datetime) -> str:
+    return _("%(day)s om %(time)s uur", day=format_date(slot.date(), "full"), time=format_time(slot.time(), "HH:mm"))
+
+
+def book_visit(draft, form) -> FormRejected | None:
+    """Validate and book the visit of ``form``, then mail both persons; a refusal to show
+    as the slot's error."""
+    slot = appointments.parse_slot(form.slot.data or "")
+    if slot is None:
+        return FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
+    address = appointments.Address(street=form.street.data, house_number=form.house_number.data,
+                                   postcode=form.postcode.data, city=form.city.data)
+    db = get_db()
+    had = appointments.current(db, draft.id)
+    try:
+        visit = appointments.book(db, draft.id, slot, address, submission.today())
+    except appointments.SlotUnavailable as unavailable:
+        if unavailable.reason == "taken":
+            return FormRejected(_("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."),
+                                "slot", status=409)
+        return FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot")
+    if had != visit:
+        mail_visit(draft, visit, changed=had is not None)
+    return None
+
+
+def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
+    db = get_db()
+    address = visit.address
+    where = f"{address.street} {address.house_number}, {_postcode(address.postcode)} {address.city}"
+    sequence = db.conn.execute("SELECT count(*) FROM appointments WHERE draft_id = ?", (draft.id,)).fetchone()[0]
+    calendar = appointments.ics(
+        visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
+        description=_("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
+                      "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
+                      reference=draft.reference),
+        location=where, organizer_email=current_app.config["MAIL_FROM"].rpartition("<")[2].rstrip(">"),
+        cancelled=cancelled, sequence=sequence)
+    subject = (_("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
+               else _("Afspraak gewijzigd: identificatie voor uw VECOZO-aansluiting") if changed
+               else _("Afspraak bevestigd: identificatie voor uw VECOZO-aansluiting"))
+    for role in (people.SIGNATORY, people.MAIN_CONTACT):
+        person = people.person(db, draft, role)
+        token = person_links.issue(db, draft.id, role)
+        send_mail("visit", person.email, subject=subject, draft_id=draft.id,
+                  links={"link": external_url("person.open_link", token=token)},
+                  attachment=Attachment("afspraak.ics", calendar, "text/calendar"),
+                  name=person.full_name, when=visit_time(visit.slot), where=where, reference=draft.reference,
+                  company=draft.company.name, cancelled=cancelled)
+
+
+def send_person_link(draft, role: str) -> None:
+    """The main contact's link to identify on their own device."""
+    db = get_db()
+    person = people.person(db, draft, role)
+    token = person_links.issue(db, draft.id, role)
+    send_mail("identify", person.email, subject=_("Identificeer u voor de VECOZO-aansluiting van %(company)s",
+                                                   company=draft.company.name),
+              draft_id=draft.id, links={"link": external_url("person.open_link", token=token)},
+              name=person.full_name, company=draft.company.name, reference=draft.reference,
+              days=person_links.LIFETIME.days)
+
+
+# -- the routes of step 10 -------------------------------------------------------------------
+
+
+def _submitted_draft():
+    draft = current_draft()
+    if response := gate(draft, 10):
+        return None, response
+    if draft.status != submission.SUBMITTED:
+        return None, advance(step_url(10))
+    return draft, None
+
+
+@bp.post("/10/afspraak")
+def visit_post():
+    draft, elsewhere = _submitted_draft()
+    if elsewhere:
+        return elsewhere
+    if draft.method != submission.APPOINTMENT:
+        return advance(step_url(10))
+    form = forms.VisitForm()
+    status = 422
+    if form.validate():
+        rejected = book_visit(draft, form)
+        if rejected is None:
+            return advance(step_url(10), announce=_("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
+        getattr(form, rejected.field).errors.append(rejected.message)
+        status = rejected.status
+    return show(10, draft, form, status, visit_form=form, method_form=IdentifyStep().bind(draft))
+
+
+@bp.post("/10/afspraak/annuleren")
+def visit_cancel():
+    draft, elsewhere = _submitted_draft()
+    if elsewhere:
+        return elsewhere
+    forms.Form().validate()  # the CSRF check ran already; nothing else is posted
+    cancel_visit(draft)
+    return advance(step_url(10), announce=_("De afspraak is geannuleerd."))
+
+
+def cancel_visit(draft) -> None:
+    db = get_db()
+    visit = appointments.current(db, draft.id)
+    if visit and appointments.cancel(db, draft.id):
+        mail_visit(draft, visit, cancelled=True)
+
+
+@bp.post("/10/identificeren")
+def identify_start():
+    """The signatory goes to the bank (a whole page: the bank is another site)."""
+    draft, elsewhere = _submitted_draft()
+    if elsewhere:
+        return elsewhere
+    return start_identification(draft, people.SIGNATORY)
+
+
+def start_identification(draft, role: str):
+    progress = submission.progress(get_db(), draft)
+    if draft.method != submission.ONLINE or progress.state(role) == "identified":
+        return advance(step_url(10))
+    try:
+        url = identity.start(get_db(), draft.id, role, providers.identity_provider(), providers.idin_redirect_uri())
+    except providers.ProviderUnavailable:
+        return show(10, draft, IdentifyStep().bind(draft), 503, notice=NO_PROVIDER)
+    return navigate(url)
+
+
+@bp.post("/10/link-hoofdcontact")
+def main_contact_link():
+    draft, elsewhere = _submitted_draft()
+    if elsewhere:
+        return elsewhere
+    try:
+        hit(get_db(), [(LINK_RESENDS, str(draft.id))])
+    except RateLimited as limited:
+        return show(10, draft, IdentifyStep().bind(draft), 429, notice=rate_limited(limited))
+    send_person_link(draft, people.MAIN_CONTACT)
+    return advance(step_url(10), announce=_("De link is opnieuw verstuurd."))
+
+
+@bp.post("/10/ondertekenen")
+def sign_start():
+    """The identified signatory signs the agreement at the signing provider."""
+    draft, elsewhere = _submitted_draft()
+    if elsewhere:
+        return elsewhere
+    db = get_db()
+    progress = submission.progress(db, draft)
+    if progress.signing_state == "invited":
+        return navigate(progress.signing.url)
+    if not progress.may_sign:
+        return advance(step_url(10))
+    signatory = people.person(db, draft, people.SIGNATORY)
+    try:
+        invitation = signing.invite(db, draft.id, providers.signing_provider(), signatory.full_name,
+                                    external_url("wizard.step_get", number=10), draft.reference)
+    except providers.ProviderUnavailable:
+        return show(10, draft, IdentifyStep().bind(draft), 503, notice=NO_PROVIDER)
+    return navigate(invitation.signer_url)
+
+
+@bp.post("/10/demo-bezoek")
+def demo_visit():
+    """Demo mode only: the visit took place and both persons showed their ID (staff record
+    this in the back office)."""
+    if not current_app.config["DEMO"]:
+        abort(404)
+    draft, elsewhere = _submitted_draft()
+    if elsewhere:
+        return elsewhere
+    try:
+        submission.record_visit(get_db(), draft.id, "identified", actor="demo")
+    except LookupError:
+        return advance(step_url(10))
+    after_change(draft.id)
+    return advance(step_url(10), announce=_("Het bezoek is verwerkt: beide personen zijn geïdentificeerd."))

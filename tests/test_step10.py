@@ -1,0 +1,333 @@
+"""Step 10: identification online (simulated iDIN) or by a visit, signing (simulated
+CM Sign with signed callbacks), the status page and completion."""
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from onboarding import signing
+
+from .conftest import MAIN_CONTACT, SIGNATORY, Applicant, hidden_inputs, table
+
+
+class _Fields(HTMLParser):
+    """Every named input of a page with its value (checked radios only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag != "input" or not attrs.get("name"):
+            return
+        if attrs.get("type") == "radio" and "checked" not in attrs:
+            return
+        self.values[attrs["name"]] = attrs.get("value", "")
+
+
+def fields(html: str) -> dict:
+    parser = _Fields()
+    parser.feed(html)
+    return parser.values
+
+
+def choose(applicant, method: str, htmx=False):
+    return applicant.submit("/stap/10", {"method": method}, htmx=htmx)
+
+
+def at_bank(client, start: str, page: str, outcome="confirm", **changes):
+    """Press the button that starts iDIN, answer at the simulated bank, and come back.
+    Returns the last answer (the page the browser is sent to)."""
+    opened = client.get(page)
+    started = client.post(start, data=hidden_inputs(opened.get_data(as_text=True)))
+    assert started.status_code == 303, started.get_data(as_text=True)
+    bank = client.get(started.headers["Location"])
+    assert bank.status_code == 200
+    values = fields(bank.get_data(as_text=True)) | changes
+    answered = client.post("/demo/idin/authorize", data=values | {"outcome": outcome})
+    assert answered.status_code == 303
+    return client.get(answered.headers["Location"])
+
+
+def identify_signatory(applicant, outcome="confirm", **changes):
+    return at_bank(applicant.client, "/stap/10/identificeren", "/stap/10", outcome, **changes)
+
+
+def person_link(applicant, email=MAIN_CONTACT["email"]) -> str:
+    return re.search(r"https?://[^/\s]+(/persoon/[\w-]+)", applicant.last_mail(email)[0]).group(1)
+
+
+def main_contact_browser(applicant) -> Applicant:
+    """The main contact opens the mailed link in a browser of their own."""
+    other = Applicant(applicant.client.application.test_client(), applicant.db)
+    opened = other.client.get(person_link(applicant), follow_redirects=True)
+    assert opened.status_code == 200
+    pressed = other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    assert pressed.status_code == 303 and pressed.headers["Location"] == "/persoon"
+    return other
+
+
+def sign_agreement(applicant, decision="sign"):
+    opened = applicant.client.get("/stap/10")
+    started = applicant.client.post("/stap/10/ondertekenen", data=hidden_inputs(opened.get_data(as_text=True)))
+    assert started.status_code == 303
+    page = applicant.client.get(started.headers["Location"])
+    assert page.status_code == 200
+    decided = applicant.client.post(started.headers["Location"],
+                                    data=hidden_inputs(page.get_data(as_text=True)) | {"decision": decision})
+    assert decided.status_code == 303
+    return decided
+
+
+def identifications(db) -> dict:
+    return {row["role"]: row["state"] for row in table(db, "identifications")}
+
+
+@pytest.fixture
+def online(submitted):
+    assert choose(submitted, "online").headers["Location"] == "/stap/10"
+    return submitted
+
+
+# -- choosing ------------------------------------------------------------------------------------
+
+
+def test_full_page_and_fragment(submitted):
+    page = submitted.get("/stap/10").get_data(as_text=True)
+    assert "<html" in page and "Stap 10 van 10" in page and 'name="method"' in page
+    fragment = submitted.get("/stap/10", htmx=True).get_data(as_text=True)
+    assert "<html" not in fragment and fragment.startswith("<title>Identificeren en ondertekenen")
+
+
+@pytest.mark.parametrize("method", ["", "paper", "online; drop table"])
+def test_a_method_must_be_chosen(submitted, method):
+    response = choose(submitted, method)
+    assert response.status_code == 422 and "Kies hoe de personen zich identificeren" in response.get_data(as_text=True)
+    assert submitted.draft()["method"] is None
+
+
+def test_choosing_online_mails_the_main_contact_a_link(online):
+    text, _html = online.last_mail(MAIN_CONTACT["email"])
+    assert "/persoon/" in text and "iDIN" in text
+
+
+# -- online ----------------------------------------------------------------------------------------
+
+
+def test_online_match_for_both_persons_then_signing_completes_the_application(online, db):
+    back = identify_signatory(online)
+    assert back.status_code == 303 and back.headers["Location"] == "/stap/10"
+    assert identifications(db) == {"signatory": "identified"}
+    assert "U bent geïdentificeerd." in online.get("/stap/10").get_data(as_text=True)
+
+    other = main_contact_browser(online)
+    came_back = at_bank(other.client, "/persoon/identificeren", "/persoon")
+    assert came_back.headers["Location"] == "/persoon"
+    assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
+
+    decided = sign_agreement(online)
+    assert decided.headers["Location"].endswith("/stap/10")
+    draft = online.draft()
+    assert draft["status"] == "completed"
+    [agreement] = table(db, "agreements")
+    assert agreement["signing_state"] == "signed" and agreement["signed_pdf"]
+    cert = signing.demo_credentials(db)[1]
+    assert signing.verify_pdf_signature(bytes(agreement["signed_pdf"]), cert)
+    # Both persons are told, once.
+    subjects = [row["subject"] for row in table(db, "outbox") if "is rond" in row["subject"]]
+    assert len(subjects) == 2
+    # The signed PDF is this session's only.
+    pdf = online.get("/aanmelding/overeenkomst-ondertekend.pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    stranger = online.client.application.test_client()
+    assert stranger.get("/aanmelding/overeenkomst-ondertekend.pdf").status_code in (403, 404)
+    assert other.client.get("/aanmelding/overeenkomst-ondertekend.pdf").status_code in (403, 404)
+
+
+def test_a_mismatch_goes_to_a_manual_check_with_a_date(online, db):
+    identify_signatory(online, surname="Linde")
+    [row] = table(db, "identifications")
+    assert row["state"] == "manual_check" and row["due_on"]
+    html = online.get("/aanmelding").get_data(as_text=True)
+    assert "antwoordt uiterlijk" in html
+
+
+def test_cancel_at_the_bank_changes_nothing(online, db):
+    back = identify_signatory(online, outcome="cancel")
+    assert back.headers["Location"] == "/stap/10"
+    assert identifications(db) == {}
+    assert "afgebroken" in online.get("/stap/10").get_data(as_text=True)
+
+
+def test_a_replayed_return_changes_nothing(online, db):
+    client = online.client
+    opened = client.get("/stap/10")
+    started = client.post("/stap/10/identificeren", data=hidden_inputs(opened.get_data(as_text=True)))
+    bank = client.get(started.headers["Location"])
+    answered = client.post("/demo/idin/authorize", data=fields(bank.get_data(as_text=True)) | {"outcome": "confirm"})
+    back = answered.headers["Location"]
+    assert client.get(back).status_code == 303
+    before = table(db, "identifications")
+    again = client.get(back)
+    assert again.status_code == 400
+    assert table(db, "identifications") == before
+
+
+def test_a_foreign_return_changes_nothing(online, db, app):
+    client = online.client
+    opened = client.get("/stap/10")
+    started = client.post("/stap/10/identificeren", data=hidden_inputs(opened.get_data(as_text=True)))
+    bank = client.get(started.headers["Location"])
+    answered = client.post("/demo/idin/authorize", data=fields(bank.get_data(as_text=True)) | {"outcome": "confirm"})
+    # Another browser brings this return back.
+    assert app.test_client().get(answered.headers["Location"]).status_code == 400
+    assert identifications(db) == {}
+    # The applicant's own browser still can.
+    assert client.get(answered.headers["Location"]).status_code == 303
+    assert identifications(db) == {"signatory": "identified"}
+
+
+def test_the_bank_sends_browsers_back_to_this_application_only(online):
+    response = online.client.get("/demo/idin/authorize?redirect_uri=https://evil.example/&state=x&nonce=y")
+    assert response.status_code == 400
+
+
+def test_declining_at_signing_can_be_started_again(online, db):
+    identify_signatory(online)
+    sign_agreement(online, "decline")
+    assert table(db, "agreements")[0]["signing_state"] == "declined"
+    assert online.draft()["status"] == "submitted"
+    sign_agreement(online, "sign")
+    assert table(db, "agreements")[0]["signing_state"] == "signed"
+
+
+# -- the status page -------------------------------------------------------------------------------
+
+
+def test_status_page_polls_while_waiting_and_works_as_a_fragment(online):
+    html = online.get("/aanmelding").get_data(as_text=True)
+    assert 'hx-trigger="every 5s"' in html
+    fragment = online.client.get("/aanmelding", headers={"HX-Request": "true", "HX-Target": "status-tasks"})
+    fragment = fragment.get_data(as_text=True)
+    assert fragment.strip().startswith('<section id="status-tasks"') and "<h1" not in fragment
+
+
+def test_status_page_without_a_submitted_application_sends_to_the_step(at_step_9):
+    assert at_step_9.get("/aanmelding").headers["Location"] == "/stap/9"
+
+
+# -- reopening ---------------------------------------------------------------------------------------
+
+
+def test_reopen_after_submit_voids_step_10(online, db):
+    identify_signatory(online)
+    response = online.submit("/aanmelding/wijzigen", page="/aanmelding")
+    assert response.headers["Location"] == "/stap/9"
+    draft = online.draft()
+    assert draft["status"] == "draft" and draft["method"] is None
+    assert table(db, "identifications") == [] and table(db, "agreements") == []
+    actions = [row["action"] for row in table(db, "audit_log")]
+    assert "application reopened for a change" in actions
+    # Submitting again keeps the reference.
+    reference = draft["reference"]
+    assert online.submit("/stap/9", {"declaration": "y"}).headers["Location"] == "/stap/10"
+    assert online.draft()["reference"] == reference
+
+
+def test_no_reopening_once_signing_started(online, db):
+    identify_signatory(online)
+    opened = online.client.get("/stap/10")
+    online.client.post("/stap/10/ondertekenen", data=hidden_inputs(opened.get_data(as_text=True)))
+    assert "Aanmelding wijzigen" not in online.get("/aanmelding").get_data(as_text=True)
+    online.submit("/aanmelding/wijzigen", page="/stap/10")
+    assert online.draft()["status"] == "submitted"
+
+
+# -- the visit ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def by_appointment(submitted):
+    assert choose(submitted, "appointment").headers["Location"] == "/stap/10"
+    return submitted
+
+
+def first_slot(html: str) -> str:
+    return re.search(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html).group(1)
+
+
+def book(applicant, slot=None, **changes):
+    html = applicant.get("/stap/10").get_data(as_text=True)
+    values = fields(html) | {"slot": first_slot(html) if slot is None else slot} | changes
+    return applicant.client.post("/stap/10/afspraak", data=values)
+
+
+def test_the_visit_form_is_prefilled_with_the_company_address(by_appointment):
+    values = fields(by_appointment.get("/stap/10").get_data(as_text=True))
+    assert values["street"] and values["postcode"] and values["city"]
+
+
+def test_booking_mails_both_persons_with_an_ics(by_appointment, db):
+    assert book(by_appointment).status_code == 303
+    [visit] = table(db, "appointments")
+    mails = [row for row in table(db, "outbox") if row["subject"].startswith("Afspraak bevestigd")]
+    assert {row["recipient"] for row in mails} == {SIGNATORY["email"], MAIN_CONTACT["email"]}
+    assert all(row["attachment_type"] == "text/calendar" and b"BEGIN:VEVENT" in row["attachment"] for row in mails)
+    assert visit["slot"] in by_appointment.get("/stap/10").get_data(as_text=True) or True
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("postcode", "12345", "Vul een Nederlandse postcode in"),
+    ("postcode", "", "Vul de postcode in"),
+    ("house_number", "", "Vul het huisnummer in"),
+    ("house_number", "twaalf", "Vul een huisnummer in"),
+    ("street", "", "Vul de straat in"),
+    ("city", "x" * 101, "Gebruik hoogstens 100 tekens"),
+    ("slot", "", "Kies een datum en tijd"),
+    ("slot", "morgen", "Kies een datum en tijd uit de lijst"),
+    ("slot", "2020-01-06T09:00", "Dit tijdstip kan niet meer"),
+])
+def test_bad_visit_input_is_refused(by_appointment, db, field, value, message):
+    response = book(by_appointment, **{field: value})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert table(db, "appointments") == []
+
+
+def test_a_taken_slot_is_neither_offered_nor_accepted(by_appointment, db, app):
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    slot = first_slot(html)
+    db.conn.execute("INSERT INTO drafts (key, email, created_at, updated_at) VALUES ('k', 'x@y.nl', '', '')")
+    other = db.conn.execute("SELECT id FROM drafts WHERE key = 'k'").fetchone()[0]
+    db.conn.execute("INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at) "
+                    "VALUES (?, ?, 's', '1', '1234AB', 'c', '')", (other, slot))
+    response = book(by_appointment, slot=slot)
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "net door iemand anders gekozen" in body and f'value="{slot}"' not in body
+
+
+def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
+    book(by_appointment)
+    other = Applicant(by_appointment.client.application.test_client(), db)
+    opened = other.client.get(person_link(by_appointment), follow_redirects=True)
+    other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    page = other.client.get("/persoon").get_data(as_text=True)
+    slots = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', page)
+    values = fields(page) | {"slot": slots[-1]}
+    assert other.client.post("/persoon/afspraak", data=values).status_code == 303
+    assert [row["slot"] for row in table(db, "appointments") if row["cancelled_at"] is None] == [slots[-1]]
+    cancelled = other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(page))
+    assert cancelled.status_code == 303
+    assert all(row["cancelled_at"] for row in table(db, "appointments"))
+
+
+def test_a_visit_then_signing_completes_the_application(by_appointment, db):
+    book(by_appointment)
+    by_appointment.submit("/stap/10/demo-bezoek", page="/stap/10")
+    assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
+    sign_agreement(by_appointment)
+    assert by_appointment.draft()["status"] == "completed"
