@@ -25,3 +25,111 @@ def test_submit_freezes_and_makes_the_agreement(submitted, db):
     # Frozen: a step before 10 sends to the status page.
     assert submitted.get("/stap/4").headers["Location"] == "/aanmelding"
     assert submitted.get("/aanmelding").status_code == 200
+
+
+import re
+
+import pytest
+
+from onboarding import agreement
+
+from .conftest import CONTACT, LARGE_KVK, MAIN_CONTACT, name_main_contact, sign
+
+
+def test_fragment(at_step_9):
+    html = at_step_9.get("/stap/9", htmx=True).get_data(as_text=True)
+    assert "<html" not in html and html.startswith("<title>Controleer uw aanmelding")
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_change_link_returns_to_the_summary_once_saved(at_step_9, htmx):
+    page = at_step_9.get("/stap/5?terug=overzicht").get_data(as_text=True)
+    assert 'action="/stap/5?terug=overzicht"' in page
+    assert re.search(r'class="back-link" href="/stap/9"', page)
+    response = at_step_9.submit("/stap/5?terug=overzicht", MAIN_CONTACT | {"mobile": "06 2222 3333"}, htmx=htmx)
+    if htmx:
+        assert response.headers["HX-Push-Url"] == "/stap/9"
+    else:
+        assert response.headers["Location"] == "/stap/9"
+    assert "06-22223333" in at_step_9.get("/stap/9").get_data(as_text=True)
+
+
+def test_a_change_that_reopens_earlier_steps_goes_on_through_them(at_step_9):
+    # Another company: steps 3 onwards must be done again, so the summary is not reachable.
+    response = at_step_9.submit("/stap/2?terug=overzicht", {"kvk_number": "41000002", "agb_code": "01060000",
+                                                             "replace": "yes"})
+    assert response.status_code in (303, 409, 422)
+    assert response.headers.get("Location") != "/stap/9"
+
+
+def test_the_declaration_is_required(at_step_9, db):
+    response = at_step_9.submit("/stap/9", {})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Verklaar dat u de aanmelding naar waarheid heeft ingevuld" in html
+    assert "Fout: Controleer uw aanmelding" in html
+    assert at_step_9.draft()["status"] == "draft" and table(db, "agreements") == []
+
+
+def test_a_stale_tab_cannot_submit(at_step_9, db):
+    page = at_step_9.client.get("/stap/9").get_data(as_text=True)
+    fields = __import__("tests.conftest", fromlist=["hidden_inputs"]).hidden_inputs(page)
+    at_step_9.submit("/stap/8", {"services_ok": "y", "services_remark": "Graag ook VSP"})
+    response = at_step_9.client.post("/stap/9", data=fields | {"declaration": "y"})
+    assert response.status_code == 409 and at_step_9.draft()["status"] == "draft"
+
+
+def test_the_agreement_pdf_holds_everything_and_its_checksum(submitted, db):
+    [row] = table(db, "agreements")
+    reader = PdfReader(io.BytesIO(row["pdf"]))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    draft = submitted.draft()
+    for expected in (draft["reference"], draft["kvk_number"], "01051234", "01004567", "37000890",
+                     "Linden", "Jansen", "Controle op verzekeringsrecht", row["content_sha256"]):
+        assert expected in text.replace("\n", " "), expected
+    assert re.fullmatch(r"VZ-\d{4}-[2-9A-HJKMNP-Z]{6}", draft["reference"])
+    assert row["sha256"] == __import__("hashlib").sha256(row["pdf"]).hexdigest()
+    assert submitted.get("/aanmelding/overeenkomst.pdf").data == row["pdf"]
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/stap/4", {"initials": "X."}),
+    ("/stap/6/aanvullen", {}),
+    ("/stap/7/toevoegen", {"name": "Iemand", "email": "a@b.nl", "phone": "0301234567"}),
+    ("/stap/8", {"services_ok": "y", "services_remark": "later"}),
+    ("/stap/9", {"declaration": "y"}),
+])
+def test_a_submitted_application_is_frozen(submitted, db, path, data):
+    before = (table(db, "persons"), table(db, "contact_persons"), table(db, "ict_admins"), submitted.draft()["version"])
+    response = submitted.submit(path, data, page="/aanmelding")
+    assert response.status_code == 303 and response.headers["Location"] == "/aanmelding"
+    after = (table(db, "persons"), table(db, "contact_persons"), table(db, "ict_admins"), submitted.draft()["version"])
+    assert after == before
+
+
+def test_a_row_save_after_submitting_is_refused(submitted, db):
+    before = table(db, "contact_persons")
+    response = submitted.submit("/stap/6/code/01051234/1", CONTACT, page="/aanmelding")
+    assert response.status_code == 303
+    assert table(db, "contact_persons") == before
+
+
+def test_the_summary_of_a_large_organisation_shows_ten_codes_and_the_count(applicant, large_registry):
+    applicant.verify()
+    assert applicant.look_up(kvk=LARGE_KVK, agb="01000000").status_code == 303
+    assert applicant.confirm().status_code == 303
+    assert sign(applicant).status_code == 303
+    assert name_main_contact(applicant).status_code == 303
+    assert applicant.submit("/stap/6/aanvullen", page="/stap/6").status_code == 303
+    assert applicant.submit("/stap/6").status_code == 303
+    assert applicant.submit("/stap/7").status_code == 303
+    assert applicant.submit("/stap/8", {"services_ok": "y"}).status_code == 303
+    html = applicant.get("/stap/9").get_data(as_text=True)
+    assert "Alle 1000 AGB-codes hebben een contactpersoon" in html
+    assert html.count("<dt>01") + html.count("<dt>04") + html.count("<dt>06") + html.count("<dt>12") == 10
+    response = applicant.submit("/stap/9", {"declaration": "y"})
+    assert response.headers["Location"] == "/stap/10"
+
+
+def test_agreement_content_hash_is_of_the_data(submitted, db):
+    [row] = table(db, "agreements")
+    assert len(row["content_sha256"]) == 64 and hasattr(agreement, "content_hash")

@@ -25,6 +25,11 @@ class SummaryStep(Step):
     def load(self, draft):
         return {}
 
+    def unchanged(self, draft, form):
+        # The declaration is about what the page showed: a summary of an older version
+        # is never "the same answers" (a second click meets the gate: submitted already).
+        return False
+
     def context(self, draft):
         db = get_db()
         groups = services.code_groups(db, draft.id)
