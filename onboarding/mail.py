@@ -180,7 +180,7 @@ def forget(db, now: datetime | None = None) -> None:
             (MAX_ATTEMPTS, MAX_ATTEMPTS, timestamp(now - GIVE_UP_AFTER)),
         )
         db.conn.execute(
-            "UPDATE outbox SET body_text = '', body_html = '', sealed = NULL "
+            "UPDATE outbox SET body_text = '', body_html = '', sealed = NULL, attachment = NULL "
             "WHERE sent_at IS NOT NULL AND sent_at < ? AND body_text != ''",
             (timestamp(now - KEEP_SENT_BODIES),),
         )
