@@ -88,3 +88,15 @@ def test_a_new_link_after_expiry_is_not_sent_to_the_expiry_page(looked_up):
     idle(looked_up.client, 31 * 60)
     assert looked_up.get(link, follow_redirects=True).status_code == 200
     assert looked_up.open_link(link).headers["Location"] == "/stap/3"
+
+
+def test_the_status_page_polling_does_not_keep_an_idle_session_alive(submitted):
+    idle(submitted.client, 10 * 60)
+    headers = {"HX-Request": "true", "HX-Target": "status-tasks", "X-Aansluiten-Poll": "1"}
+    assert submitted.client.get("/aanmelding", headers=headers).status_code == 200
+    with submitted.client.session_transaction() as session:
+        assert time.time() - session["seen"] >= 10 * 60 - 5
+    # A click of the applicant does.
+    assert submitted.get("/aanmelding").status_code == 200
+    with submitted.client.session_transaction() as session:
+        assert time.time() - session["seen"] < 5

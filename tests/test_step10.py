@@ -2,6 +2,7 @@
 CM Sign with signed callbacks), the status page and completion."""
 
 import re
+import threading
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,7 +10,7 @@ import pytest
 
 from onboarding import signing
 
-from .conftest import MAIN_CONTACT, SIGNATORY, Applicant, hidden_inputs, table
+from .conftest import MAIN_CONTACT, SIGNATORY, Applicant, hidden_inputs, name_main_contact, sign, table
 
 
 class _Fields(HTMLParser):
@@ -331,3 +332,36 @@ def test_a_visit_then_signing_completes_the_application(by_appointment, db):
     assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
     sign_agreement(by_appointment)
     assert by_appointment.draft()["status"] == "completed"
+
+
+def test_two_applicants_posting_the_same_slot_at_once_one_wins(by_appointment, db, app):
+    """A second application, in another browser, at step 10; both post the same slot at once."""
+    other = Applicant(app.test_client(), db)
+    other.verify("andere@example.nl")
+    other.look_up()
+    other.confirm()
+    sign(other)
+    name_main_contact(other)
+    other.submit("/stap/6/aanvullen", page="/stap/6")
+    for path, data in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
+                       ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": "appointment"})):
+        assert other.submit(path, data).status_code == 303
+    slot = first_slot(by_appointment.get("/stap/10").get_data(as_text=True))
+    forms = {applicant: fields(applicant.get("/stap/10").get_data(as_text=True)) | {"slot": slot}
+             for applicant in (by_appointment, other)}
+    barrier = threading.Barrier(2)
+    answers = {}
+
+    def post(applicant):
+        barrier.wait()
+        answers[applicant] = applicant.client.post("/stap/10/afspraak", data=forms[applicant])
+
+    threads = [threading.Thread(target=post, args=(applicant,)) for applicant in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers.values()) == [303, 409]
+    loser = next(answer for answer in answers.values() if answer.status_code == 409).get_data(as_text=True)
+    assert "net door iemand anders gekozen" in loser and f'value="{slot}"' not in loser
+    assert len([row for row in table(db, "appointments") if row["slot"] == slot and not row["cancelled_at"]]) == 1
