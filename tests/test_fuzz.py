@@ -101,3 +101,43 @@ def test_step_7_takes_any_text(with_main_contact, values, admin):
 def test_step_8_takes_any_text(at_step_8, ok, remark):
     response = at_step_8.submit("/stap/8", {"services_ok": ok, "services_remark": remark})
     assert response.status_code in ANSWERS
+
+
+@fuzz
+@given(declaration=anything, version=st.one_of(st.none(), anything))
+def test_step_9_takes_any_text(at_step_9, declaration, version):
+    data = {"declaration": declaration}
+    if version is not None:
+        data["version"] = version
+    # The token from a page that stays (the first valid example submits, and /stap/9 then redirects).
+    response = at_step_9.submit("/stap/9", data, page="/")
+    assert response.status_code in ANSWERS
+
+
+VISIT_FIELDS = ("street", "house_number", "postcode", "city", "slot")
+
+
+@fuzz
+@given(values=st.tuples(*(anything for _ in VISIT_FIELDS)))
+def test_step_10_visit_takes_any_text(submitted, values):
+    submitted.submit("/stap/10", {"method": "appointment"})
+    response = submitted.submit("/stap/10/afspraak", _answers(VISIT_FIELDS, values), page="/stap/10")
+    assert response.status_code in ANSWERS
+
+
+@fuzz
+@given(method=anything, state=anything, code=anything, error=anything)
+def test_step_10_method_and_bank_returns_take_any_text(submitted, method, state, code, error):
+    assert submitted.submit("/stap/10", {"method": method}).status_code in ANSWERS
+    response = submitted.client.get("/idin/terug", query_string={"state": state, "code": code, "error": error})
+    assert response.status_code in (303, 400)
+    assert submitted.db.conn.execute("SELECT count(*) FROM identifications").fetchone()[0] == 0
+
+
+@fuzz
+@given(body=st.binary(max_size=300), headers=st.dictionaries(
+    st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "content-type"]),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)))
+def test_signing_callbacks_take_any_bytes(client, body, headers):
+    response = client.post("/callbacks/signing", data=body, headers=headers)
+    assert 400 <= response.status_code < 500
