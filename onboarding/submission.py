@@ -233,3 +233,27 @@ def record_visit(db, draft_id: int, outcome: str, actor: str) -> None:
                 "due_on = NULL, at = excluded.at",
                 [(draft_id, role, stamp) for role in identity.ROLES])
         audit(db, draft_id, 10, f"visit recorded: {outcome}", actor=actor)
+
+
+def same_person(db, draft: Draft) -> bool:
+    """The main contact is the signatory (step 5's shortcut): one identification serves both."""
+    signatory = people.person(db, draft, people.SIGNATORY)
+    main = people.person(db, draft, people.MAIN_CONTACT)
+    if signatory is None or main is None:
+        return False
+    as_claims = lambda person: identity.Claims(person.initials, person.prefix, person.surname, person.birth_date)  # noqa: E731
+    return identity.matches(as_claims(signatory), as_claims(main)) and signatory.email == main.email
+
+
+def share_identification(db, draft: Draft) -> None:
+    """When both roles are one person, the role identified by iDIN counts for the other."""
+    if not same_person(db, draft):
+        return
+    with write(db):
+        copied = db.conn.execute(
+            "INSERT INTO identifications (draft_id, role, state, via, at) "
+            "SELECT draft_id, CASE role WHEN 'signatory' THEN 'main_contact' ELSE 'signatory' END, state, via, at "
+            "FROM identifications WHERE draft_id = ? AND state = 'identified' ON CONFLICT (draft_id, role) DO NOTHING",
+            (draft.id,)).rowcount
+        if copied:
+            audit(db, draft.id, 10, "main contact is the signatory: one identification for both")

@@ -152,6 +152,7 @@ def idin_return():
     if outcome is None:
         return _return_rejected("foreign")
     if outcome.result == "identified":
+        submission.share_identification(get_db(), draft)
         after_change(draft.id)
     destination = url_for("person.page") if draft is person_draft else step_url(10)
     session[SESSION_OUTCOME] = outcome.result

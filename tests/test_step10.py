@@ -365,3 +365,20 @@ def test_two_applicants_posting_the_same_slot_at_once_one_wins(by_appointment, d
     loser = next(answer for answer in answers.values() if answer.status_code == 409).get_data(as_text=True)
     assert "net door iemand anders gekozen" in loser and f'value="{slot}"' not in loser
     assert len([row for row in table(db, "appointments") if row["slot"] == slot and not row["cancelled_at"]]) == 1
+
+
+def test_a_main_contact_who_is_the_signatory_identifies_once(signed, db):
+    """Step 5's shortcut: the signatory is the main contact too."""
+    copied = signed.submit("/stap/5", SIGNATORY | {"birth_date": "1971-03-09", "employed": "y"},
+                           page="/stap/5?van=tekenbevoegde")
+    assert copied.status_code == 303
+    signed.submit("/stap/6/aanvullen", page="/stap/6")
+    for path, data in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
+                       ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": "online"})):
+        assert signed.submit(path, data).status_code == 303
+    assert not [row for row in table(db, "outbox") if row["subject"].startswith("Identificeer u")]
+    assert "één identificatie geldt voor beide" in signed.get("/stap/10").get_data(as_text=True)
+    identify_signatory(signed)
+    assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
+    sign_agreement(signed)
+    assert signed.draft()["status"] == "completed"

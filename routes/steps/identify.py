@@ -46,7 +46,8 @@ class IdentifyStep(Step):
         submission.choose_method(get_db(), draft, form.based_on(), method)
         if method == submission.ONLINE:
             cancel_visit(draft)
-        if method == submission.ONLINE and draft.method != submission.ONLINE:
+        if (method == submission.ONLINE and draft.method != submission.ONLINE
+                and not submission.same_person(get_db(), draft)):
             send_person_link(drafts.by_id(get_db(), draft.id), people.MAIN_CONTACT)
         return step_url(10)
 
@@ -76,6 +77,7 @@ def step_context(draft) -> dict:
         "signatory": people.person(db, draft, people.SIGNATORY),
         "main_contact": people.person(db, draft, people.MAIN_CONTACT),
         "providers": providers.available(),
+        "same_person": draft.method == submission.ONLINE and submission.same_person(db, draft),
         "poll_seconds": POLL_SECONDS,
         "back_url": external_url("status.index"),
     }
