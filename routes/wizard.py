@@ -6,7 +6,7 @@ subclass (how to fill its form from the draft, what it shows, how to save it) an
 the extra pages that belong to it. A step's rule lives in ``onboarding/``.
 """
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -109,7 +109,9 @@ SUMMARY_STEP = 9
 
 
 def returning() -> bool:
-    return request.args.get(RETURN_ARG) == SUMMARY
+    """Opened from the summary, and not back there yet (``advance()`` renders the summary
+    inside the POST that saved the changed step: its own form must not carry the way back)."""
+    return request.args.get(RETURN_ARG) == SUMMARY and not g.get("back_at_summary")
 
 
 @bp.app_template_global()
@@ -236,6 +238,7 @@ def step_post(number: int):
 
 def _saved(step: Step, draft, form):
     url = step.save(draft, form)
-    if returning() and steps.may_visit(current_draft(), SUMMARY_STEP):
+    if returning() and step.number != SUMMARY_STEP and steps.may_visit(current_draft(), SUMMARY_STEP):
         url = step_url(SUMMARY_STEP)
+        g.back_at_summary = True
     return advance(url, announce=step.announcement)

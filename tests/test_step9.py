@@ -133,3 +133,13 @@ def test_the_summary_of_a_large_organisation_shows_ten_codes_and_the_count(appli
 def test_agreement_content_hash_is_of_the_data(submitted, db):
     [row] = table(db, "agreements")
     assert len(row["content_sha256"]) == 64 and hasattr(agreement, "content_hash")
+
+
+def test_the_summary_reached_through_a_change_link_submits_to_step_10(at_step_9):
+    """With htmx the summary is drawn inside the POST that saved the change: its own form
+    must not carry the way back to itself."""
+    response = at_step_9.submit("/stap/5?terug=overzicht", MAIN_CONTACT | {"mobile": "06 2222 3333"}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert 'action="/stap/9"' in html and 'action="/stap/9?' not in html
+    sent = at_step_9.submit("/stap/9?terug=overzicht", {"declaration": "y"}, page="/stap/9")
+    assert sent.headers["Location"] == "/stap/10"
