@@ -47,11 +47,12 @@ class Appointment:
 
 
 class SlotUnavailable(Exception):
-    """The slot is not offered (outside the window, not a working day, not on the hour) or was just taken."""
+    """The slot is not offered (outside the window, not a working day, not on the hour), was
+    just taken, or the application is no longer waiting for a visit ("closed")."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason  # "taken" or "not_offered"
+        self.reason = reason  # "taken", "not_offered" or "closed"
 
 
 def parse_slot(text) -> datetime | None:
@@ -130,6 +131,9 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date) -> Ap
     appointment as it was: the cancel and the insert are one transaction.
     """
     with write(db):
+        status = db.conn.execute("SELECT status FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+        if status is None or status["status"] != "submitted":
+            raise SlotUnavailable("closed")  # reopened or completed meanwhile
         before = current(db, draft_id)
         if before is not None and before.slot == slot and before.address == address:
             return before

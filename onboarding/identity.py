@@ -271,9 +271,19 @@ def finish(db, *, draft_id: int, state: str, code: str | None, error: str | None
         return _record(db, draft_id, role, claims, today or now.astimezone(_NETHERLANDS).date(), now)
 
 
+def _submitted(db, draft_id: int) -> bool:
+    row = db.conn.execute("SELECT status FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+    return row is not None and row["status"] == "submitted"
+
+
 def _record(db, draft_id: int, role: str, claims: Claims, today: date, now: datetime) -> Outcome:
     """Upsert what this try found. A later try replaces a manual check or a rejection, never
     an identification (a difference found after it is audited, and changes nothing)."""
+    if not _submitted(db, draft_id):
+        # Reopened (or completed) while the person was at the bank: step 10 starts afresh.
+        audit(db, draft_id, STEP, f"identification of the {role} came back after the application changed; ignored",
+              now=now)
+        return Outcome(role, "failed")
     entered = _entered(db, draft_id, role)
     if entered is not None and matches(entered, claims):
         state, due_on, kept = "identified", None, None

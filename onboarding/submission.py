@@ -5,6 +5,7 @@ Status of a draft: ``draft`` (being filled in), ``submitted`` (frozen, step 10 u
 way), ``completed`` (both persons identified and the agreement signed).
 """
 
+import hashlib
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from . import agreement, appointments, identity, people, services, validators
-from .drafts import APPLICANT, Draft, audit, save_answers
+from .drafts import APPLICANT, Draft, StaleDraft, audit, save_answers
 from .store import timestamp, utcnow, write
 
 DRAFT, SUBMITTED, COMPLETED = "draft", "submitted", "completed"
@@ -71,8 +72,8 @@ def submit(db, draft: Draft, version: int, catalogue, zorgsoorten: dict) -> str:
     before and reopened) and make the agreement. Returns the reference.
 
     The PDF is rendered before the write transaction (a large organisation's takes a
-    moment, and no other applicant should wait for it); the version check then makes
-    sure it shows what is stored.
+    moment, and no other applicant should wait for it); the version check and a second
+    reading of the data inside the transaction then make sure it shows what is stored.
     """
     on = today()
     for _attempt in range(5):
@@ -80,6 +81,10 @@ def submit(db, draft: Draft, version: int, catalogue, zorgsoorten: dict) -> str:
         made = agreement.render(agreement_data(db, draft, reference, on, catalogue, zorgsoorten))
         try:
             with write(db):
+                # A contact row has a version of its own: what the PDF shows must still be what is stored.
+                stored = agreement_data(db, draft, reference, on, catalogue, zorgsoorten)
+                if agreement.content_hash(stored) != made.content_sha256:
+                    raise StaleDraft()
                 save_answers(db, draft, version, 9, "application submitted", status=SUBMITTED,
                              reference=reference, submitted_at=timestamp(), method=None)
                 db.conn.execute(
@@ -196,6 +201,14 @@ class Progress:
     @property
     def reopenable(self) -> bool:
         return self.status == SUBMITTED and self.signing_state == "none"
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever what step 10 and the status page show changes."""
+        seen = (self.status, self.method, self.signing_state,
+                tuple(sorted((role, found.state) for role, found in self.identified.items())),
+                self.visit.slot.isoformat() if self.visit else None)
+        return hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
 
     @property
     def waiting(self) -> bool:

@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from onboarding import signing
 
 from .pages import get_db
+from . import providers
 from .providers import signing_provider, signing_secret
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
@@ -23,7 +24,12 @@ def receive(body: bytes, headers) -> tuple[str, int]:
     db = get_db()
     try:
         callback = signing.verify_callback(db, signing_secret(), body, headers)
-        changed = None if callback.duplicate else signing.apply_callback(db, callback, signing_provider())
+        # Applied again when repeated: states only move forward, so a repeat changes nothing,
+        # and a retry after a failed first attempt still takes effect.
+        changed = signing.apply_callback(db, callback, signing_provider())
+    except providers.ProviderUnavailable:
+        log.warning("signing callback while no signing provider is configured")
+        return "no signing provider", 503
     except signing.CallbackRejected as rejected:
         log.warning("signing callback rejected (%s) from %s", rejected.reason, request.remote_addr)
         return rejected.reason, _STATUS.get(rejected.reason, 400)

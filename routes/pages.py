@@ -23,6 +23,8 @@ SESSION_DRAFT = "draft"
 SESSION_SEEN = "seen"
 # A random id of this browser: which links it asked for (tokens.issue).
 SESSION_BROWSER = "browser"
+# The grant of a person link (the main contact's own device): ends with the idle timeout too.
+SESSION_PERSON = "person"
 # Sent by a page that polls for news (the status page): not the applicant's activity,
 # so it does not keep an idle session alive.
 POLL_HEADER = "X-Aansluiten-Poll"
@@ -139,7 +141,8 @@ def _idle_texts(timeout: int) -> dict:
 
 # Requests that may pass an expired session: the page that says so, and the e-mail
 # link with which the applicant comes back in.
-_PAST_EXPIRY = {"static", "access.session_expired", "access.open_link", "access.verify_get", "access.verify_post"}
+_PAST_EXPIRY = {"static", "access.session_expired", "access.open_link", "access.verify_get", "access.verify_post",
+                "person.open_link", "person.confirm_get", "person.confirm_post"}
 
 
 def check_idle():
@@ -148,7 +151,7 @@ def check_idle():
     Registered before CSRF protection, so that a form posted after the timeout
     meets this page rather than a CSRF error.
     """
-    if SESSION_DRAFT not in session or request.endpoint in (None, "static"):
+    if not (SESSION_DRAFT in session or SESSION_PERSON in session) or request.endpoint in (None, "static"):
         return None
     now = int(time.time())
     timeout = idle_timeout()
@@ -159,7 +162,8 @@ def check_idle():
         if now - seen >= min(60, timeout // 30) and not request.headers.get(POLL_HEADER):
             session[SESSION_SEEN] = now
         return None
-    session.pop(SESSION_DRAFT)
+    session.pop(SESSION_DRAFT, None)
+    session.pop(SESSION_PERSON, None)
     session.pop(SESSION_SEEN, None)
     if request.endpoint in _PAST_EXPIRY:
         return None

@@ -3,6 +3,7 @@ contact identifies on their own device, either person changes or cancels the vis
 And the way back from the bank, for them and for the applicant's own session."""
 
 import logging
+import time
 
 from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from onboarding import drafts, identity, people, person_links, submission, tokens
 
 from . import forms, providers
-from .pages import advance, current_draft, get_db, navigate, render_page
+from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
 from .status import after_change
 from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context, visit_time
 from .wizard import step_url
@@ -18,7 +19,6 @@ from .wizard import step_url
 bp = Blueprint("person", __name__)
 log = logging.getLogger(__name__)
 
-SESSION_PERSON = "person"
 SESSION_PERSON_LINK = "person_link"
 
 _REJECTED = {
@@ -59,6 +59,7 @@ def confirm_post():
             return navigate(url_for("person.page"))
         return _rejected(rejected.reason, 410 if rejected.reason != "unknown" else 404)
     session[SESSION_PERSON] = grant
+    session[SESSION_SEEN] = int(time.time())
     return navigate(url_for("person.page"))
 
 
@@ -138,6 +139,8 @@ def idin_return():
     candidates = [draft for draft in (person_draft, own) if draft is not None]
     if not candidates:
         return _return_rejected()
+    if not providers.available():
+        return _return_rejected("no provider")
     outcome = None
     for draft in candidates:
         try:

@@ -32,11 +32,13 @@ def idin_redirect_uri() -> str:
 
 
 def signing_secret() -> str:
-    """The shared secret of the signing callbacks: ``AANSLUITEN_SIGNING_SECRET``, else
-    one derived from the secret key (enough for the simulated provider, which runs here)."""
+    """The shared secret of the signing callbacks: ``AANSLUITEN_SIGNING_SECRET``, else (for
+    the simulated provider only, which runs here) one derived from the secret key."""
     configured = current_app.config.get("SIGNING_SECRET")
     if configured:
         return configured
+    if not available():
+        raise ProviderUnavailable()  # a real provider needs its own secret
     cache = current_app.extensions
     if "aansluiten.signing_secret" not in cache:
         cache["aansluiten.signing_secret"] = signing.derive_secret(current_app.config["SECRET_KEY"])

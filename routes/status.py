@@ -1,7 +1,8 @@
 """The status page of a submitted application, its downloads, reopening, and what
 happens when step 10 moves on (completion and its e-mails)."""
 
-from flask import Blueprint, abort, g, make_response, url_for
+from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
+from flask_htmx import make_response as htmx_response
 from flask_babel import gettext as _
 
 from onboarding import drafts, people, steps, submission
@@ -36,6 +37,19 @@ def index():
                        tasks=submission.progress(get_db(), draft), form=forms.StepForm(None, data={"version": draft.version}),
                        signatory=people.person(get_db(), draft, people.SIGNATORY),
                        main_contact=people.person(get_db(), draft, people.MAIN_CONTACT), poll_seconds=POLL_SECONDS)
+
+
+@bp.get("/stand")
+def watch():
+    """Asked every few seconds by step 10 and the status page while something is pending
+    (``?v=`` what the page shows): nothing (204) while it holds, else a reload of the page,
+    so that no control is swapped away under the keyboard."""
+    draft = current_draft()
+    if draft is None or not steps.is_frozen(draft):
+        return "", 204
+    if submission.progress(get_db(), draft).fingerprint == request.args.get("v"):
+        return "", 204
+    return htmx_response("", 200, refresh=True) if current_app.htmx else redirect(url_for("status.index"), 303)
 
 
 @bp.post("/wijzigen")

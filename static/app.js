@@ -68,6 +68,12 @@
     dialog.close();
     stay();
   });
-  document.addEventListener("htmx:afterRequest", arm);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A page polling for news (the status page) is not the applicant at work: the server
+    // does not count it either.
+    var headers = event.detail.requestConfig && event.detail.requestConfig.headers;
+    if (headers && headers["X-Aansluiten-Poll"]) return;
+    arm();
+  });
   arm();
 })();

@@ -30,7 +30,7 @@ def db(path):
 def new_draft(db, key="draft-1") -> int:
     now = store.timestamp()
     return db.conn.execute(
-        "INSERT INTO drafts (key, email, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO drafts (key, email, created_at, updated_at, status) VALUES (?, ?, ?, ?, 'submitted')",
         (key, f"{key}@example.nl", now, now),
     ).lastrowid
 

@@ -100,3 +100,15 @@ def test_the_status_page_polling_does_not_keep_an_idle_session_alive(submitted):
     assert submitted.get("/aanmelding").status_code == 200
     with submitted.client.session_transaction() as session:
         assert time.time() - session["seen"] < 5
+
+
+def test_a_person_link_session_ends_with_the_idle_timeout_too(submitted, app):
+    from .test_step10 import choose, main_contact_browser
+
+    choose(submitted, "online")
+    other = main_contact_browser(submitted)
+    assert other.get("/persoon").status_code == 200
+    idle(other.client, 31 * 60)
+    response = other.get("/persoon")
+    assert response.status_code == 303 and response.headers["Location"] == "/sessie-verlopen"
+    assert other.get("/persoon").status_code == 404

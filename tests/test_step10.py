@@ -71,6 +71,12 @@ def main_contact_browser(applicant) -> Applicant:
     return other
 
 
+def main_contact_browser_identifies(applicant) -> Applicant:
+    other = main_contact_browser(applicant)
+    at_bank(other.client, "/persoon/identificeren", "/persoon")
+    return other
+
+
 def sign_agreement(applicant, decision="sign"):
     opened = applicant.client.get("/stap/10")
     started = applicant.client.post("/stap/10/ondertekenen", data=hidden_inputs(opened.get_data(as_text=True)))
@@ -208,12 +214,22 @@ def test_declining_at_signing_can_be_started_again(online, db):
 # -- the status page -------------------------------------------------------------------------------
 
 
-def test_status_page_polls_while_waiting_and_works_as_a_fragment(online):
+def test_the_pages_ask_for_news_while_waiting_and_reload_when_there_is_some(online):
     html = online.get("/aanmelding").get_data(as_text=True)
-    assert 'hx-trigger="every 5s"' in html
-    fragment = online.client.get("/aanmelding", headers={"HX-Request": "true", "HX-Target": "status-tasks"})
-    fragment = fragment.get_data(as_text=True)
-    assert fragment.strip().startswith('<section id="status-tasks"') and "<h1" not in fragment
+    watch = re.search(r'hx-get="(/aanmelding/stand\?v=\w+)" hx-trigger="every 5s" hx-swap="none"', html).group(1)
+    assert watch in online.get("/stap/10").get_data(as_text=True)
+    poll = {"HX-Request": "true", "X-Aansluiten-Poll": "1"}
+    assert online.client.get(watch, headers=poll).status_code == 204
+    identify_signatory(online)
+    changed = online.client.get(watch, headers=poll)
+    assert changed.status_code == 200 and changed.headers["HX-Refresh"] == "true"
+
+
+def test_nothing_is_asked_once_nothing_is_pending(online):
+    identify_signatory(online)
+    main_contact_browser_identifies(online)
+    sign_agreement(online)
+    assert "/aanmelding/stand" not in online.get("/aanmelding").get_data(as_text=True)
 
 
 def test_status_page_without_a_submitted_application_sends_to_the_step(at_step_9):

@@ -143,3 +143,17 @@ def test_the_summary_reached_through_a_change_link_submits_to_step_10(at_step_9)
     assert 'action="/stap/9"' in html and 'action="/stap/9?' not in html
     sent = at_step_9.submit("/stap/9?terug=overzicht", {"declaration": "y"}, page="/stap/9")
     assert sent.headers["Location"] == "/stap/10"
+
+
+def test_a_row_saved_while_the_agreement_is_drawn_makes_the_submission_stale(at_step_9, db, monkeypatch):
+    render = agreement.render
+
+    def render_while_another_tab_saves(data):
+        made = render(data)
+        db.conn.execute("UPDATE contact_persons SET surname = 'Anders' WHERE agb_code = '01051234'")
+        return made
+
+    monkeypatch.setattr(agreement, "render", render_while_another_tab_saves)
+    response = at_step_9.submit("/stap/9", {"declaration": "y"})
+    assert response.status_code == 409
+    assert at_step_9.draft()["status"] == "draft" and table(db, "agreements") == []

@@ -43,6 +43,8 @@ class IdentifyStep(Step):
 
     def save(self, draft, form):
         method = form.method.data
+        if method == submission.ONLINE and not providers.available():
+            raise FormRejected(NO_PROVIDER, "method", status=503)
         submission.choose_method(get_db(), draft, form.based_on(), method)
         if method == submission.ONLINE:
             cancel_visit(draft)
@@ -136,6 +138,9 @@ def book_visit(draft, form) -> FormRejected | None:
     try:
         visit = appointments.book(db, draft.id, slot, address, submission.today())
     except appointments.SlotUnavailable as unavailable:
+        if unavailable.reason == "closed":
+            return FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
+                                "slot", status=409)
         if unavailable.reason == "taken":
             return FormRejected(_("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."),
                                 "slot", status=409)
