@@ -123,7 +123,8 @@ def current(db, draft_id: int) -> Appointment | None:
     return _appointment(row) if row else None
 
 
-def book(db, draft_id: int, slot: datetime, address: Address, today: date) -> Appointment:
+def book(db, draft_id: int, slot: datetime, address: Address, today: date,
+         actor: str = drafts.APPLICANT) -> Appointment:
     """Book the visit, or move the draft's current one to ``slot``.
 
     Posting the current slot and address again changes nothing (and is accepted even
@@ -156,11 +157,11 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date) -> Ap
                 raise
             raise SlotUnavailable("taken") from error
         verb = "changed to" if before is not None else "booked for"
-        drafts.audit(db, draft_id, 10, f"visit {verb} {slot_value(slot)}")
+        drafts.audit(db, draft_id, 10, f"visit {verb} {slot_value(slot)}", actor)
     return Appointment(cursor.lastrowid, draft_id, slot, address, None)
 
 
-def cancel(db, draft_id: int) -> bool:
+def cancel(db, draft_id: int, actor: str = drafts.APPLICANT) -> bool:
     """Cancel the draft's current visit; False when it had none."""
     with write(db):
         cursor = db.conn.execute(
@@ -168,7 +169,7 @@ def cancel(db, draft_id: int) -> bool:
             (timestamp(), draft_id),
         )
         if cursor.rowcount:
-            drafts.audit(db, draft_id, 10, "visit cancelled")
+            drafts.audit(db, draft_id, 10, "visit cancelled", actor)
     return cursor.rowcount > 0
 
 

@@ -112,7 +112,7 @@ def visit_post():
         return advance(url_for("person.page"))
     form = forms.VisitForm()
     if form.validate():
-        rejected = book_visit(draft, form)
+        rejected = book_visit(draft, form, actor=role)
         if rejected is None:
             return advance(url_for("person.page"), announce=_("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
         getattr(form, rejected.field).errors.append(rejected.message)
@@ -126,7 +126,7 @@ def visit_cancel():
     if draft is None:
         return _rejected("unknown", 404)
     if draft.status == submission.SUBMITTED:
-        cancel_visit(draft)
+        cancel_visit(draft, actor=role)
     return advance(url_for("person.page"), announce=_("De afspraak is geannuleerd."))
 
 

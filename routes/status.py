@@ -1,11 +1,11 @@
 """The status page of a submitted application, its downloads, reopening, and what
 happens when step 10 moves on (completion and its e-mails)."""
 
-from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_htmx import make_response as htmx_response
 from flask_babel import gettext as _
 
-from onboarding import drafts, people, steps, submission
+from onboarding import appointments, drafts, people, steps, submission
 
 from . import forms
 from .mailer import send_mail
@@ -33,7 +33,12 @@ def index():
     draft, elsewhere = frozen_draft()
     if elsewhere:
         return elsewhere
-    return render_page("status.html", title=_("Status van uw aanmelding"), draft=draft,
+    return _status_page(draft)
+
+
+def _status_page(draft, status: int = 200, notice: str | None = None):
+    draft = current_draft() if status != 200 else draft
+    return render_page("status.html", title=_("Status van uw aanmelding"), draft=draft, status=status, notice=notice,
                        tasks=submission.progress(get_db(), draft), form=forms.StepForm(None, data={"version": draft.version}),
                        signatory=people.person(get_db(), draft, people.SIGNATORY),
                        main_contact=people.person(get_db(), draft, people.MAIN_CONTACT), poll_seconds=POLL_SECONDS)
@@ -59,11 +64,17 @@ def reopen():
     if elsewhere:
         return elsewhere
     form = forms.StepForm()
+    visit = appointments.current(get_db(), draft.id)
     try:
         submission.reopen(get_db(), draft, form.based_on())
-    except (submission.NotReopenable, drafts.StaleDraft):
-        g.announce = _("De aanmelding kan niet meer worden gewijzigd: het ondertekenen is begonnen.")
-        return advance(url_for("status.index"))
+    except submission.NotReopenable:
+        return _status_page(draft, 409, _("De aanmelding kan niet meer worden gewijzigd: het ondertekenen is begonnen."))
+    except drafts.StaleDraft:
+        return _status_page(draft, 409, _("Deze aanmelding is intussen in een ander venster of tabblad gewijzigd. "
+                                          "Kijk hieronder hoe het nu staat."))
+    if visit is not None:
+        from .steps.identify import mail_visit  # both persons hear that the visit is off
+        mail_visit(draft, visit, cancelled=True)
     return advance(step_url(9), announce=_("U kunt uw aanmelding weer wijzigen."))
 
 

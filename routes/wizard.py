@@ -182,8 +182,10 @@ def gate(draft, number: int):
     """Send a visit to a step whose earlier steps are unfinished to the first unfinished one."""
     if not 1 <= number <= steps.STEP_COUNT:
         abort(404)
-    if steps.is_frozen(draft) and number < steps.STEP_COUNT:
-        # Submitted: steps 1-9 are read-only now (reopening is step 10's and the status page's).
+    if steps.is_frozen(draft) and (number < steps.STEP_COUNT or (steps.is_done(draft, number)
+                                                                  and request.method == "POST")):
+        # Submitted: steps 1-9 are read-only now (reopening is the status page's); completed:
+        # step 10 too.
         return advance(url_for("status.index"))
     if not steps.may_visit(draft, number):
         return advance(step_url(steps.first_unfinished(draft)))

@@ -398,3 +398,32 @@ def test_a_main_contact_who_is_the_signatory_identifies_once(signed, db):
     assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
     sign_agreement(signed)
     assert signed.draft()["status"] == "completed"
+
+
+def test_a_completed_application_sends_step_10_posts_to_the_status_page(online, db):
+    identify_signatory(online)
+    main_contact_browser_identifies(online)
+    sign_agreement(online)
+    mails = len(table(db, "outbox"))
+    for path, data in (("/stap/10", {"method": "appointment"}), ("/stap/10/link-hoofdcontact", {}),
+                       ("/stap/10/ondertekenen", {}), ("/stap/10/afspraak", {})):
+        response = online.submit(path, data, page="/aanmelding")
+        assert response.status_code == 303 and response.headers["Location"] in ("/aanmelding", "/stap/10"), path
+    assert len(table(db, "outbox")) == mails and online.draft()["method"] == "online"
+
+
+def test_reopening_cancels_a_booked_visit_and_tells_both_persons(by_appointment, db):
+    book(by_appointment)
+    assert by_appointment.submit("/aanmelding/wijzigen", page="/aanmelding").headers["Location"] == "/stap/9"
+    cancelled = [row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak geannuleerd")]
+    assert sorted(cancelled) == sorted([SIGNATORY["email"], MAIN_CONTACT["email"]])
+    assert all(row["cancelled_at"] for row in table(db, "appointments"))
+
+
+def test_a_stale_reopen_says_what_happened(online, db):
+    page = online.client.get("/aanmelding").get_data(as_text=True)
+    identify_signatory(online)
+    choose(online, "appointment")
+    response = online.client.post("/aanmelding/wijzigen", data=hidden_inputs(page))
+    assert response.status_code == 409 and "in een ander venster" in response.get_data(as_text=True)
+    assert online.draft()["status"] == "submitted"

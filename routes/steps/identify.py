@@ -125,7 +125,7 @@ def visit_time(slot: datetime) -> str:
     return _("%(day)s om %(time)s uur", day=format_date(slot.date(), "full"), time=format_time(slot.time(), "HH:mm"))
 
 
-def book_visit(draft, form) -> FormRejected | None:
+def book_visit(draft, form, actor: str = drafts.APPLICANT) -> FormRejected | None:
     """Validate and book the visit of ``form``, then mail both persons; a refusal to show
     as the slot's error."""
     slot = appointments.parse_slot(form.slot.data or "")
@@ -136,7 +136,7 @@ def book_visit(draft, form) -> FormRejected | None:
     db = get_db()
     had = appointments.current(db, draft.id)
     try:
-        visit = appointments.book(db, draft.id, slot, address, submission.today())
+        visit = appointments.book(db, draft.id, slot, address, submission.today(), actor)
     except appointments.SlotUnavailable as unavailable:
         if unavailable.reason == "closed":
             return FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
@@ -227,10 +227,10 @@ def visit_cancel():
     return advance(step_url(10), announce=_("De afspraak is geannuleerd."))
 
 
-def cancel_visit(draft) -> None:
+def cancel_visit(draft, actor: str = drafts.APPLICANT) -> None:
     db = get_db()
     visit = appointments.current(db, draft.id)
-    if visit and appointments.cancel(db, draft.id):
+    if visit and appointments.cancel(db, draft.id, actor):
         mail_visit(draft, visit, cancelled=True)
 
 
@@ -259,6 +259,9 @@ def main_contact_link():
     draft, elsewhere = _submitted_draft()
     if elsewhere:
         return elsewhere
+    if (draft.method != submission.ONLINE or submission.same_person(get_db(), draft)
+            or submission.progress(get_db(), draft).state(people.MAIN_CONTACT) == "identified"):
+        return advance(step_url(10))
     try:
         hit(get_db(), [(LINK_RESENDS, str(draft.id))])
     except RateLimited as limited:
