@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from . import drafts, workdays
 from .store import timestamp, utcnow, write
 
@@ -178,6 +176,8 @@ def ics(appointment: Appointment, *, reference: str, summary: str, description: 
     """The visit as an iCalendar file; a change or a cancellation keeps the UID and
     raises ``sequence`` so that a calendar replaces the earlier one."""
     start = appointment.slot.replace(tzinfo=ZoneInfo(ZONE))
+    from icalendar import Calendar, Event  # loaded when the first visit is mailed (about 9 MB)
+
     event = Event.new(
         uid=f"visit-{appointment.id}-{reference}@aansluiten",
         stamp=utcnow(),

@@ -10,7 +10,6 @@ trusted after that check, and even then it can only move an agreement forward
 """
 
 import base64
-import io
 import json
 import logging
 import secrets
@@ -24,14 +23,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
-from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from .drafts import audit
@@ -350,50 +341,14 @@ def _new_credentials() -> tuple[bytes, bytes]:
 
 
 def sign_pdf(pdf: bytes, key_pem: bytes, cert_pem: bytes, signer_name: str) -> bytes:
-    """A PAdES signature in an invisible field "Handtekening", added as an incremental
-    update: the bytes of the original PDF stay as they were."""
-    certificate = _one_certificate(cert_pem)
-    signer = signers.SimpleSigner(
-        signing_cert=certificate,
-        signing_key=load_private_key_from_pemder_data(key_pem, passphrase=None),
-        cert_registry=SimpleCertificateStore.from_certs([certificate]),
-    )
-    metadata = signers.PdfSignatureMetadata(
-        field_name="Handtekening",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason="Akkoord met de aansluitovereenkomst van VECOZO",
-        name=signer_name,
-        location="Nederland",
-    )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    """A PAdES signature (see ``pdf_signature``: pyHanko is loaded when first needed, it
+    weighs about 45 MB that a worker would otherwise carry)."""
+    from .pdf_signature import sign_pdf as sign
+
+    return sign(pdf, key_pem, cert_pem, signer_name)
 
 
 def verify_pdf_signature(pdf: bytes, cert_pem: bytes) -> bool:
-    """Whether the PDF holds exactly one signature, intact, valid, made with a
-    certificate that ``cert_pem`` (the trust root) vouches for, and covering the whole
-    file (nothing appended after signing)."""
-    context = ValidationContext(trust_roots=[_one_certificate(cert_pem)], allow_fetching=False)
-    try:
-        found = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
-        if len(found) != 1:
-            return False
-        status = validate_pdf_signature(found[0], signer_validation_context=context)
-    except (PdfError, ValueError):
-        # Damaged so that the file or its signature cannot be read (asn1crypto parses
-        # lazily and raises a plain ValueError; pyHanko's own errors are PdfError or
-        # SignatureValidationError, a ValueError).
-        return False
-    except (AttributeError, KeyError, TypeError):
-        # Seen when fuzzing the signature's bytes: pyHanko trips over some malformed
-        # structures. Whatever the file is, it is not a verified signature.
-        logger.warning("signature could not be validated", exc_info=True)
-        return False
-    return status.bottom_line and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    from .pdf_signature import verify_pdf_signature as verify
 
-
-def _one_certificate(cert_pem: bytes):
-    certificates = list(load_certs_from_pemder_data(cert_pem))
-    if len(certificates) != 1:
-        raise ValueError(f"expected one certificate, found {len(certificates)}")
-    return certificates[0]
+    return verify(pdf, cert_pem)

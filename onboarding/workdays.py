@@ -3,11 +3,11 @@
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
-
 
 @lru_cache(maxsize=16)
 def _holidays(year: int) -> frozenset[date]:
+    import holidays  # about 10 MB: loaded when first needed
+
     return frozenset(holidays.country_holidays("NL", years=year))
 
 
