@@ -46,6 +46,7 @@ class Draft:
     submitted_at: str | None = None
     completed_at: str | None = None
     method: str | None = None
+    company_name: str | None = None
     # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
     has_signatory: bool = False
     has_main_contact: bool = False
@@ -249,6 +250,7 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
         other_company = draft.kvk_number != kvk_number
         save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
                      company_json=json.dumps(company_snapshot(company_raw), ensure_ascii=False),
+                     company_name=company_raw.get("naam"),
                      looked_up_at=timestamp(), data_correct=None, services_ok_at=None,
                      **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
         if other_company:

@@ -171,6 +171,53 @@ def m007_submission_identification_signing(db: sqlite_utils.Database) -> None:
         db.conn.execute(statement)
 
 
+
+@migrations()
+def m008_back_office(db: sqlite_utils.Database) -> None:
+    # Staff users with a second factor, what staff decide, and what the list searches on.
+    for statement in _BACK_OFFICE_SCHEMA:
+        db.conn.execute(statement)
+    rows = db.conn.execute("SELECT id, company_json FROM drafts WHERE company_json IS NOT NULL").fetchall()
+    for row in rows:
+        db.conn.execute("UPDATE drafts SET company_name = ? WHERE id = ?",
+                        (json.loads(row["company_json"]).get("naam"), row["id"]))
+
+
+_BACK_OFFICE_SCHEMA = [
+    """
+    CREATE TABLE staff_users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        -- the TOTP secret, sealed (Fernet) with a key derived from the secret key
+        totp_sealed TEXT,
+        totp_confirmed_at TEXT,
+        -- the last TOTP time step used: a code is accepted once
+        totp_last_step INTEGER,
+        disabled_at TEXT,
+        created_at TEXT NOT NULL,
+        -- moved on by a password reset or disabling: every session of the user ends
+        session_epoch INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE staff_recovery_codes (
+        staff_id INTEGER NOT NULL REFERENCES staff_users (id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        used_at TEXT,
+        PRIMARY KEY (staff_id, code_hash)
+    )
+    """,
+    # What staff decided on an identification (a manual check settled, a visit recorded).
+    "ALTER TABLE identifications ADD COLUMN decided_by TEXT",
+    "ALTER TABLE identifications ADD COLUMN reason TEXT",
+    # The list searches on these; the company name is kept beside the snapshot for that.
+    "ALTER TABLE drafts ADD COLUMN company_name TEXT",
+    "CREATE INDEX drafts_kvk ON drafts (kvk_number)",
+    "CREATE INDEX drafts_company_name ON drafts (company_name COLLATE NOCASE)",
+    "CREATE INDEX audit_log_at ON audit_log (at)",
+]
+
 _SUBMISSION_SCHEMA = [
     # status: draft -> submitted (frozen) -> completed; a reopened one is a draft again.
     "ALTER TABLE drafts ADD COLUMN reference TEXT",
