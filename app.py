@@ -15,13 +15,13 @@ from functools import cached_property
 import click
 from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import Babel, Domain, format_date, get_locale
+from flask_babel import Babel, Domain, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from onboarding import mail, services, store, validators
+from onboarding import mail, retention, services, staff, store, validators
 from onboarding.registry import RegistryFile, load_names
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,6 +127,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The shared secret of the signing callbacks (Standard Webhooks, "whsec_..."); derived
         # from SECRET_KEY when unset, which serves the simulated provider.
         SIGNING_SECRET=None,
+        # The back office's own session: at most 8 hours, ended after 30 minutes without a request.
+        STAFF_MAX_AGE=8 * 3600,
+        STAFF_IDLE_TIMEOUT=30 * 60,
         SECRET_KEY=None,
         # Flask-WTF's token otherwise expires after an hour; the session's own timeout rules.
         WTF_CSRF_TIME_LIMIT=None,
@@ -137,6 +140,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_NAME="aansluiten",
         BABEL_DEFAULT_LOCALE="nl",
         BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
+        # flask purge: drafts nobody touched for this many days go, with their personal data;
+        RETENTION_DRAFT_DAYS=30,
+        # completed applications are kept ten years (the agreement is a contract);
+        RETENTION_COMPLETED_DAYS=3650,
+        # sent mails keep who got what when, their bodies only this long.
+        RETENTION_MAIL_DAYS=7,
     )
     app.config.from_prefixed_env("AANSLUITEN")
     if test_config:
@@ -172,7 +181,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["aansluiten.services"] = services.load(app.config["SERVICES"])
 
     from routes import (  # noqa: F401 (steps registers them)
-        access, callbacks, demo, errors, pages, person, simulators, start, status, steps, wizard)
+        access, backoffice, callbacks, demo, errors, pages, person, simulators, start, status, steps, wizard)
 
     # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
     app.before_request(pages.check_idle)
@@ -181,7 +190,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     RequestBabel(app, locale_selector=pages.chosen_locale)
     app.teardown_appcontext(pages.release_db)
 
-    for blueprint in (start.bp, wizard.bp, access.bp, status.bp, person.bp, callbacks.bp, demo.bp, simulators.bp):
+    for blueprint in (start.bp, wizard.bp, access.bp, status.bp, person.bp, callbacks.bp, backoffice.bp, demo.bp,
+                      simulators.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(callbacks.bp)  # the provider authenticates its callbacks with a signature instead
     errors.register(app)
@@ -189,6 +199,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_filter(validators.format_postcode, "postcode")
     app.add_template_filter(validators.format_phone, "phone")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(lambda stamp: format_datetime(datetime.fromisoformat(stamp), "short"), "local_time")
     app.add_template_filter(validators.format_date, "birth_date")
     app.add_template_filter(lambda day: format_date(day, "long"), "day")
     app.add_template_filter(steps.identify.visit_time, "visit_time")
@@ -228,18 +239,63 @@ def register_commands(app: Flask) -> None:
     def database():
         return store.connect(app.config["DATABASE"])
 
+    def demo_staff(db):
+        """Demo mode: the back office's demo user, its second factor enrolled (the start page shows its code)."""
+        if app.config["DEMO"]:
+            staff.ensure_demo_user(db, mail.Seal(app.config["SECRET_KEY"]))
+            click.echo(f"Demo staff user: {staff.DEMO_USERNAME} / {staff.DEMO_PASSWORD} (code on the start page)")
+
     @app.cli.command("init-db")
     def init_db():
         """Create the database or bring its schema up to date."""
         with database() as db:
             store.migrate(db)
+            demo_staff(db)
         click.echo(f"Database ready: {app.config['DATABASE']}")
+
+    def staff_account(change, *args):
+        with database() as db:
+            store.migrate(db)
+            try:
+                return change(db, *args)
+            except staff.AccountError as error:
+                raise click.ClickException(str(error)) from None
+
+    password_option = click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                   help="Asked for (hidden, twice) when left out.")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @password_option
+    def create_user(username, password):
+        """Make a staff user for the back office."""
+        staff_account(staff.create_user, username, password)
+        click.echo(f"Staff user {username} created; they enrol their second factor at the first login "
+                   "at /beheer/login.")
+
+    @app.cli.command("disable-user")
+    @click.argument("username")
+    def disable_user(username):
+        """Disable a staff user: they can no longer log in, and every session of theirs ends."""
+        staff_account(staff.disable_user, username)
+        click.echo(f"Staff user {username} disabled; every session of theirs has ended.")
+
+    @app.cli.command("reset-password")
+    @click.argument("username")
+    @password_option
+    def reset_password(username, password):
+        """Give a staff user a new password; every session of theirs ends, the second factor stays."""
+        staff_account(staff.reset_password, username, password)
+        click.echo(f"Password of staff user {username} reset; every session of theirs has ended.")
 
     @app.cli.command("demo-reset")
     def demo_reset():
-        """Remove every application, mail and token: a clean demo."""
+        """Demo mode only: remove every application, mail and token, and make the demo staff user."""
+        if not app.config["DEMO"]:
+            raise click.ClickException("demo-reset works in demo mode only (AANSLUITEN_DEMO=true).")
         with database() as db:
             store.reset(db)
+            demo_staff(db)
         click.echo(f"Demo database emptied: {app.config['DATABASE']}")
 
     @app.cli.command("send-mail")
@@ -250,3 +306,38 @@ def register_commands(app: Flask) -> None:
         with app.test_request_context(), database() as db:
             sent = mail.deliver_pending(db, smtp_settings(), limit=1000)
         click.echo(_("%(count)s e-mail(s) verstuurd", count=sent))
+
+    @app.cli.command("purge")
+    @click.option("--draft-days", type=click.IntRange(min=1), help="Instead of RETENTION_DRAFT_DAYS.")
+    @click.option("--completed-days", type=click.IntRange(min=1), help="Instead of RETENTION_COMPLETED_DAYS.")
+    @click.option("--mail-days", type=click.IntRange(min=1), help="Instead of RETENTION_MAIL_DAYS.")
+    def purge(draft_days, completed_days, mail_days):
+        """Delete what is kept no longer (run daily): old drafts, mail bodies, spent links."""
+        days = {
+            "draft_days": int(app.config["RETENTION_DRAFT_DAYS"] if draft_days is None else draft_days),
+            "completed_days": int(app.config["RETENTION_COMPLETED_DAYS"] if completed_days is None
+                                  else completed_days),
+            "mail_days": int(app.config["RETENTION_MAIL_DAYS"] if mail_days is None else mail_days),
+        }
+        with database() as db:
+            store.migrate(db)
+            report = retention.purge(db, **days)
+        click.echo(
+            f"Removed: {report.drafts} drafts untouched for {days['draft_days']} days, "
+            f"{report.completed} completed applications older than {days['completed_days']} days, "
+            f"{report.mail_bodies} mail bodies older than {days['mail_days']} days, "
+            f"{report.mails} mails tied to no application older than {days['draft_days']} days, "
+            f"{report.tokens} used or expired links, {report.identity_requests} identity requests, "
+            f"{report.rate_limits} rate-limit windows.")
+
+    @app.cli.command("backup")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    def backup(file):
+        """Copy the database to FILE: a consistent copy, also while the app serves."""
+        with database() as db:
+            store.migrate(db)
+            try:
+                retention.backup(db, file)
+            except ValueError as error:
+                raise click.ClickException(str(error)) from None
+        click.echo(f"Backup written to {file} ({os.path.getsize(file)} bytes)")

@@ -82,6 +82,11 @@ def by_key(db, key: str | None) -> Draft | None:
     return Draft(**dict(row)) if row else None
 
 
+def select(db, where: str, parameters=()) -> list[Draft]:
+    """Drafts as ``by_key`` reads them, chosen by an SQL condition on ``d``."""
+    return [Draft(**dict(row)) for row in db.conn.execute(_DRAFT + " WHERE " + where, parameters)]
+
+
 def by_id(db, draft_id: int) -> Draft | None:
     row = db.conn.execute(_DRAFT + " WHERE d.id = ?", (draft_id,)).fetchone()
     return Draft(**dict(row)) if row else None

@@ -225,27 +225,35 @@ def progress(db, draft: Draft) -> Progress:
                     signing=signing(db, draft.id), visit=appointments.current(db, draft.id))
 
 
-VISIT_OUTCOMES = ("identified", "no_show")
+VISIT_OUTCOMES = ("identified", "signed", "no_show")
 
 
-def record_visit(db, draft_id: int, outcome: str, actor: str) -> None:
-    """The visit took place (both persons showed an ID document) or nobody was there."""
+def record_visit(db, draft: Draft, version: int, outcome: str, actor: str) -> None:
+    """What happened at the visit: both persons showed an ID document ("identified"),
+    and perhaps the signatory signed the agreement on paper there too ("signed"), or
+    nobody was there ("no_show": the visit is over, a new one can be booked)."""
     if outcome not in VISIT_OUTCOMES:
         raise ValueError(outcome)
     stamp = timestamp()
     with write(db):
         visit = db.conn.execute("SELECT id FROM appointments WHERE draft_id = ? AND cancelled_at IS NULL",
-                                (draft_id,)).fetchone()
+                                (draft.id,)).fetchone()
         if visit is None:
             raise LookupError("no visit booked")
+        save_answers(db, draft, version, 10, f"visit recorded: {outcome}", actor=actor, allowed_status=SUBMITTED)
         db.conn.execute("UPDATE appointments SET outcome = ? WHERE id = ?", (outcome, visit["id"]))
-        if outcome == "identified":
-            db.conn.executemany(
-                "INSERT INTO identifications (draft_id, role, state, via, at) VALUES (?, ?, 'identified', 'visit', ?) "
-                "ON CONFLICT (draft_id, role) DO UPDATE SET state = 'identified', via = 'visit', claims = NULL, "
-                "due_on = NULL, at = excluded.at",
-                [(draft_id, role, stamp) for role in identity.ROLES])
-        audit(db, draft_id, 10, f"visit recorded: {outcome}", actor=actor)
+        if outcome == "no_show":
+            db.conn.execute("UPDATE appointments SET cancelled_at = ? WHERE id = ?", (stamp, visit["id"]))
+            return
+        db.conn.executemany(
+            "INSERT INTO identifications (draft_id, role, state, via, at, decided_by) "
+            "VALUES (?, ?, 'identified', 'visit', ?, ?) ON CONFLICT (draft_id, role) DO UPDATE SET "
+            "state = 'identified', via = 'visit', claims = NULL, due_on = NULL, at = excluded.at, "
+            "decided_by = excluded.decided_by",
+            [(draft.id, role, stamp, actor) for role in identity.ROLES])
+        if outcome == "signed":
+            db.conn.execute("UPDATE agreements SET signing_state = 'signed', signed_at = ? WHERE draft_id = ?",
+                            (stamp, draft.id))
 
 
 def same_person(db, draft: Draft) -> bool:

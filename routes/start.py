@@ -5,9 +5,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
+from onboarding import staff
 from onboarding.registry import RegistryUnavailable
 
-from .pages import LANGUAGE_COOKIE, LANGUAGES, current_draft, registry_file, render_page
+from .mailer import seal
+from .pages import LANGUAGE_COOKIE, LANGUAGES, current_draft, get_db, registry_file, render_page
 from .wizard import TITLES
 
 bp = Blueprint("start", __name__)
@@ -34,7 +36,18 @@ def index():
         titles=TITLES,
         draft=current_draft(),
         demo_cases=demo_cases() if current_app.config["DEMO"] else [],
+        demo_staff=demo_staff() if current_app.config["DEMO"] else None,
     )
+
+
+def demo_staff() -> dict | None:
+    """The demo's back-office login (made by `init-db` and `demo-reset` in demo mode), with
+    the code its authenticator would show now: a demo has no phone to read it from."""
+    user = staff.by_username(get_db(), staff.DEMO_USERNAME)
+    if user is None or not user.totp_enrolled:
+        return None
+    return {"username": staff.DEMO_USERNAME, "password": staff.DEMO_PASSWORD,
+            "code": staff.current_code(get_db(), user.id, seal())}
 
 
 @bp.get("/taal/<code>")

@@ -80,8 +80,9 @@ def test_every_string_in_the_code_has_an_english_translation(tmp_path):
         return all(strings) and not message.fuzzy  # plurals: every form
 
     missing = sorted(
-        message_id for message_id in wanted
-        if not (catalogue.get(message_id) and translated(catalogue.get(message_id)))
+        (message_id for message_id in wanted
+         if not (catalogue.get(message_id) and translated(catalogue.get(message_id)))),
+        key=str,  # plural ids are tuples
     )
     assert not missing, "untranslated (run `make translations` and fill in the .po):\n" + "\n".join(
         map(str, missing))

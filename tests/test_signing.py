@@ -5,7 +5,7 @@ import base64
 import hashlib
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fpdf import FPDF
@@ -30,6 +30,7 @@ def db(tmp_path):
 
 def agreement_pdf() -> bytes:
     document = FPDF()
+    document.set_creation_date(datetime(2026, 11, 29, tzinfo=timezone.utc))  # the same bytes every time
     document.set_compression(False)  # the text stays readable in the bytes: a test can alter it
     document.add_page()
     document.set_font("helvetica", size=12)

@@ -301,8 +301,8 @@ def demo_visit():
     if elsewhere:
         return elsewhere
     try:
-        submission.record_visit(get_db(), draft.id, "identified", actor="demo")
-    except LookupError:
+        submission.record_visit(get_db(), draft, draft.version, "identified", actor="demo")
+    except (LookupError, drafts.StaleDraft):
         return advance(step_url(10))
     after_change(draft.id)
     return advance(step_url(10), announce=_("Het bezoek is verwerkt: beide personen zijn geïdentificeerd."))

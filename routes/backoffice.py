@@ -1,0 +1,359 @@
+"""The back office (``/beheer``): staff log in with a password and a second factor, find
+applications, settle manual identity checks, record visits, reopen or delete, see the
+funnel and export the completed applications.
+
+Every page works without JavaScript; htmx only enhances. A stranger (and any applicant's
+session) is sent to the login; the staff session is a cookie of its own (``staff_session``).
+"""
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms import PasswordField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Length
+
+from onboarding import backoffice, drafts, people, services, staff, submission
+
+from . import staff_session
+from .forms import Form, StepForm
+from .mailer import send_mail, seal
+from .pages import Pager, advance, client_id, get_db, navigate, render_page
+from .status import after_change
+
+bp = Blueprint("backoffice", __name__, url_prefix="/beheer")
+bp.after_request(staff_session.save)
+
+LOGIN = {"backoffice.login_get", "backoffice.login_post"}
+SECOND_FACTOR = {"backoffice.code_get", "backoffice.code_post", "backoffice.enrol_get", "backoffice.enrol_post",
+                 "backoffice.logout"}
+STATUS_NAMES = {
+    "manual_check": _l("Handmatige controle"),
+    "draft": _l("Wordt ingevuld"),
+    "submitted": _l("Verstuurd"),
+    "completed": _l("Afgerond"),
+}
+ROLE_NAMES = {"signatory": _l("tekenbevoegde"), "main_contact": _l("hoofdcontactpersoon")}
+
+
+# -- forms -----------------------------------------------------------------------------------------
+
+
+class LoginForm(Form):
+    username = StringField(_l("Gebruikersnaam"), validators=[InputRequired(_l("Vul uw gebruikersnaam in"))],
+                           render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField(_l("Wachtwoord"), validators=[InputRequired(_l("Vul uw wachtwoord in"))],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class CodeForm(Form):
+    code = StringField(_l("Code"), description=_l("De 6 cijfers uit uw authenticator-app, of een herstelcode."),
+                       validators=[InputRequired(_l("Vul de code in")), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
+
+
+class SettleForm(StepForm):
+    decision = RadioField(_l("Besluit"), choices=[
+        SelectChoice("approve", _l("Goedkeuren: de persoon is geïdentificeerd")),
+        SelectChoice("reject", _l("Afwijzen")),
+    ], validate_choice=False, validators=[InputRequired(_l("Kies goedkeuren of afwijzen")),
+                                          AnyOf(["approve", "reject"], message=_l("Kies goedkeuren of afwijzen"))])
+    reason = TextAreaField(_l("Reden van afwijzen"), description=_l("Deze reden mailen wij naar de persoon."),
+                           validators=[Length(max=500, message=_l("Gebruik hoogstens 500 tekens"))])
+
+
+class VisitOutcomeForm(StepForm):
+    outcome = RadioField(_l("Wat is er bij het bezoek gebeurd?"), choices=[
+        SelectChoice("identified", _l("Beide personen zijn geïdentificeerd")),
+        SelectChoice("signed", _l("Beide personen zijn geïdentificeerd en de overeenkomst is op papier ondertekend")),
+        SelectChoice("no_show", _l("Niemand aanwezig")),
+    ], validate_choice=False, validators=[
+        InputRequired(_l("Kies wat er bij het bezoek is gebeurd")),
+        AnyOf(submission.VISIT_OUTCOMES, message=_l("Kies wat er bij het bezoek is gebeurd"))])
+
+
+# -- who may come in ------------------------------------------------------------------------------
+
+
+@bp.before_request
+def require_staff():
+    data = staff_session.load()
+    user = staff.by_id(get_db(), data["uid"]) if data.get("uid") else None
+    if user is not None and (user.disabled or user.session_epoch != data.get("epoch")):
+        staff_session.end()
+        user = None
+    g.staff = user if user and data.get("stage") == "ok" else None
+    g.staff_pending = user if user and data.get("stage") == "password" else None
+    if request.endpoint in LOGIN:
+        return None
+    if request.endpoint in SECOND_FACTOR and (g.staff_pending or g.staff):
+        return None
+    if g.staff is None:
+        return navigate(url_for("backoffice.login_get"))
+    staff_session.touch()
+    return None
+
+
+def page(template: str, title, status: int = 200, **context):
+    """A back-office page: the staff user in the header, no applicant's account or idle
+    warning, and "Fout: " in the title when a form on it has errors."""
+    error = any(isinstance(value, Form) and value.errors for value in context.values())
+    return render_page(f"backoffice/{template}", title=title, status=status, error=error, account=None, idle=None,
+                       staff_user=g.get("staff"), **context)
+
+
+# -- login ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/login")
+def login_get():
+    expired = g.get("staff_session_expired")
+    return page("login.html", _("Inloggen beheer"), form=LoginForm(None), expired=expired)
+
+
+@bp.post("/login")
+def login_post():
+    form = LoginForm()
+    if form.validate():
+        try:
+            user = staff.check_password(get_db(), form.username.data, form.password.data, client_id())
+        except staff.LoginRefused as refused:
+            message = (_("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.",
+                         minutes=refused.minutes) if refused.reason == "rate_limited"
+                       else _("De gebruikersnaam of het wachtwoord klopt niet."))
+            form.form_errors.append(message)
+            form.password.data = ""
+            return page("login.html", _("Inloggen beheer"), 422, form=form)
+        staff_session.start(user.id, user.session_epoch, "password")
+        return redirect(url_for("backoffice.code_get" if user.totp_enrolled else "backoffice.enrol_get"), 303)
+    return page("login.html", _("Inloggen beheer"), 422, form=form)
+
+
+@bp.get("/code")
+def code_get():
+    if g.staff_pending is None or not g.staff_pending.totp_enrolled:
+        return redirect(url_for("backoffice.index"), 303)
+    return page("code.html", _("Tweede stap: uw code"), form=CodeForm(None))
+
+
+@bp.post("/code")
+def code_post():
+    user = g.staff_pending
+    if user is None or not user.totp_enrolled:
+        return redirect(url_for("backoffice.index"), 303)
+    form = CodeForm()
+    if form.validate():
+        try:
+            used = staff.check_code(get_db(), user.id, form.code.data, seal())
+        except staff.CodeRefused as refused:
+            form.code.errors.append(
+                _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.",
+                  minutes=refused.minutes) if refused.reason == "rate_limited"
+                else _("Deze code klopt niet. Vul de code in die uw app nu toont, of een herstelcode."))
+            form.code.data = ""
+            return page("code.html", _("Tweede stap: uw code"), 422, form=form)
+        staff_session.start(user.id, user.session_epoch, "ok")
+        # Logged in with a recovery code: the list says how many are left.
+        return redirect(url_for("backoffice.index", **({"melding": "herstelcode"} if used == "recovery" else {})), 303)
+    return page("code.html", _("Tweede stap: uw code"), 422, form=form)
+
+
+@bp.get("/koppelen")
+def enrol_get():
+    user = g.staff_pending
+    if user is None or user.totp_enrolled:
+        return redirect(url_for("backoffice.index"), 303)
+    secret = staff.start_enrolment(get_db(), user.id, seal())
+    return _enrol_page(user, secret, CodeForm(None))
+
+
+def _enrol_page(user, secret: str, form, status: int = 200):
+    uri = staff.provisioning_uri(secret, user.username)
+    return page("enrol.html", _("Tweede stap instellen"), status, form=form, secret=secret,
+                # Made here from a URI of our own (the username allows [A-Za-z0-9._-] only).
+                qr=Markup(staff.qr_svg(uri, _("QR-code om uw authenticator-app te koppelen"))))
+
+
+@bp.post("/koppelen")
+def enrol_post():
+    user = g.staff_pending
+    if user is None or user.totp_enrolled:
+        return redirect(url_for("backoffice.index"), 303)
+    form = CodeForm()
+    if form.validate():
+        try:
+            codes = staff.confirm_enrolment(get_db(), user.id, form.code.data, seal())
+        except staff.CodeRefused as refused:
+            form.code.errors.append(
+                _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.",
+                  minutes=refused.minutes) if refused.reason == "rate_limited"
+                else _("Deze code klopt niet. Vul de code in die uw app nu toont."))
+            form.code.data = ""
+            secret = staff.start_enrolment(get_db(), user.id, seal())
+            return _enrol_page(user, secret, form, 422)
+        staff_session.start(user.id, user.session_epoch, "ok")
+        g.staff = staff.by_id(get_db(), user.id)
+        # Shown once, on the answer to this POST; a reload does not show them again.
+        return page("recovery.html", _("Uw herstelcodes"), codes=codes)
+    return _enrol_page(user, staff.start_enrolment(get_db(), user.id, seal()), form, 422)
+
+
+@bp.post("/uitloggen")
+def logout():
+    staff_session.end()
+    g.staff = None
+    return page("login.html", _("U bent uitgelogd"), form=LoginForm(None), logged_out=True)
+
+
+# -- the applications --------------------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    chosen = request.args.get("status") or None
+    if chosen not in (None, backoffice.MANUAL_CHECK, *backoffice.STATUSES):
+        chosen = None
+    query = (request.args.get("q") or "")[:100]
+    db = get_db()
+    total = backoffice.list_applications(db, chosen, query, 0, 0)[1]
+    pager = Pager.from_request(total, backoffice.PAGE_SIZE)
+    rows, _total = backoffice.list_applications(db, chosen, query, pager.offset, backoffice.PAGE_SIZE)
+    checks = backoffice.manual_checks(db, submission.today()) if not query and chosen is None else []
+    return page("list.html", _("Aanmeldingen"), rows=rows, pager=pager, chosen=chosen, query=query, checks=checks,
+                status_names=STATUS_NAMES, role_names=ROLE_NAMES,
+                notice=_("U bent ingelogd met een herstelcode. U heeft er nog %(left)s.",
+                         left=staff.recovery_codes_left(db, g.staff.id))
+                if request.args.get("melding") == "herstelcode" else None)
+
+
+def _application(draft_id: int):
+    draft = drafts.by_id(get_db(), draft_id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+@bp.get("/aanvraag/<int:draft_id>")
+def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visit_form=None, settle_role=None):
+    draft = _application(draft_id)
+    db = get_db()
+    pager = Pager.from_request(drafts.agb_code_count(db, draft))
+    version = {"version": draft.version}
+    return page(
+        "detail.html", _("Aanmelding %(name)s", name=draft.reference or draft.company_name or draft.email), status,
+        draft=draft, notice=notice, pager=pager,
+        signatory=people.person(db, draft, people.SIGNATORY),
+        main_contact=people.person(db, draft, people.MAIN_CONTACT),
+        code_rows=people.code_rows(db, draft, offset=pager.offset, limit=pager.size),
+        ict_admins=people.ict_admins(db, draft),
+        tasks=submission.progress(db, draft) if draft.status != "draft" else None,
+        claims=backoffice.claims(db, draft.id),
+        audit_log=drafts.audit_log(db, draft), mails=backoffice.mails(db, draft.id),
+        open_services=services.open_services(current_app.extensions["aansluiten.services"],
+                                             services.code_groups(db, draft.id)),
+        settle_form=settle_form or SettleForm(None, data=version), settle_role=settle_role,
+        visit_form=visit_form or VisitOutcomeForm(None, data=version), form=Form(None),
+        version_form=StepForm(None, data=version), status_names=STATUS_NAMES, role_names=ROLE_NAMES,
+        current_step=backoffice.current_step(draft),
+    )
+
+
+STALE = _l("Een collega heeft deze aanmelding intussen gewijzigd. Er is niets opgeslagen: bekijk hieronder hoe "
+           "het nu staat en probeer het zo nodig opnieuw.")
+
+
+def _stale(draft_id: int):
+    return detail(draft_id, status=409, notice=STALE)
+
+
+@bp.post("/aanvraag/<int:draft_id>/identificatie/<role>")
+def settle(draft_id: int, role: str):
+    if role not in ROLE_NAMES:
+        abort(404)
+    draft = _application(draft_id)
+    form = SettleForm()
+    if form.validate() and form.decision.data == "reject" and not (form.reason.data or "").strip():
+        form.reason.errors.append(_("Vul de reden van afwijzen in"))
+    if form.errors:
+        return detail(draft_id, status=422, settle_form=form, settle_role=role)
+    approve = form.decision.data == "approve"
+    try:
+        backoffice.settle(get_db(), draft, form.based_on(), role, approve, (form.reason.data or "").strip(),
+                          g.staff.username)
+    except drafts.StaleDraft:
+        return _stale(draft_id)
+    if approve:
+        submission.share_identification(get_db(), drafts.by_id(get_db(), draft_id))
+        after_change(draft_id)
+    else:
+        person = people.person(get_db(), draft, role)
+        send_mail("rejected", person.email, subject=_("Uw identificatie voor de VECOZO-aansluiting van %(company)s",
+                                                       company=draft.company_name),
+                  draft_id=draft.id, name=person.full_name, company=draft.company_name, reference=draft.reference,
+                  reason=form.reason.data.strip())
+    return advance(url_for("backoffice.detail", draft_id=draft_id),
+                   announce=_("Het besluit is opgeslagen."))
+
+
+@bp.post("/aanvraag/<int:draft_id>/bezoek")
+def visit(draft_id: int):
+    draft = _application(draft_id)
+    form = VisitOutcomeForm()
+    if not form.validate():
+        return detail(draft_id, status=422, visit_form=form)
+    try:
+        submission.record_visit(get_db(), draft, form.based_on(), form.outcome.data, g.staff.username)
+    except drafts.StaleDraft:
+        return _stale(draft_id)
+    except LookupError:
+        return detail(draft_id, status=409, notice=_("Er is geen afspraak (meer) voor deze aanmelding."))
+    after_change(draft_id)
+    return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
+
+
+@bp.post("/aanvraag/<int:draft_id>/heropenen")
+def reopen(draft_id: int):
+    draft = _application(draft_id)
+    form = StepForm()
+    try:
+        submission.reopen(get_db(), draft, form.based_on(), actor=g.staff.username)
+    except drafts.StaleDraft:
+        return _stale(draft_id)
+    except submission.NotReopenable:
+        return detail(draft_id, status=409, notice=_("Deze aanmelding kan niet meer worden heropend: het "
+                                                      "ondertekenen is begonnen of de aanmelding is afgerond."))
+    return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("De aanmelding is heropend."))
+
+
+@bp.post("/aanvraag/<int:draft_id>/verwijderen")
+def delete(draft_id: int):
+    draft = _application(draft_id)
+    form = StepForm()
+    try:
+        backoffice.delete(get_db(), draft, form.based_on(), g.staff.username)
+    except drafts.StaleDraft:
+        return _stale(draft_id)
+    return advance(url_for("backoffice.index"), announce=_("De aanmelding is verwijderd."))
+
+
+# -- the funnel and the export -----------------------------------------------------------------------
+
+
+@bp.get("/trechter")
+def funnel():
+    started, completed, rows = backoffice.funnel(get_db())
+    return page("funnel.html", _("Trechter van de afgelopen 30 dagen"), started=started, completed=completed,
+                rows=rows, top=max([row.reached for row in rows] + [1]))
+
+
+@bp.get("/export.csv")
+def export():
+    response = make_response(backoffice.export_csv(get_db()))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="aansluitingen-{date.today().isoformat()}.csv"')
+    return response
+

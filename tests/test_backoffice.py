@@ -1,0 +1,255 @@
+"""The back office: staff log in with two factors, find applications and act on them."""
+
+import csv
+import io
+import re
+import time
+
+import pyotp
+import pytest
+
+from onboarding import mail, staff
+
+from .conftest import MAIN_CONTACT, SIGNATORY, table
+from .test_step10 import book, choose, identify_signatory
+
+PASSWORD = "correct horse battery"
+
+
+class Staff:
+    """A staff member at a browser of their own."""
+
+    def __init__(self, app, db, username="anna"):
+        self.client = app.test_client()
+        self.db = db
+        self.seal = mail.Seal(app.config["SECRET_KEY"])
+        user = staff.create_user(db, username, PASSWORD)
+        self.secret = staff.start_enrolment(db, user.id, self.seal)
+        self.codes = staff.confirm_enrolment(db, user.id, pyotp.TOTP(self.secret).now(), self.seal)
+        self.username = username
+
+    def token(self, path="/beheer/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def log_in(self, password=PASSWORD, code=None):
+        response = self.client.post("/beheer/login", data={"csrf_token": self.token(), "username": self.username,
+                                                           "password": password})
+        if response.status_code != 303:
+            return response
+        code = code or pyotp.TOTP(self.secret).at(time.time() + 30)  # the next step: the enrolment used this one
+        return self.client.post("/beheer/code", data={"csrf_token": self.token("/beheer/code"), "code": code})
+
+    def post(self, path, data=None, page=None):
+        html = self.client.get(page or path).get_data(as_text=True)
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+        return self.client.post(path, data=fields | (data or {}))
+
+
+@pytest.fixture
+def anna(app, db):
+    person = Staff(app, db)
+    assert person.log_in().headers["Location"] == "/beheer"
+    return person
+
+
+# -- who may come in --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/beheer", "/beheer/aanvraag/1", "/beheer/trechter", "/beheer/export.csv"])
+def test_a_stranger_is_sent_to_the_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 303 and response.headers["Location"] == "/beheer/login"
+
+
+def test_an_applicants_session_never_opens_the_back_office(submitted):
+    assert submitted.get("/beheer").headers["Location"] == "/beheer/login"
+
+
+def test_a_staff_cookie_does_not_open_an_application(anna):
+    assert anna.client.get("/stap/4").headers["Location"] == "/stap/1"
+    cookie = anna.client.get_cookie("aansluiten_beheer", path="/beheer")
+    assert cookie is not None and cookie.path == "/beheer" and cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_login_needs_the_second_factor(app, db):
+    person = Staff(app, db)
+    response = person.client.post("/beheer/login", data={"csrf_token": person.token(), "username": "anna",
+                                                         "password": PASSWORD})
+    assert response.headers["Location"] == "/beheer/code"
+    assert person.client.get("/beheer").headers["Location"] == "/beheer/login"
+    wrong = person.client.post("/beheer/code", data={"csrf_token": person.token("/beheer/code"), "code": "000000"})
+    assert wrong.status_code == 422 and "Deze code klopt niet" in wrong.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username, password", [("anna", "wrong password!"), ("nobody", PASSWORD)])
+def test_a_wrong_password_or_user_gives_no_hint(app, db, username, password):
+    person = Staff(app, db)
+    person.username = username
+    response = person.log_in(password=password)
+    assert response.status_code == 422
+    assert "De gebruikersnaam of het wachtwoord klopt niet." in response.get_data(as_text=True)
+
+
+def test_login_is_locked_after_five_tries(app, db):
+    person = Staff(app, db)
+    for _ in range(5):
+        person.log_in(password="wrong password!")
+    response = person.log_in()
+    assert response.status_code == 422 and "te vaak geprobeerd" in response.get_data(as_text=True)
+
+
+def test_a_recovery_code_logs_in_once(app, db):
+    person = Staff(app, db)
+    code = person.codes[0]
+    response = person.log_in(code=code)
+    assert response.headers["Location"] == "/beheer?melding=herstelcode"
+    assert "nog 9" in person.client.get(response.headers["Location"]).get_data(as_text=True)
+    person.client.post("/beheer/uitloggen", data={"csrf_token": person.token("/beheer")})
+    assert person.log_in(code=code).status_code == 422
+
+
+def test_first_login_enrols_the_second_factor(app, db):
+    client = app.test_client()
+    staff.create_user(db, "bram", PASSWORD)
+    html = client.get("/beheer/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post("/beheer/login", data={"csrf_token": token, "username": "bram", "password": PASSWORD})
+    assert response.headers["Location"] == "/beheer/koppelen"
+    page = client.get("/beheer/koppelen").get_data(as_text=True)
+    assert "<svg" in page and "style=" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    done = client.post("/beheer/koppelen", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and len(re.findall(r"<li><code>", done.get_data(as_text=True))) == 10
+    assert client.get("/beheer").status_code == 200
+
+
+def test_logout_and_idle_timeout(anna, app):
+    assert anna.client.get("/beheer").status_code == 200
+    anna.client.post("/beheer/uitloggen", data={"csrf_token": anna.token("/beheer")})
+    assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
+    anna.log_in()
+    app.config["STAFF_IDLE_TIMEOUT"] = -1
+    assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
+
+
+def test_a_password_reset_ends_the_session(anna, db):
+    staff.reset_password(db, "anna", "another good password")
+    assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
+
+
+# -- the list -----------------------------------------------------------------------------------------
+
+
+def test_the_list_finds_an_application_by_kvk_name_or_reference(anna, submitted):
+    draft = submitted.draft()
+    for query in (draft["kvk_number"], draft["company_name"][:8], draft["reference"], draft["reference"].lower()):
+        html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
+        assert draft["reference"] in html and "1 aanmelding" in html, query
+    assert "Geen aanmeldingen gevonden" in anna.client.get("/beheer?q=99999999").get_data(as_text=True)
+
+
+def test_a_manual_check_waits_on_top_with_its_days_left(anna, submitted):
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    html = anna.client.get("/beheer").get_data(as_text=True)
+    assert "Handmatige controles die wachten (1)" in html and "nog 5 werkdagen" in html
+    assert submitted.draft()["reference"] in anna.client.get("/beheer?status=manual_check").get_data(as_text=True)
+
+
+# -- acting on an application -----------------------------------------------------------------------
+
+
+def test_settling_a_manual_check_is_audited_with_the_staff_name(anna, submitted, db):
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    draft_id = submitted.draft()["id"]
+    page = f"/beheer/aanvraag/{draft_id}"
+    assert "Linde" in anna.client.get(page).get_data(as_text=True)
+    response = anna.post(f"{page}/identificatie/signatory", {"decision": "approve"}, page=page)
+    assert response.status_code == 303
+    assert {row["role"]: row["state"] for row in table(db, "identifications")} == {"signatory": "identified"}
+    assert ("anna", "manual check of the signatory approved") in [(row["actor"], row["action"])
+                                                                 for row in table(db, "audit_log")]
+
+
+def test_rejecting_needs_a_reason_and_mails_it(anna, submitted, db):
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    refused = anna.post(f"{page}/identificatie/signatory", {"decision": "reject"}, page=page)
+    assert refused.status_code == 422 and "Vul de reden van afwijzen in" in refused.get_data(as_text=True)
+    anna.post(f"{page}/identificatie/signatory", {"decision": "reject", "reason": "Andere achternaam"}, page=page)
+    assert table(db, "identifications")[0]["state"] == "rejected"
+    text, _html = submitted.last_mail(SIGNATORY["email"])
+    assert "Andere achternaam" in text
+
+
+def test_recording_a_visit_completes_after_signing(anna, submitted, db):
+    choose(submitted, "appointment")
+    book(submitted)
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    assert anna.post(f"{page}/bezoek", {"outcome": "signed"}, page=page).status_code == 303
+    assert submitted.draft()["status"] == "completed"
+    subjects = [row["subject"] for row in table(db, "outbox") if row["recipient"] == MAIN_CONTACT["email"]]
+    assert any("is rond" in subject for subject in subjects)
+
+
+def test_two_staff_on_one_application_the_second_gets_a_stale_message(app, anna, submitted, db):
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    bram = Staff(app, db, "bram")
+    bram.log_in()
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    anna_form = anna.client.get(page).get_data(as_text=True)
+    bram_form = bram.client.get(page).get_data(as_text=True)
+    fields = lambda html: dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))  # noqa: E731
+    first = anna.client.post(f"{page}/identificatie/signatory", data=fields(anna_form) | {"decision": "approve"})
+    second = bram.client.post(f"{page}/identificatie/signatory",
+                              data=fields(bram_form) | {"decision": "reject", "reason": "x"})
+    assert first.status_code == 303 and second.status_code == 409
+    assert "Een collega heeft deze aanmelding intussen gewijzigd" in second.get_data(as_text=True)
+    assert table(db, "identifications")[0]["state"] == "identified"
+
+
+def test_reopen_and_delete_are_audited(anna, submitted, db):
+    draft_id = submitted.draft()["id"]
+    page = f"/beheer/aanvraag/{draft_id}"
+    assert anna.post(f"{page}/heropenen", page=page).status_code == 303
+    assert submitted.draft()["status"] == "draft"
+    assert anna.post(f"{page}/verwijderen", page=page).headers["Location"] == "/beheer"
+    assert table(db, "drafts") == [] and table(db, "persons") == []
+    assert any(row["actor"] == "anna" and "deleted" in row["action"] for row in table(db, "audit_log"))
+
+
+def test_the_detail_shows_mails_without_their_links(anna, submitted):
+    choose(submitted, "online")
+    html = anna.client.get(f"/beheer/aanvraag/{submitted.draft()['id']}").get_data(as_text=True)
+    assert "Identificeer u voor de VECOZO-aansluiting" in html and "/persoon/" not in html
+
+
+# -- funnel and export ---------------------------------------------------------------------------------
+
+
+def test_the_funnel_counts_from_the_audit_log(anna, submitted, db):
+    # A second draft that stopped at step 2 (its audit log goes no further than step 1).
+    db.conn.execute("INSERT INTO drafts (key, email, created_at, updated_at) VALUES ('k2', 'b@c.nl', ?, ?)",
+                    (submitted.draft()["created_at"],) * 2)
+    other = db.conn.execute("SELECT id FROM drafts WHERE key = 'k2'").fetchone()[0]
+    db.conn.execute("INSERT INTO audit_log (draft_id, at, actor, step, action) VALUES (?, '2026-01-01', 'applicant', 1, "
+                    "'e-mail address verified')", (other,))
+    html = anna.client.get("/beheer/trechter").get_data(as_text=True)
+    assert "<svg" in html and "2 aanmeldingen begonnen" in html
+    cells = re.findall(r'<tr><th scope="row">(\d+)</th><td>(\d+)</td><td>(\d+)</td></tr>', html)
+    assert cells[0] == ("1", "2", "0") and cells[1] == ("2", "2", "1") and cells[9] == ("10", "1", "1")
+
+
+def test_the_export_opens_in_dutch_spreadsheets_with_formulas_neutralised(anna, submitted, db):
+    db.conn.execute("UPDATE drafts SET status = 'completed', completed_at = '2026-11-29T10:00:00+00:00', "
+                    "company_name = '=HYPERLINK(\"http://evil\")'")
+    response = anna.client.get("/beheer/export.csv")
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode()) and response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "kenmerk" and len(rows) == 1 + 3  # a row per AGB code
+    assert all(row[1].startswith("'=") for row in rows[1:])
