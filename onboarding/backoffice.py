@@ -43,21 +43,25 @@ def _where(status: str | None, query: str) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", parameters
 
 
-def list_applications(db, status: str | None = None, query: str = "", offset: int = 0,
-                      limit: int = PAGE_SIZE) -> tuple[list[ListedApplication], int]:
-    """A page of applications, latest change first, and how many match."""
+def count_applications(db, status: str | None = None, query: str = "") -> int:
     where, parameters = _where(status, query)
-    total = db.conn.execute(f"SELECT count(*) FROM drafts d{where}", parameters).fetchone()[0]
+    return db.conn.execute(f"SELECT count(*) FROM drafts d{where}", parameters).fetchone()[0]
+
+
+def list_applications(db, status: str | None = None, query: str = "", offset: int = 0,
+                      limit: int = PAGE_SIZE) -> list[ListedApplication]:
+    """A page of applications, latest change first."""
+    where, parameters = _where(status, query)
     ids = [row[0] for row in db.conn.execute(
         f"SELECT d.id FROM drafts d{where} ORDER BY d.updated_at DESC, d.id DESC LIMIT ? OFFSET ?",
         (*parameters, limit, offset))]
     if not ids:
-        return [], total
+        return []
     found = {draft.id: draft for draft in select(db, f"d.id IN ({', '.join('?' for _ in ids)})", ids)}
     checks = {row[0] for row in db.conn.execute(
         f"SELECT draft_id FROM identifications WHERE state = 'manual_check' AND draft_id IN "
         f"({', '.join('?' for _ in ids)})", ids)}
-    return [ListedApplication(found[id_], current_step(found[id_]), id_ in checks) for id_ in ids if id_ in found], total
+    return [ListedApplication(found[id_], current_step(found[id_]), id_ in checks) for id_ in ids if id_ in found]
 
 
 def current_step(draft: Draft) -> int:

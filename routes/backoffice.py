@@ -218,9 +218,8 @@ def index():
         chosen = None
     query = (request.args.get("q") or "")[:100]
     db = get_db()
-    total = backoffice.list_applications(db, chosen, query, 0, 0)[1]
-    pager = Pager.from_request(total, backoffice.PAGE_SIZE)
-    rows, _total = backoffice.list_applications(db, chosen, query, pager.offset, backoffice.PAGE_SIZE)
+    pager = Pager.from_request(backoffice.count_applications(db, chosen, query), backoffice.PAGE_SIZE)
+    rows = backoffice.list_applications(db, chosen, query, pager.offset, backoffice.PAGE_SIZE)
     checks = backoffice.manual_checks(db, submission.today()) if not query and chosen is None else []
     return page("list.html", _("Aanmeldingen"), rows=rows, pager=pager, chosen=chosen, query=query, checks=checks,
                 status_names=STATUS_NAMES, role_names=ROLE_NAMES,
