@@ -146,6 +146,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         RETENTION_COMPLETED_DAYS=3650,
         # sent mails keep who got what when, their bodies only this long.
         RETENTION_MAIL_DAYS=7,
+        # The service desk in every page's footer (and the accessibility statement): phone number,
+        # opening hours on working days, postal address. Examples in VECOZO's style: set the real
+        # ones with AANSLUITEN_HELP_PHONE, AANSLUITEN_HELP_HOURS and AANSLUITEN_HELP_ADDRESS.
+        HELP_PHONE="088 - 123 4567",
+        HELP_HOURS="08:30-17:00",
+        HELP_ADDRESS="VECOZO, Postbus 1234, 3700 AA Zeist",
     )
     app.config.from_prefixed_env("AANSLUITEN")
     if test_config:
@@ -181,7 +187,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["aansluiten.services"] = services.load(app.config["SERVICES"])
 
     from routes import (  # noqa: F401 (steps registers them)
-        access, backoffice, callbacks, demo, errors, pages, person, simulators, start, status, steps, wizard)
+        access, backoffice, callbacks, demo, errors, pages, person, simulators, start, statements, status, steps,
+        wizard)
 
     # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
     app.before_request(pages.check_idle)
@@ -191,7 +198,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.teardown_appcontext(pages.release_db)
 
     for blueprint in (start.bp, wizard.bp, access.bp, status.bp, person.bp, callbacks.bp, backoffice.bp, demo.bp,
-                      simulators.bp):
+                      simulators.bp, statements.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(callbacks.bp)  # the provider authenticates its callbacks with a signature instead
     errors.register(app)

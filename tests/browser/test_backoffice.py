@@ -436,3 +436,15 @@ def test_logging_out_ends_the_staff_session(member):
     expect(person.header().get_by_role("button", name="Uitloggen")).to_have_count(0)
     page.goto("/beheer/export.csv")
     person.at("/beheer/login", H1["login"])
+
+
+@pytest.mark.parametrize("path", ["/privacy", "/toegankelijkheid"])
+def test_the_statements_are_reachable_from_the_footer_and_accessible(page, live_server, assert_accessible, path):
+    page.goto(live_server + "/")
+    page.locator("footer").get_by_role("link", name=re.compile("rivacy" if path == "/privacy" else "oegankelijkheid"))\
+        .click()
+    page.wait_for_url(live_server + path)
+    assert_accessible(page)
+    page.goto(live_server + "/taal/en?next=" + path)
+    page.wait_for_url(live_server + path)
+    assert_accessible(page)
