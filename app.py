@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 from functools import cached_property
 
 import click
-from flask import Flask, current_app, g, has_request_context, request
+import contextvars
+import flask_babel
+from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, Domain, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
@@ -46,17 +48,45 @@ class RequestDomain(Domain):
     """
 
     def get_translations(self):
-        if not has_request_context():
-            return super().get_translations()
-        if "babel_translations" not in g:
-            g.babel_translations = super().get_translations()
-        return g.babel_translations
+        found = _translations.get()
+        if found is None:
+            found = super().get_translations()
+            if has_request_context():
+                _translations.set(found)
+        return found
+
+
+# The request's catalogue: set afresh for every request (``forget_translations`` runs before
+# anything else), read without going through Flask's context proxies.
+_translations: contextvars.ContextVar = contextvars.ContextVar("aansluiten_translations", default=None)
+
+
+def forget_translations(_error=None):
+    _translations.set(None)
 
 
 class RequestBabel(Babel):
     @cached_property
     def domain_instance(self):
         return RequestDomain(domain=self.domain)
+
+    def init_app(self, app, *args, **kwargs):
+        super().init_app(app, *args, **kwargs)
+        # Templates call `_()` a few dozen times a page; Flask-Babel's callables find the
+        # domain, then the catalogue, for each. These go to the request's catalogue directly.
+        app.jinja_env.install_gettext_callables(
+            gettext=lambda string: request_translations().ugettext(string),
+            ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
+            newstyle=True,
+            pgettext=lambda context, string: request_translations().upgettext(context, string),
+            npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
+                context, singular, plural, n),
+        )
+
+
+def request_translations():
+    """The catalogue of this request's language (see RequestDomain)."""
+    return _translations.get() or flask_babel.get_translations()
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -190,6 +220,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         access, backoffice, callbacks, demo, errors, pages, person, simulators, start, statements, status, steps,
         wizard)
 
+    # The language may differ from the last request on this thread: nothing outlives a request.
+    app.before_request(forget_translations)
+    app.teardown_request(forget_translations)
     # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
     app.before_request(pages.check_idle)
     csrf.init_app(app)
