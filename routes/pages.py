@@ -170,6 +170,16 @@ def check_idle():
     return navigate(url_for("access.session_expired"))
 
 
+def per_locale(name: str, build):
+    """What ``build()`` makes of translated texts (labels, titles), made once per language and
+    process: a lazy string looks its language up again each time it is used."""
+    cache = current_app.extensions.setdefault("aansluiten.per_locale", {})
+    key = (name, str(get_locale()))
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 def page_title(title, number: int | None = None, error: bool = False) -> str:
     """"Fout: " when the page shows errors, the step, and the service: SPEC §2."""
     service = _("Aansluiten bij VECOZO")

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from onboarding import drafts
 
 from .. import forms
-from ..pages import Pager, advance, current_draft, get_db
+from ..pages import Pager, advance, current_draft, get_db, per_locale
 from ..wizard import STALE, Step, bp, gate, show, step, step_url
 
 
@@ -35,9 +35,9 @@ class CheckStep(Step):
         db = get_db()
         pager = Pager.from_request(drafts.agb_code_count(db, draft))
         zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
-        # Translated once per page, and each row's cells made here: a lookup per cell in the
-        # template costs more than the whole loop in Python.
-        party_types = {key: str(label) for key, label in PARTY_TYPES.items()}
+        # Translated once per language, and each row's cells made here: a lookup per cell in
+        # the template costs more than the whole loop in Python.
+        party_types = per_locale("party_types", lambda: {key: str(label) for key, label in PARTY_TYPES.items()})
         rows = [
             (row["agb_code"], row["name"], f"{row['zorgsoort']} {zorgsoorten.get(row['zorgsoort'], '')}",
              party_types.get(row["party_type"], row["party_type"]))
@@ -47,7 +47,7 @@ class CheckStep(Step):
             "company": draft.company,
             "agb_codes": rows,
             "pager": pager,
-            "authorities": {key: str(label) for key, label in AUTHORITIES.items()},
+            "authorities": per_locale("authorities", lambda: {key: str(label) for key, label in AUTHORITIES.items()}),
         }
 
     def save(self, draft, form):

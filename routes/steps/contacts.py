@@ -7,7 +7,6 @@ the table at that row. A row carries a version of its own.
 """
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,7 +14,7 @@ from flask_babel import ngettext
 from onboarding import drafts, people, steps, validators
 
 from .. import forms, person_forms
-from ..pages import Pager, advance, current_draft, get_db, render_page, wants_fragment
+from ..pages import Pager, advance, current_draft, get_db, per_locale, render_page, wants_fragment
 from ..wizard import STALE, FormRejected, Step, bp, gate, progress, show, step, step_url
 
 PAGE_SIZE = 50
@@ -62,11 +61,8 @@ class RowLinks:
 
 def row_context() -> dict:
     """What the row template needs besides the row, for the table and the row endpoints alike."""
-    locale = str(get_locale())
-    cache = current_app.extensions.setdefault("aansluiten.row_texts", {})
-    if locale not in cache:
-        cache[locale] = {key: str(text) for key, text in ROW_TEXTS.items()}
-    return {"texts": cache[locale], "links": RowLinks(),
+    texts = per_locale("row_texts", lambda: {key: str(text) for key, text in ROW_TEXTS.items()})
+    return {"texts": texts, "links": RowLinks(),
             "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"]}
 
 
