@@ -5,15 +5,15 @@ security headers and CLI commands. Everything else lives in ``routes/`` (HTTP)
 and ``onboarding/`` (the domain).
 """
 
+import contextvars
 import io
 import os
-from datetime import datetime
 import secrets
-from urllib.parse import urlsplit
+from datetime import datetime
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import click
-import contextvars
 import flask_babel
 from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -21,6 +21,8 @@ from flask_babel import Babel, Domain, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import pass_context
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from onboarding import mail, retention, services, staff, store, validators
@@ -73,15 +75,27 @@ class RequestBabel(Babel):
     def init_app(self, app, *args, **kwargs):
         super().init_app(app, *args, **kwargs)
         # Templates call `_()` a few dozen times a page; Flask-Babel's callables find the
-        # domain, then the catalogue, for each. These go to the request's catalogue directly.
-        app.jinja_env.install_gettext_callables(
-            gettext=lambda string: request_translations().ugettext(string),
-            ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
-            newstyle=True,
-            pgettext=lambda context, string: request_translations().upgettext(context, string),
-            npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
-                context, singular, plural, n),
-        )
+        # domain, then the catalogue, for each, and Jinja's i18n extension calls through two
+        # layers. These go to the request's catalogue directly, with the same "newstyle"
+        # meaning: the translation is markup when autoescaping, then `%` fills in the values.
+        app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
+
+
+@pass_context
+def template_gettext(context, string: str, **variables):
+    translated = request_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
+@pass_context
+def template_ngettext(context, singular: str, plural: str, num: int, **variables):
+    variables.setdefault("num", num)
+    translated = request_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
 
 
 def request_translations():
