@@ -36,8 +36,9 @@ test: install-test
 	$(BIN)/python -m pytest
 
 # wrk measures throughput without taking the CPU from the server under test.
-# Only the app's own requirements: the benchmarks import nothing from tests/.
+# The app's requirements and locust (requirements-bench.txt); the benchmarks import nothing from tests/.
 bench: install
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	$(BIN)/python bench/run.py
 

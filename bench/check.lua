@@ -2,10 +2,14 @@
 -- answer that is not the one asked for.
 --
 -- bench/run.py writes a prelude before this file that defines the globals
---   targets      = { {method=, path=, headers={...}, body=, version=}, ... }  sent in turn
+--   targets      = { {method=, path=, headers={...}, body=, version=, vary=}, ... }  sent in turn
 --   expect       = { status=200, page="Lua pattern" or nil, location="plain text" or nil }
 -- A target with a `version` gets "&version=<n>" appended to its body, n counting up by
 -- one per send: an applicant's next save is based on the version its last save made.
+-- A target with `vary` comes from a client address of its own on every send (header
+-- X-Forwarded-For 10.a.b.c, for a server behind ProxyFix) and has every "{n}" in its
+-- body replaced by the number of the send (a new e-mail address each time): rate limits
+-- per client or per address then never answer 429.
 --
 -- An error is: a status other than expect.status, any HX-Redirect header, or an answer
 -- whose body does not match expect.page (or whose Location lacks expect.location).
@@ -21,9 +25,10 @@ function init(args)
    answers, wrong_status, hx_redirect, wrong_page = 0, 0, 0, 0
    unexpected = {}  -- count per unexpected status
    turn = 0
+   sends = 0  -- of targets with `vary`
    prepared = {}
    for i, target in ipairs(targets) do
-      if not target.version then
+      if not target.version and not target.vary then
          prepared[i] = wrk.format(target.method, target.path, target.headers, target.body)
       end
    end
@@ -35,9 +40,22 @@ function request()
       return prepared[turn]
    end
    local target = targets[turn]
-   local body = target.body .. "&version=" .. target.version
-   target.version = target.version + 1
-   return wrk.format(target.method, target.path, target.headers, body)
+   local body, headers = target.body, target.headers
+   if target.version then
+      body = body .. "&version=" .. target.version
+      target.version = target.version + 1
+   end
+   if target.vary then
+      sends = sends + 1
+      body = string.gsub(body, "{n}", tostring(sends))
+      headers = {}
+      for name, value in pairs(target.headers) do
+         headers[name] = value
+      end
+      headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(sends / 62500) % 250 + 1,
+                                                 math.floor(sends / 250) % 250, sends % 250 + 1)
+   end
+   return wrk.format(target.method, target.path, headers, body)
 end
 
 function right_page(body, location)

@@ -97,6 +97,32 @@ class Server:
         return sorted(children)
 
 
+    def cpu_ticks(self) -> int:
+        """The CPU time (user + system, in clock ticks) its workers have used so far."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
+    def settle(self, quiet_s: float = 0.2, timeout_s: float = 10) -> None:
+        """Wait until the workers have finished what a load left them (requests still queued
+        when wrk stopped): their CPU time stands still for ``quiet_s``. So that the next
+        load, on this server or another, does not share the CPU with this one's tail."""
+        deadline = time.monotonic() + timeout_s
+        last = self.cpu_ticks()
+        while time.monotonic() < deadline:
+            time.sleep(quiet_s)
+            now = self.cpu_ticks()
+            if now == last:
+                return
+            last = now
+
+
 def resident_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         kilobytes = re.search(r"^VmRSS:\s+(\d+) kB", status.read(), re.MULTILINE).group(1)
@@ -158,13 +184,16 @@ class Expect:
 
 @dataclass
 class Target:
-    """One request of a load: sent as is, or with "&version=<n>" counting up (a save)."""
+    """One request of a load: sent as is, or with "&version=<n>" counting up (a save);
+    with ``vary``, from a client address of its own each time and every "{n}" in the
+    body replaced by the number of the send (bench/check.lua)."""
 
     path: str
     headers: dict
     method: str = "GET"
     body: str | None = None
     version: int | None = None
+    vary: bool = False
 
 
 @dataclass
@@ -218,7 +247,8 @@ def run_wrk(port: int, targets: list[Target], expect: Expect, script_dir: str, *
 
 def _prelude(targets: list[Target], expect: Expect) -> str:
     specs = [
-        {"method": t.method, "path": t.path, "headers": t.headers, "body": t.body, "version": t.version}
+        {"method": t.method, "path": t.path, "headers": t.headers, "body": t.body, "version": t.version,
+         "vary": t.vary or None}
         for t in targets
     ]
     expected = {"status": expect.status, "page": expect.lua_page_pattern(), "location": expect.location}
