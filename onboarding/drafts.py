@@ -273,7 +273,11 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
             "position = excluded.position, name = excluded.name, zorgsoort = excluded.zorgsoort, "
-            "party_type = excluded.party_type",
+            "party_type = excluded.party_type "
+            # A code the registry describes as before is not written again (a look-up of the
+            # same organisation of 1,000 codes writes next to nothing).
+            "WHERE (position, name, zorgsoort, party_type) IS NOT "
+            "(excluded.position, excluded.name, excluded.zorgsoort, excluded.party_type)",
             [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
              for position, code in enumerate(codes)],
         )
@@ -287,10 +291,11 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
         db.conn.executemany(
             "INSERT INTO contact_persons (draft_id, agb_code, position, initials, prefix, surname, email, phone, "
             "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'registry')", rows)
-        db.conn.execute(
+        # Only new codes can have gained contacts here (kept codes keep theirs).
+        db.conn.executemany(
             "UPDATE draft_agb_codes SET contacts = (SELECT count(*) FROM contact_persons p "
             "WHERE p.draft_id = draft_agb_codes.draft_id AND p.agb_code = draft_agb_codes.agb_code) "
-            "WHERE draft_id = ?", (draft.id,))
+            "WHERE draft_id = ? AND agb_code = ?", [(draft.id, code) for code in new])
 
 
 def confirm_company(db, draft: Draft, version: int) -> None:
