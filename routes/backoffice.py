@@ -139,6 +139,14 @@ def code_get():
     return page("code.html", _("Tweede stap: uw code"), form=CodeForm(None))
 
 
+def refuse_code(form, refused: staff.CodeRefused, wrong: str) -> None:
+    """A refused second-factor code: why, next to the field, and the field empty again."""
+    form.code.errors.append(
+        _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.", minutes=refused.minutes)
+        if refused.reason == "rate_limited" else wrong)
+    form.code.data = ""
+
+
 @bp.post("/code")
 def code_post():
     user = g.staff_pending
@@ -149,11 +157,7 @@ def code_post():
         try:
             used = staff.check_code(get_db(), user.id, form.code.data, seal())
         except staff.CodeRefused as refused:
-            form.code.errors.append(
-                _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.",
-                  minutes=refused.minutes) if refused.reason == "rate_limited"
-                else _("Deze code klopt niet. Vul de code in die uw app nu toont, of een herstelcode."))
-            form.code.data = ""
+            refuse_code(form, refused, _("Deze code klopt niet. Vul de code in die uw app nu toont, of een herstelcode."))
             return page("code.html", _("Tweede stap: uw code"), 422, form=form)
         staff_session.start(user.id, user.session_epoch, "ok")
         # Logged in with a recovery code: the list says how many are left.
@@ -187,11 +191,7 @@ def enrol_post():
         try:
             codes = staff.confirm_enrolment(get_db(), user.id, form.code.data, seal())
         except staff.CodeRefused as refused:
-            form.code.errors.append(
-                _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.",
-                  minutes=refused.minutes) if refused.reason == "rate_limited"
-                else _("Deze code klopt niet. Vul de code in die uw app nu toont."))
-            form.code.data = ""
+            refuse_code(form, refused, _("Deze code klopt niet. Vul de code in die uw app nu toont."))
             secret = staff.start_enrolment(get_db(), user.id, seal())
             return _enrol_page(user, secret, form, 422)
         staff_session.start(user.id, user.session_epoch, "ok")
@@ -253,7 +253,10 @@ def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visi
         audit_log=drafts.audit_log(db, draft), mails=backoffice.mails(db, draft.id),
         open_services=services.open_services(current_app.extensions["aansluiten.services"],
                                              services.code_groups(db, draft.id)),
-        settle_form=settle_form or SettleForm(None, data=version), settle_role=settle_role,
+        # One form per person waiting for a manual check; the one just posted keeps its errors.
+        settle_forms={role: settle_form if role == settle_role and settle_form else SettleForm(None, data=version)
+                      for role in ROLE_NAMES},
+        settle_form=settle_form,
         visit_form=visit_form or VisitOutcomeForm(None, data=version), form=Form(None),
         version_form=StepForm(None, data=version), status_names=STATUS_NAMES, role_names=ROLE_NAMES,
         current_step=backoffice.current_step(draft),

@@ -8,7 +8,7 @@ page in ``routes/person.py``, the signing callbacks in ``routes/callbacks.py``.
 
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, session
+from flask import abort, current_app, session, url_for
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -81,7 +81,7 @@ def step_context(draft) -> dict:
         "providers": providers.available(),
         "same_person": draft.method == submission.ONLINE and submission.same_person(db, draft),
         "poll_seconds": POLL_SECONDS,
-        "back_url": external_url("status.index"),
+        "back_url": url_for("status.index"),
     }
     if draft.method == submission.APPOINTMENT and draft.status == submission.SUBMITTED:
         context.update(visit_context(draft, progress.visit))
