@@ -10,14 +10,18 @@ fpdf2 tags only images, links and titled sections, never a whole document, so th
 tagged (no PDF/A-2A, no PDF/UA); it does have /Lang, document metadata and an outline.
 """
 
+import copy
 import hashlib
 import os
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from xml.sax.saxutils import escape
 
 import fpdf
+from fontTools import ttLib
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap, TTFFont
 
 from .agreement import (AUTHOR, FONT, FONTS_DIR, NOT_GIVEN, Agreement, AgreementData, Code, Party,
                         agreement_text, content_hash, dutch_date)
@@ -122,8 +126,35 @@ def _xmp(pdf: _Document, created: datetime) -> str:
 
 
 def _load_fonts(pdf: FPDF, fonts_dir: str) -> None:
-    pdf.add_font(FONT, "", os.path.join(fonts_dir, "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", os.path.join(fonts_dir, "DejaVuSans-Bold.ttf"))
+    _add_font(pdf, "", os.path.join(fonts_dir, "DejaVuSans.ttf"))
+    _add_font(pdf, "B", os.path.join(fonts_dir, "DejaVuSans-Bold.ttf"))
+
+
+# A font as fpdf2's add_font parses it (the widths and glyph ids of some 6,000 characters: more
+# than half of a render), once per process and file.
+_parsed: dict[tuple[str, str], TTFFont] = {}
+_parsing = threading.Lock()
+
+
+def _add_font(pdf: FPDF, style: str, path: str) -> None:
+    """``pdf.add_font(FONT, style, path)`` with the parsed metrics of the process's first
+    document: each document gets a font of its own that shares the read-only tables (widths,
+    character map, glyph ids, descriptor) and has its own file handle and subset, as fpdf2's
+    own copy of a font for its FPDFRecorder does (the subset is made in that file at output)."""
+    with _parsing:
+        parsed = _parsed.get((path, style))
+        if parsed is None:
+            first = FPDF()
+            first.add_font(FONT, style, path)
+            parsed = _parsed[path, style] = first.fonts[next(iter(first.fonts))]
+            parsed.close()
+    font = copy.copy(parsed)
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = ttLib.TTFont(path, recalcTimestamp=False, lazy=True)
+    font.subset = SubsetMap(font)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    pdf.fonts[font.fontkey] = font
 
 
 def _title(pdf: FPDF, data: AgreementData) -> None:
@@ -285,7 +316,7 @@ def _wrap(pdf: FPDF, text: str, width: float, max_lines: int = MAX_LINES) -> lis
     lines = _break(pdf, _one_line(text), width, (" · ", " "))
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
-        while last and pdf.get_string_width(last + " …") > width:
+        while last and _width(pdf, last + " …") > width:
             last = last[:-1]
         lines = lines[: max_lines - 1] + [last.rstrip() + " …"]
     return lines
@@ -294,11 +325,11 @@ def _wrap(pdf: FPDF, text: str, width: float, max_lines: int = MAX_LINES) -> lis
 def _break(pdf: FPDF, text: str, width: float, separators: tuple[str, ...]) -> list[str]:
     """Break at the first separator where it can, then at the next, and inside a word last:
     a contact's name, e-mail address and phone number stay whole when they fit on a line."""
-    if pdf.get_string_width(text) <= width:
+    if _width(pdf, text) <= width:
         return [text]
     if not separators:
         lines = []
-        while pdf.get_string_width(text) > width:
+        while _width(pdf, text) > width:
             cut = _fitting_prefix(pdf, text, width)
             lines.append(text[:cut])
             text = text[cut:]
@@ -307,7 +338,7 @@ def _break(pdf: FPDF, text: str, width: float, separators: tuple[str, ...]) -> l
     lines, line = [], ""
     for piece in text.split(separator):
         candidate = f"{line}{separator}{piece}" if line else piece
-        if pdf.get_string_width(candidate) <= width:
+        if _width(pdf, candidate) <= width:
             line = candidate
             continue
         if line:
@@ -318,12 +349,19 @@ def _break(pdf: FPDF, text: str, width: float, separators: tuple[str, ...]) -> l
     return lines
 
 
+def _width(pdf: FPDF, text: str) -> float:
+    """``pdf.get_string_width(text)`` for this document's text (left to right, no stretching,
+    spacing or shaping), from the font's widths alone: fpdf2's own splits the text into
+    fragments first, which cost a tenth of a render of a long table."""
+    return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
+
+
 def _fitting_prefix(pdf: FPDF, word: str, width: float) -> int:
     """The length of the longest start of ``word`` that fits (at least one character)."""
     low, high = 1, len(word)
     while low < high:
         middle = (low + high + 1) // 2
-        if pdf.get_string_width(word[:middle]) <= width:
+        if _width(pdf, word[:middle]) <= width:
             low = middle
         else:
             high = middle - 1

@@ -114,6 +114,27 @@ def test_another_process_renders_the_same_bytes(agreement):
         env={**os.environ, "PYTHONHASHSEED": "12345"},
     )
     assert done.stdout.strip() == agreement.sha256
+    # A process keeps the parsed fonts: a document drawn after another with other characters
+    # (its own subset of the same font) is the same as the first document of a process.
+    render(make_data(ict_admins=(Party("Ελένη Παπαδοπούλου", "e@zorggroep.nl", "06 12345678"),)))
+    assert render(make_data()).sha256 == agreement.sha256
+
+
+@pytest.mark.parametrize("text", ["", "AGB-code", "Ö. Çelik-Ğüneş · o.celik@zorggroep.nl · 020 1234567",
+                                  "Ελένη Παπαδοπούλου", "W" * 80 + " …"])
+@pytest.mark.parametrize("style", ["", "B"])
+def test_the_width_of_a_text_is_fpdf2s_own(text, style):
+    from onboarding.agreement_pdf import _load_fonts, _width
+
+    pdf = FPDF()
+    _load_fonts(pdf, FONTS_DIR)
+    pdf.add_page()
+    pdf.set_font("DejaVuSans", style, 7.5)
+    try:
+        assert _width(pdf, text) == pytest.approx(pdf.get_string_width(text))
+    finally:
+        for font in pdf.fonts.values():
+            font.close()
 
 
 def test_changing_one_contact_changes_the_content_hash():
