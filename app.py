@@ -273,16 +273,27 @@ def local_date(stamp: str) -> str:
     return format_date(datetime.fromisoformat(stamp), "long")
 
 
+# Sent with every answer unless a view set its own; pages and fragments depend on the htmx
+# headers, so caches must keep them apart.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+
+
 def security_headers(response):
     headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
     if request.is_secure or str(current_app.config.get("BASE_URL") or "").startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    # Pages and fragments depend on these; caches must keep them apart.
-    response.vary.update(("HX-Request", "HX-Target", "HX-History-Restore-Request"))
+    headers.extend([(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present])
+    if "vary" in present:
+        response.vary.update(VARY)
+    else:
+        headers["Vary"] = ", ".join(VARY)
     if request.endpoint != "static":
         # Every page may show personal data or carry a form token.
         headers["Cache-Control"] = "no-store"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
+from babel import Locale
 from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
@@ -18,6 +19,8 @@ from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
 LANGUAGES = ("nl", "en")
+# Parsed once: Flask-Babel would parse the chosen code again on every request.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 LANGUAGE_COOKIE = "taal"
 SESSION_DRAFT = "draft"
 SESSION_SEEN = "seen"
@@ -46,10 +49,10 @@ def release_db(_error=None):
         store.release(db)
 
 
-def chosen_locale() -> str:
+def chosen_locale() -> Locale:
     """Dutch unless the applicant chose English (a cookie of its own: no personal data)."""
     chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
-    return chosen if chosen in LANGUAGES else LANGUAGES[0]
+    return _LOCALES[chosen if chosen in LANGUAGES else LANGUAGES[0]]
 
 
 def registry_file() -> RegistryFile:
@@ -182,13 +185,30 @@ def per_locale(name: str, build):
 
 def page_title(title, number: int | None = None, error: bool = False) -> str:
     """"Fout: " when the page shows errors, the step, and the service: SPEC §2."""
-    service = _("Aansluiten bij VECOZO")
-    parts = [f"{_('Fout')}: {title}" if error else str(title)]
+    texts = per_locale("page_title", lambda: {
+        "service": _("Aansluiten bij VECOZO"),
+        "error": _("Fout"),
+        "steps": {step: _("Stap %(number)s van %(count)s", number=step, count=STEP_COUNT)
+                  for step in range(1, STEP_COUNT + 1)},
+    })
+    title = str(title)
+    parts = [f"{texts['error']}: {title}" if error else title]
     if number:
-        parts.append(_("Stap %(number)s van %(count)s", number=number, count=STEP_COUNT))
-    if str(title) != service:
-        parts.append(service)
+        parts.append(texts["steps"][number])
+    if title != texts["service"]:
+        parts.append(texts["service"])
     return " - ".join(parts)
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """``url_for`` for a URL that is the same on every request (a step, a page: never one
+    made of what a visitor sent), built once per process and mount point."""
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    cache = current_app.extensions.setdefault("aansluiten.urls", {})
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
 
 
 def wants_fragment() -> bool:

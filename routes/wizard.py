@@ -16,7 +16,7 @@ from onboarding import drafts, steps
 from onboarding.ratelimit import RateLimited
 
 from . import forms
-from .pages import advance, current_draft, render_page
+from .pages import advance, current_draft, fixed_url, render_page
 
 bp = Blueprint("wizard", __name__, url_prefix="/stap")
 
@@ -99,7 +99,7 @@ def step(cls):
 
 
 def step_url(number: int) -> str:
-    return url_for("wizard.step_get", number=number)
+    return fixed_url("wizard.step_get", number=int(number))
 
 
 # A step opened from the summary's change link (``?terug=overzicht``) goes back to the
@@ -131,7 +131,7 @@ def resume_url(draft) -> str:
 
 
 def change_url(number: int) -> str:
-    return url_for("wizard.step_get", number=number, **{RETURN_ARG: SUMMARY})
+    return fixed_url("wizard.step_get", number=int(number), **{RETURN_ARG: SUMMARY})
 
 
 def progress(draft, current: int) -> Markup:
