@@ -6,6 +6,8 @@ Without JavaScript the same link opens the form as a page, and saving returns to
 the table at that row. A row carries a version of its own.
 """
 
+from dataclasses import dataclass
+
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -59,11 +61,76 @@ class RowLinks:
         return self._fill(self._remove, code, position)
 
 
+@dataclass(frozen=True)
+class ShownContact:
+    """A contact person as a row shows them, every text and link made here: fifty rows of
+    calls from the template cost more than the rest of the page."""
+
+    position: int
+    full_name: str
+    email: str
+    phone: str
+    tag: str  # "bekend bij VECOZO", "hoofdcontactpersoon" or nothing
+    about: str  # which contact of which code, for a screen reader's link list
+    edit_url: str
+    remove_url: str
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    agb_code: str
+    name: str
+    zorgsoort: str  # its name
+    version: int
+    contacts: tuple[ShownContact, ...]
+    url: str  # the row on its own
+    add_url: str | None  # a first or second contact; None with two
+    add_text: str
+    add_about: str  # which code, for a screen reader's link list
+
+
+TAGS = {"registry": "known", "main_contact": "main_contact"}
+
+
+def shown_rows(rows) -> list[ShownRow]:
+    texts = row_texts()
+    links = RowLinks()
+    zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
+    return [
+        ShownRow(
+            agb_code=row.agb_code,
+            name=row.name,
+            zorgsoort=zorgsoorten.get(row.zorgsoort, row.zorgsoort),
+            version=row.version,
+            contacts=tuple(
+                ShownContact(
+                    position=contact.position,
+                    full_name=contact.full_name,
+                    email=contact.email,
+                    phone=validators.format_phone(contact.phone),
+                    tag=texts[TAGS[contact.source]] if contact.source in TAGS else "",
+                    about=texts["contact_of"] % {"position": contact.position, "code": row.agb_code},
+                    edit_url=links.edit(row.agb_code, contact.position),
+                    remove_url=links.remove(row.agb_code, contact.position),
+                )
+                for contact in row.contacts
+            ),
+            url=links.row(row.agb_code),
+            add_url=links.edit(row.agb_code, len(row.contacts) + 1) if len(row.contacts) < 2 else None,
+            add_text=texts["add_second" if row.contacts else "add"],
+            add_about=texts["for_code"] % {"code": row.agb_code},
+        )
+        for row in rows
+    ]
+
+
+def row_texts() -> dict:
+    return per_locale("row_texts", lambda: {key: str(text) for key, text in ROW_TEXTS.items()})
+
+
 def row_context() -> dict:
-    """What the row template needs besides the row, for the table and the row endpoints alike."""
-    texts = per_locale("row_texts", lambda: {key: str(text) for key, text in ROW_TEXTS.items()})
-    return {"texts": texts, "links": RowLinks(),
-            "zorgsoorten": current_app.extensions["aansluiten.zorgsoorten"]}
+    """What the row template needs besides the rows, for the table and the row endpoints alike."""
+    return {"texts": row_texts()}
 
 
 @step
@@ -81,7 +148,7 @@ class ContactsStep(Step):
         return {
             **row_context(),
             "without_contact": people.count_without_contact(db, draft),
-            "rows": people.code_rows(db, draft, query, pager.offset, pager.size),
+            "rows": shown_rows(people.code_rows(db, draft, query, pager.offset, pager.size)),
             "pager": pager,
             "query": query,
             "behind_main_contact": people.rows_behind_main_contact(db, draft),
@@ -141,7 +208,7 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         progress=progress(draft, 6),
         # The back link shows on the page only: an htmx row needs no count of the rows before it.
         back_url=None if wants_fragment() else _row_url(row.agb_code),
-        row=row,
+        row=shown_rows([row])[0],
         form=form,
         row_form=form,
         position=position,
