@@ -264,8 +264,12 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
             db.conn.execute("DELETE FROM ict_admins WHERE draft_id = ?", (draft.id,))
             if draft.has_people:
                 audit(db, draft.id, 2, "steps 4-7 cleared for another company")
-        kept = {row[0] for row in db.conn.execute("SELECT agb_code FROM draft_agb_codes WHERE draft_id = ?",
-                                                  (draft.id,))}
+        # A code the registry describes as before is not written again: a look-up of the same
+        # organisation of 1,000 codes compares them here and writes next to nothing.
+        stored = {row[0]: tuple(row[1:]) for row in db.conn.execute(
+            "SELECT agb_code, position, name, zorgsoort, party_type FROM draft_agb_codes WHERE draft_id = ?",
+            (draft.id,))}
+        kept = set(stored)
         active = {code.code for code in codes}
         db.conn.executemany("DELETE FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?",
                             [(draft.id, code) for code in kept - active])
@@ -273,13 +277,10 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
             "position = excluded.position, name = excluded.name, zorgsoort = excluded.zorgsoort, "
-            "party_type = excluded.party_type "
-            # A code the registry describes as before is not written again (a look-up of the
-            # same organisation of 1,000 codes writes next to nothing).
-            "WHERE (position, name, zorgsoort, party_type) IS NOT "
-            "(excluded.position, excluded.name, excluded.zorgsoort, excluded.party_type)",
+            "party_type = excluded.party_type",
             [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
-             for position, code in enumerate(codes)],
+             for position, code in enumerate(codes)
+             if stored.get(code.code) != (position, code.name, code.zorgsoort, code.party_type)],
         )
         new = [code.code for code in codes if code.code not in kept]
         rows = [
