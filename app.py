@@ -86,7 +86,8 @@ def template_gettext(context, string: str, **variables):
     translated = request_translations().ugettext(string)
     if context.eval_ctx.autoescape:
         translated = Markup(translated)
-    return translated % variables
+    # Most strings have nothing to fill in: formatting them would only turn "%%" into "%".
+    return translated % variables if variables or "%" in translated else translated
 
 
 @pass_context
