@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from . import identity, people, steps, submission, validators, workdays
 from .drafts import Draft, StaleDraft, audit, save_answers, select
+from .spreadsheet import neutralised
 from .store import timestamp, utcnow, write
 
 PAGE_SIZE = 50
@@ -163,15 +164,6 @@ def funnel(db, now: datetime | None = None, days: int = 30) -> tuple[int, int, l
         stopped = sum(step == number and not done for step, done in arrived)
         result.append(FunnelStep(number, reached, stopped))
     return started, completed, result
-
-
-# Cells a spreadsheet would take for a formula (OWASP's list): a quote in front keeps them text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralised(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 EXPORT_COLUMNS = (

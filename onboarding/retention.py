@@ -26,6 +26,9 @@ ACTOR = "retention"
 KEEP_SPENT_LINKS = timedelta(days=1)
 # The longest rate-limit window in use is an hour; ``ratelimit.hit`` sweeps after a day too.
 KEEP_RATE_LIMITS = timedelta(days=1)
+# A spreadsheet read on step 6 and not confirmed (or the rows it left out): its people's details
+# wait a day, then the applicant uploads the file again.
+KEEP_PENDING_UPLOADS = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Report:
     tokens: int             # e-mail tokens and person links used, voided or expired
     identity_requests: int  # identity requests and the simulated bank's codes, used or expired
     rate_limits: int        # rate-limit windows that ended
+    uploads: int = 0        # step 6's spreadsheets read but not confirmed within a day
 
 
 def purge(db, *, draft_days: int = 30, completed_days: int = 3650, mail_days: int = 7,
@@ -81,9 +85,11 @@ def purge(db, *, draft_days: int = 30, completed_days: int = 3650, mail_days: in
                                     (spent, spent)).rowcount
         windows = db.conn.execute("DELETE FROM rate_limits WHERE window_start < ?",
                                   (timestamp(now - KEEP_RATE_LIMITS),)).rowcount
+        uploads = db.conn.execute("DELETE FROM pending_uploads WHERE created_at < ?",
+                                  (timestamp(now - KEEP_PENDING_UPLOADS),)).rowcount
     _empty_wal(db)
     return Report(drafts=len(stale), completed=len(old), mail_bodies=mail_bodies, mails=mails, tokens=links,
-                  identity_requests=requests, rate_limits=windows)
+                  identity_requests=requests, rate_limits=windows, uploads=uploads)
 
 
 def _delete_drafts(db, rows, why: str, now: datetime) -> None:

@@ -183,6 +183,24 @@ def m008_back_office(db: sqlite_utils.Database) -> None:
                         (json.loads(row["company_json"]).get("naam"), row["id"]))
 
 
+@migrations()
+def m009_pending_uploads(db: sqlite_utils.Database) -> None:
+    # Step 6's spreadsheet: a file read and planned, waiting for the applicant to confirm it
+    # (one per draft, replaced by the next upload), kept here rather than in the session cookie.
+    db.conn.execute("""
+        CREATE TABLE pending_uploads (
+            draft_id INTEGER PRIMARY KEY REFERENCES drafts (id) ON DELETE CASCADE,
+            -- what the preview's form carries: single use; NULL once its valid rows were stored
+            -- and only the rows left out remain to be shown
+            token TEXT,
+            -- JSON: the rows as read and the plan of what they change
+            content TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+    """)
+    db.conn.execute("CREATE INDEX pending_uploads_created_at ON pending_uploads (created_at)")
+
+
 _BACK_OFFICE_SCHEMA = [
     """
     CREATE TABLE staff_users (

@@ -69,6 +69,8 @@ def tie_everything(db, draft_id: int, reference: str) -> None:
                         "VALUES (?, 'new@example.nl', ?, ?, ?)", (f"t{draft_id}", draft_id, stamp, ago(-1)))
         db.conn.execute("INSERT INTO sim_sign_dossiers (id, reference, pdf, signer_name, return_url, created_at) "
                         "VALUES (?, ?, x'25504446', 'M. van der Linden', '/stap/10', ?)", (f"d{draft_id}", reference, stamp))
+        db.conn.execute("INSERT INTO pending_uploads (draft_id, token, content, created_at) "
+                        "VALUES (?, 'u', '{\"rows\": [\"M. van der Linden\"]}', ?)", (draft_id, stamp))
     mail.enqueue(db, "j.jansen@delinde.example", "Uw bezoek", "Jansen", "<p>Jansen</p>", draft_id=draft_id,
                  attachment=mail.Attachment("bezoek.ics", b"BEGIN:VCALENDAR", "text/calendar"))
 
@@ -306,7 +308,7 @@ def test_the_purge_command_reports_what_it_removed(app, db):
     assert result.output == (
         "Removed: 1 drafts untouched for 30 days, 0 completed applications older than 3650 days, "
         "0 mail bodies older than 7 days, 0 mails tied to no application older than 30 days, "
-        "0 used or expired links, 0 identity requests, 0 rate-limit windows.\n")
+        "0 used or expired links, 0 identity requests, 0 rate-limit windows, 0 unconfirmed spreadsheet uploads.\n")
 
 
 def test_the_purge_command_takes_other_periods(app, db):
