@@ -23,7 +23,9 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import pass_context
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RoutingException
 
 from onboarding import mail, retention, services, staff, store, validators
 from onboarding.registry import RegistryFile, load_names
@@ -127,12 +129,33 @@ class ChunkedBodyLimit:
     def __call__(self, environ, start_response):
         # HTTP: a Transfer-Encoding overrides any Content-Length sent beside it.
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            limit = int(self.app.config["MAX_CONTENT_LENGTH"])
+            limit = body_limit(self.app, _endpoint(self.app, environ))
             body = environ["wsgi.input"].read(limit + 1)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("HTTP_TRANSFER_ENCODING")
         return self.wsgi_app(environ, start_response)
+
+
+def body_limit(app: Flask, endpoint: str | None) -> int:
+    """MAX_CONTENT_LENGTH, or UPLOAD_MAX_BYTES for a view marked ``large_body`` (step 6's upload)."""
+    large = getattr(app.view_functions.get(endpoint), "large_body", False)
+    return int(app.config["UPLOAD_MAX_BYTES" if large else "MAX_CONTENT_LENGTH"])
+
+
+def _endpoint(app: Flask, environ) -> str | None:
+    try:
+        return app.url_map.bind_to_environ(environ).match(method=environ.get("REQUEST_METHOD"))[0]
+    except (HTTPException, RoutingException):
+        return None
+
+
+def allow_large_body():
+    """Before the CSRF check reads the form: a view marked ``large_body`` takes a body, and a
+    multipart part, of UPLOAD_MAX_BYTES (Werkzeug holds a whole 64 KB read beside what it buffers,
+    so a part limit of 64 KB would refuse any larger file)."""
+    if getattr(current_app.view_functions.get(request.endpoint), "large_body", False):
+        request.max_content_length = request.max_form_memory_size = current_app.config["UPLOAD_MAX_BYTES"]
 
 
 def _secret_key(path: str) -> str:
@@ -179,6 +202,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Flask-WTF's token otherwise expires after an hour; the session's own timeout rules.
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024,
+        # Step 6's spreadsheet upload alone takes a larger body (its view is marked large_body).
+        UPLOAD_MAX_BYTES=4 * 1024 * 1024,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -240,6 +265,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.teardown_request(forget_translations)
     # Before CSRF protection: a form posted after the idle timeout meets the expiry page.
     app.before_request(pages.check_idle)
+    app.before_request(allow_large_body)
     csrf.init_app(app)
     HTMX(app)
     RequestBabel(app, locale_selector=pages.chosen_locale)
@@ -394,7 +420,7 @@ def register_commands(app: Flask) -> None:
             f"{report.mail_bodies} mail bodies older than {days['mail_days']} days, "
             f"{report.mails} mails tied to no application older than {days['draft_days']} days, "
             f"{report.tokens} used or expired links, {report.identity_requests} identity requests, "
-            f"{report.rate_limits} rate-limit windows.")
+            f"{report.rate_limits} rate-limit windows, {report.uploads} unconfirmed spreadsheet uploads.")
 
     @app.cli.command("backup")
     @click.argument("file", type=click.Path(dir_okay=False))

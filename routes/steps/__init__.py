@@ -1,3 +1,4 @@
 """One module per step; importing them registers each ``Step`` with the wizard."""
 
-from . import check, company, contacts, email, ict, identify, main_contact, services, signatory, summary  # noqa: F401
+from . import (  # noqa: F401
+    check, company, contacts, contacts_upload, email, ict, identify, main_contact, services, signatory, summary)
