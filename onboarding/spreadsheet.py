@@ -142,7 +142,8 @@ def csv_template(rows: list[list[str]], language: str) -> bytes:
 
 def xlsx_template(rows: list[list[str]], language: str) -> bytes:
     """The same as an Excel workbook: every cell text (an AGB code keeps its leading zero, and so
-    does a phone number typed into an empty cell), the header row bold and frozen."""
+    does a phone number typed into an empty cell; one typed over a filled cell may lose it, which
+    reading it back repairs), the header row bold and frozen."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -156,17 +157,17 @@ def xlsx_template(rows: list[list[str]], language: str) -> bytes:
         dimension.width = 40 if key == "name" else 22 if key.startswith("email") else 16
         dimension.number_format = "@"
 
-    def cell(value, **style):
-        made = WriteOnlyCell(sheet, value=neutralised(value))
-        made.number_format = "@"
-        for name, setting in style.items():
-            setattr(made, name, setting)
+    def header(text):
+        made = WriteOnlyCell(sheet, value=text)
+        made.font = bold
         return made
 
     bold = Font(bold=True)
-    sheet.append([cell(header, font=bold) for header in HEADERS[language].values()])
+    sheet.append([header(text) for text in HEADERS[language].values()])
+    # Plain strings: openpyxl writes each as text, and an empty cell (not written) takes its
+    # column's text format, also when the row is typed into (a style per cell costs 3x the time).
     for row in rows:
-        sheet.append([cell(value) for value in row])
+        sheet.append([neutralised(value) or None for value in row])
     out = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -276,9 +277,13 @@ def _xlsx_cell(cell) -> tuple[str, str | None]:
     return _unquoted(str(value)), None
 
 
+# Control characters (Unicode's Cc) other than tab and line breaks: no text file holds them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _read_csv(data: bytes, file_name: str, limit: int) -> Sheet:
     text = _decoded(data)
-    if any(unicodedata.category(char) == "Cc" and char not in "\t\r\n" for char in text):
+    if _CONTROL.search(text):
         raise FileRefused("not_a_spreadsheet")
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max(";,\t", key=first_line.count)  # ';' first: the Dutch default wins a tie
@@ -489,6 +494,7 @@ def plan(db, draft: Draft, sheet: Sheet, checks: dict) -> Plan:
     An empty contact person in a row leaves the one stored at that place as it is: a file never
     removes anyone. A row with any error changes nothing."""
     stored = {row.agb_code: row for row in code_rows(db, draft, limit=-1)}
+    checks = _remembered(checks)
     lines_of: dict[str, list[int]] = {}
     parsed: list[tuple[SheetRow, str | None, dict[int, ContactPerson], list[RowError]]] = []
     for row in sheet.rows:
@@ -536,6 +542,26 @@ def plan(db, draft: Draft, sheet: Sheet, checks: dict) -> Plan:
         elif contacts and (change := _change(stored[code], contacts, checks)):
             changes.append(change)
     return Plan(draft.version, len(stored), len(sheet.rows), tuple(changes), tuple(errors), error_rows)
+
+
+def _remembered(checks: dict) -> dict:
+    """``checks`` that check a value once: an office puts one person on many codes, and checking
+    a phone number or an e-mail address is most of a row's time."""
+    def remembering(check):
+        seen: dict[str, str | validators.Invalid] = {}
+
+        def checked(value: str) -> str:
+            if value not in seen:
+                try:
+                    seen[value] = check(value)
+                except validators.Invalid as invalid:
+                    seen[value] = invalid
+            found = seen[value]
+            if isinstance(found, validators.Invalid):
+                raise validators.Invalid(found.code)
+            return found
+        return checked
+    return {name: remembering(check) for name, check in checks.items()}
 
 
 def _change(row: CodeRow, contacts: dict[int, ContactPerson], checks: dict) -> Change | None:

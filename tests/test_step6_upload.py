@@ -158,12 +158,13 @@ def test_the_xlsx_template_lists_every_active_code_with_its_name_zorgsoort_and_k
     assert rows[1][3:] == [""] * 10 and "01009999" not in str(rows)  # no contact yet; the inactive code left out
 
 
-def test_every_cell_of_the_xlsx_template_is_text_so_leading_zeros_stay(at_step_6):
+def test_the_xlsx_templates_cells_are_text_so_leading_zeros_stay(at_step_6):
     workbook = openpyxl.load_workbook(io.BytesIO(download(at_step_6).get_data()))
     sheet = workbook.worksheets[0]
     assert sheet["A2"].value == "01004567" and sheet["A2"].data_type == "s"
-    assert sheet["H2"].number_format == "@"  # the empty phone cell a person types into
-    assert sheet.freeze_panes == "A2"
+    # Every column is formatted as text: a phone number typed into an empty cell keeps its 0.
+    assert {sheet.column_dimensions[letter].number_format for letter in "ABCDEFGHIJKLM"} == {"@"}
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
 
 
 def test_the_csv_template_is_utf8_with_a_bom_and_semicolons(at_step_6):
