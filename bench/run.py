@@ -55,8 +55,11 @@ done (every step 1-9 may be opened) and one submitted with the method of step 10
    (median of 11 after a warm-up; each a target of its own; a missed one is profiled);
    and the list's page weight.
 
+7. Step 6's spreadsheet, in-process: one upload of 1,000 rows (.xlsx and .csv) up to its
+   preview, and its confirmation (bench/upload.py); printed, SPEC §8 names no target.
+
 `bench/run.py --only SECTION` (repeatable) runs some sections: throughput, latency,
-applicants, memory (or http: all four), in-process, backoffice.
+applicants, memory (or http: all four), in-process, backoffice, upload.
 """
 
 import contextlib
@@ -77,7 +80,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from bench import fixtures  # noqa: E402
+from bench import fixtures, upload  # noqa: E402
 from bench.loadgen import Expect, Server, Target, fetch, resident_mb, run_wrk  # noqa: E402
 
 ROUNDS = 3
@@ -1106,7 +1109,7 @@ def machine_load() -> str:
 
 
 HTTP_SECTIONS = ("throughput", "latency", "applicants", "memory")
-SECTIONS = (*HTTP_SECTIONS, "in-process", "backoffice")
+SECTIONS = (*HTTP_SECTIONS, "in-process", "backoffice", "upload")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1115,7 +1118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The benchmarks of SPEC §8.")
     parser.add_argument("--only", action="append", choices=(*SECTIONS, "http"),
                         help="run only this section (repeatable): throughput (1), latency (2), applicants (3), "
-                             "memory (4), or http (1-4); in-process (5), backoffice (6)")
+                             "memory (4), or http (1-4); in-process (5), backoffice (6), upload (7)")
     only = parser.parse_args(argv).only or SECTIONS
     chosen = {section for name in only for section in (HTTP_SECTIONS if name == "http" else (name,))}
     started = time.monotonic()
@@ -1129,6 +1132,8 @@ def main(argv: list[str] | None = None) -> int:
             guarded(report, "benchmarks in-process", lambda: in_process(report, setup))
         if "backoffice" in chosen:
             guarded(report, "back office at 100,000 applications", lambda: backoffice_list(report, setup))
+        if "upload" in chosen:
+            guarded(report, "spreadsheet upload", lambda: upload.figures(report, tmp, setup.registry_path))
     print()
     report.info("load average (1 min)", machine_load())
     print(f"(took {time.monotonic() - started:.0f} s)")
