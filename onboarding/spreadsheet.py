@@ -39,8 +39,9 @@ POSITIONS = tuple(range(1, MAX_CONTACTS + 1))
 REQUIRED = (CODE, "initials", "surname", "email", "phone")
 MAX_COLUMNS = 50
 
-# An .xlsx of 2,000 rows unpacks to about 1 MB; a zip bomb to gigabytes from a few kilobytes.
-MAX_UNPACKED = 25 * 1024 * 1024
+# The template's 2,000 fully filled rows unpack to 1.4 MB at a ratio of 14; a zip bomb to gigabytes
+# from a few kilobytes. What openpyxl does parse (about 10 us a cell) stays within a second or two.
+MAX_UNPACKED = 10 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ENTRIES = 500
 # Rows without anything in them are passed over; this many in a row end the sheet.
@@ -285,8 +286,8 @@ def _read_csv(data: bytes, file_name: str, limit: int) -> Sheet:
     text = _decoded(data)
     if _CONTROL.search(text):
         raise FileRefused("not_a_spreadsheet")
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(";,\t", key=first_line.count)  # ';' first: the Dutch default wins a tie
+    sample = "\n".join([line for line in text.splitlines()[:1000] if line.strip()][:HEADER_SEARCH])
+    delimiter = max(";,\t", key=sample.count)  # ';' first: the Dutch default wins a tie
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         return _rows(file_name, ([(_unquoted(cell), None) for cell in row[:MAX_COLUMNS]] for row in reader),
@@ -310,12 +311,18 @@ def _decoded(data: bytes) -> str:
     raise FileRefused("not_a_spreadsheet")
 
 
+# A title or a note above the header row is passed over, up to this many rows.
+HEADER_SEARCH = 10
+
+
 def _rows(file_name: str, rows, limit: int) -> Sheet:
-    """The header row (the first with anything in it) and the rows under it."""
+    """The header row (the first with the template's columns, among the first rows with anything
+    in them) and the rows under it."""
     headers: dict[str, str] = {}
     where: dict[str, int] = {}
     found: list[SheetRow] = []
     empty = 0
+    searched: list[FileRefused] = []
     for line, cells in enumerate(rows, start=1):
         if not any(text.strip() for text, _flag in cells):
             empty += 1
@@ -324,7 +331,14 @@ def _rows(file_name: str, rows, limit: int) -> Sheet:
             continue
         empty = 0
         if not where:
-            where, headers = _columns([text for text, _flag in cells])
+            try:
+                where, headers = _columns([text for text, _flag in cells])
+            except FileRefused as refused:
+                if refused.reason != "missing_columns":
+                    raise
+                searched.append(refused)
+                if len(searched) >= HEADER_SEARCH:
+                    raise searched[0] from None  # the first row is the likeliest header
             continue
         if len(found) >= limit:
             raise FileRefused("too_many_rows", limit=limit)
@@ -336,7 +350,7 @@ def _rows(file_name: str, rows, limit: int) -> Sheet:
                 flags[key] = flag
         found.append(SheetRow(line, values, flags))
     if not where:
-        raise FileRefused("empty")
+        raise searched[0] if searched else FileRefused("empty")
     if not found:
         raise FileRefused("no_rows")
     return Sheet(file_name, headers, tuple(found))

@@ -319,6 +319,14 @@ def test_a_csv_file_is_read_with_its_headers_delimiter_and_encoding(at_step_6, d
     assert contact_names(db, "01004567") == [(1, "Ö.", "Öztürk", "applicant")]
 
 
+def test_a_title_above_the_header_row_is_passed_over(at_step_6, db):
+    rows = [["Contactpersonen Huisartsenpraktijk De Linde"], [], ["bijgewerkt op 1 december"], HEADER_NL,
+            ["01004567", "", "", *PIETERS]]
+    assert upload(at_step_6, csv_file(rows), name="lijst.csv").status_code == 303
+    assert error_rows(preview(at_step_6)) == [] and confirm(at_step_6).status_code == 303
+    assert contact_names(db, "01004567") == [(1, "K.", "Pieters", "applicant")]
+
+
 def test_columns_in_another_order_with_dutch_words_are_read(at_step_6, db):
     rows = [["Telefoon", "E-mailadres", "Achternaam", "Tussenvoegsel", "Voorletters", "AGB code", "Achternaam"],
             ["06-12345678", "k.pieters@delinde.example", "Pieters", "", "k", "01004567", ""]]
