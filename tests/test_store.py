@@ -1,3 +1,5 @@
+import fcntl
+import os
 import sqlite3
 import threading
 
@@ -73,6 +75,37 @@ def test_writes_wait_for_each_other_instead_of_failing(app, db):
     assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 2
 
 
+def test_a_writer_queues_on_the_lock_file_until_the_write_before_it_ends(app, db):
+    """Writers wait for each other on ``<database>-writer`` (woken at once), before SQLite's lock."""
+    started, done = threading.Event(), threading.Event()
+
+    def second_writer():
+        other = store.connect(app.config["DATABASE"])
+        try:
+            started.set()
+            with store.write(other):
+                other.conn.execute("INSERT INTO rate_limits VALUES ('b', 'w', 1)")
+            done.set()
+        finally:
+            other.close()
+
+    with store.write(db):
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        started.wait(5)
+        assert not done.wait(0.2)  # queued behind this write
+        lock = os.open(app.config["DATABASE"] + "-writer", os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(lock)
+        db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
+    thread.join(5)
+    assert done.is_set()
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 2
+
+
 def test_demo_reset_empties_everything(db):
     db.conn.execute("INSERT INTO rate_limits VALUES ('a', 'w', 1)")
     store.reset(db)
@@ -103,12 +136,12 @@ def test_a_refused_hit_is_not_counted_and_the_window_passes(db):
     hit(db, [(limit, "x")], now=now + timedelta(minutes=10))
 
 
-def test_the_database_and_its_wal_and_shm_are_private(tmp_path):
+def test_the_database_and_its_wal_shm_and_writer_lock_are_private(tmp_path):
     path = tmp_path / "private.db"
     with store.connect(str(path)) as db:
         store.migrate(db)
         db.conn.execute("INSERT INTO rate_limits VALUES ('x', 'y', 1)")
-        for name in (path, tmp_path / "private.db-wal", tmp_path / "private.db-shm"):
+        for name in (path, tmp_path / "private.db-wal", tmp_path / "private.db-shm", tmp_path / "private.db-writer"):
             assert name.exists(), name
             assert name.stat().st_mode & 0o777 == 0o600, name
 
