@@ -154,8 +154,7 @@ def _finish(db, draft, step: int) -> None:
     elif step == 7:
         people.finish_ict(db, draft, draft.version)
     elif step == 8:
-        with store.write(db):
-            drafts.save_answers(db, draft, draft.version, 8, "services confirmed", services_ok_at=store.timestamp())
+        drafts.confirm_services(db, draft, draft.version, None)
     elif step == SUBMITTED:
         made = catalogue()
         submission.submit(db, draft, draft.version, made.services, made.zorgsoorten)

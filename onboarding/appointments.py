@@ -159,6 +159,12 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
     return Appointment(cursor.lastrowid, draft_id, slot, address, None)
 
 
+def count(db, draft_id: int) -> int:
+    """How many visits the application has had booked, cancelled ones too (an invitation's
+    sequence number: each change supersedes the one before)."""
+    return db.conn.execute("SELECT count(*) FROM appointments WHERE draft_id = ?", (draft_id,)).fetchone()[0]
+
+
 def cancel(db, draft_id: int, actor: str = drafts.APPLICANT) -> bool:
     """Cancel the draft's current visit; False when it had none."""
     with write(db):

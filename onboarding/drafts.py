@@ -305,6 +305,13 @@ def confirm_company(db, draft: Draft, version: int) -> None:
         save_answers(db, draft, version, 3, "company data confirmed", data_correct="yes")
 
 
+def confirm_services(db, draft: Draft, version: int, remark: str | None) -> None:
+    """Step 8: the applicant says the overview of services is right, with a remark or none."""
+    with write(db):
+        save_answers(db, draft, version, 8, "services confirmed", services_ok_at=timestamp(),
+                     services_remark=remark or None)
+
+
 def mark_incorrect(db, draft: Draft, version: int) -> None:
     """Step 3 answered 'no': remembered, so that staff can see why a draft stalled."""
     with write(db):

@@ -154,7 +154,7 @@ def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {_postcode(address.postcode)} {address.city}"
-    sequence = db.conn.execute("SELECT count(*) FROM appointments WHERE draft_id = ?", (draft.id,)).fetchone()[0]
+    sequence = appointments.count(db, draft.id)
     calendar = appointments.ics(
         visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
         description=_("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "

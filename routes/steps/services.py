@@ -3,7 +3,7 @@
 from flask import current_app
 from flask_babel import get_locale
 
-from onboarding import drafts, services, store
+from onboarding import drafts, services
 
 from .. import forms
 from ..pages import get_db
@@ -29,8 +29,5 @@ class ServicesStep(Step):
         }
 
     def save(self, draft, form):
-        db = get_db()
-        with store.write(db):
-            drafts.save_answers(db, draft, form.based_on(), 8, "services confirmed",
-                                services_ok_at=store.timestamp(), services_remark=form.services_remark.data or None)
+        drafts.confirm_services(get_db(), draft, form.based_on(), form.services_remark.data)
         return step_url(9)
