@@ -178,16 +178,22 @@ def start_enrolment(db, user_id: int, seal) -> str:
     """A new TOTP secret for a user who has none confirmed yet; returns it (for the QR code)."""
     secret = pyotp.random_base32()
     with write(db):
-        row = _row_by_id(db, user_id)
-        if row is None:
-            raise AccountError("unknown")
-        if row["totp_confirmed_at"] is not None:
-            raise AccountError("exists")
+        _not_enrolled(db, user_id)
         db.conn.execute(
             "UPDATE staff_users SET totp_sealed = ?, totp_last_step = NULL WHERE id = ?",
             (seal.close({"totp": secret}), user_id),
         )
     return secret
+
+
+def _not_enrolled(db, user_id: int):
+    """The user's row, while their second factor is not confirmed yet (enrolment's two steps)."""
+    row = _row_by_id(db, user_id)
+    if row is None:
+        raise AccountError("unknown")
+    if row["totp_confirmed_at"] is not None:
+        raise AccountError("exists")
+    return row
 
 
 def provisioning_uri(secret: str, username: str, issuer: str = "VECOZO Aansluiten") -> str:
@@ -242,11 +248,7 @@ def confirm_enrolment(db, user_id: int, code: str, seal, now: datetime | None = 
     _count_code(db, user_id, now)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     with write(db):
-        row = _row_by_id(db, user_id)
-        if row is None:
-            raise AccountError("unknown")
-        if row["totp_confirmed_at"] is not None:
-            raise AccountError("exists")
+        row = _not_enrolled(db, user_id)
         secret = _secret(row, seal)
         step = _totp_step(secret, _normalise(code), row["totp_last_step"], now) if secret else None
         if step is None:

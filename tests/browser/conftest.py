@@ -127,6 +127,24 @@ def _new_context(browser, base_url):
 
 
 @pytest.fixture
+def new_context(browser):
+    """``new_context(base_url, js=True)``: another browser of the test's (own cookies, own client
+    address; htmx blocked when ``js`` is false), closed after the test."""
+    contexts = []
+
+    def make(base_url, js: bool = True):
+        context = _new_context(browser, base_url)
+        if not js:
+            context.route("**/htmx*.js", lambda route: route.abort())
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def page(browser, live_server):
     context = _new_context(browser, live_server)
     page = context.new_page()

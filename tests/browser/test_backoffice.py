@@ -12,7 +12,6 @@ end on any violation. Every test has its own staff user and e-mail addresses, an
 conditions, never on time.
 """
 
-import itertools
 import re
 import time
 import uuid
@@ -225,21 +224,12 @@ def member(request, js, axe, new_staff_user):
 
 # Client addresses of the applicants: 10.251.x.y, beside conftest's 10.<pid % 250>.x.y and the
 # other devices of test_steps_8_to_10 (10.250.x.y).
-_applicant_clients = itertools.count(1)
-
-
 @pytest.fixture
-def applicant(browser, live_server, unique_email):
+def applicant(new_context, live_server, unique_email):
     """An applicant with htmx active, in a browser context of their own (own cookies, own client
     address), so that the staff member's page is theirs alone."""
-    client = next(_applicant_clients)
-    context = browser.new_context(
-        base_url=live_server, locale="nl-NL",
-        extra_http_headers={"X-Forwarded-For": f"10.251.{client // 250 % 250}.{client % 250 + 1}"})
-    context.set_default_timeout(10_000)  # as conftest's contexts
-    context.set_default_navigation_timeout(10_000)
-    yield Submitter(context.new_page(), True, _NoAxe(), unique_email("beheer"), unique_email("hoofdcontact"))
-    context.close()
+    page = new_context(live_server).new_page()
+    return Submitter(page, True, _NoAxe(), unique_email("beheer"), unique_email("hoofdcontact"))
 
 
 def submit_with_manual_check(applicant: Submitter) -> str:

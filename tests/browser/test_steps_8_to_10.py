@@ -14,7 +14,6 @@ violation. Every test has its own browser contexts and e-mail addresses, and wai
 conditions, never on time.
 """
 
-import itertools
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
 
-from applicant import url, wait_settled
+from applicant import url
 from onboarding.submission import today
 from onboarding.workdays import add_working_days
 from test_steps_4_to_7 import BULK, PRACTICE, TEXT, Applicant, page_summary
@@ -212,31 +211,16 @@ def js_submitter(page, axe, unique_email):
     return Submitter(page, True, axe, unique_email("steps10-js"), unique_email("hoofdcontact"))
 
 
-# Client addresses of the other devices: 10.250.x.y, beside conftest's 10.<pid % 250>.x.y.
-_other_clients = itertools.count(1)
-
-
 @pytest.fixture
-def other_device(browser, live_server, axe):
+def other_device(new_context, live_server, axe):
     """``other_device(submitter)``: the main contact of ``submitter`` in a browser of their own
     (own cookies, own client address, htmx active or blocked like the applicant's)."""
-    contexts = []
 
     def open_for(submitter: Submitter) -> Applicant:
-        client = next(_other_clients)
-        context = browser.new_context(
-            base_url=live_server, locale="nl-NL",
-            extra_http_headers={"X-Forwarded-For": f"10.250.{client // 250 % 250}.{client % 250 + 1}"})
-        context.set_default_timeout(10_000)  # as conftest's contexts
-        context.set_default_navigation_timeout(10_000)
-        if not submitter.js:
-            context.route("**/htmx*.js", lambda route: route.abort())
-        contexts.append(context)
+        context = new_context(live_server, submitter.js)
         return Applicant(context.new_page(), submitter.js, axe, submitter.main_email)
 
-    yield open_for
-    for context in contexts:
-        context.close()
+    return open_for
 
 
 # ---------------------------------------------------------------------------------------------
