@@ -21,7 +21,7 @@ from flask_babel import Babel, Domain, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -83,20 +83,22 @@ class RequestBabel(Babel):
         app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
 
 
-@pass_context
-def template_gettext(context, string: str, **variables):
+# Given the evaluation context, not the template context: Jinja derives a new template context for a
+# function that takes one, on every call inside a block or loop that set a variable.
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, **variables):
     translated = request_translations().ugettext(string)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         translated = Markup(translated)
     # Most strings have nothing to fill in: formatting them would only turn "%%" into "%".
     return translated % variables if variables or "%" in translated else translated
 
 
-@pass_context
-def template_ngettext(context, singular: str, plural: str, num: int, **variables):
+@pass_eval_context
+def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
     variables.setdefault("num", num)
     translated = request_translations().ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         translated = Markup(translated)
     return translated % variables
 
