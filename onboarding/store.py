@@ -234,6 +234,15 @@ def m009_pending_uploads(db: sqlite_utils.Database) -> None:
     db.conn.execute("CREATE INDEX pending_uploads_created_at ON pending_uploads (created_at)")
 
 
+
+@migrations()
+def m010_long_lists_from_indexes(db: sqlite_utils.Database) -> None:
+    # Step 6's table and the summary read a page of codes in their order (those without a
+    # contact first) along an index instead of sorting every code; steps 8 and 9 group the
+    # codes by zorgsoort along one.
+    db.conn.execute("CREATE INDEX draft_agb_codes_order ON draft_agb_codes (draft_id, contacts > 0, position)")
+    db.conn.execute("CREATE INDEX draft_agb_codes_zorgsoort ON draft_agb_codes (draft_id, zorgsoort, agb_code)")
+
 _BACK_OFFICE_SCHEMA = [
     """
     CREATE TABLE staff_users (
