@@ -88,9 +88,18 @@ def write(db: sqlite_utils.Database):
     Writers first queue on a lock file beside the database (``_writers``): SQLite's own wait
     for its lock sleeps 1, 2, 5, 10, 15 ... ms between tries, so under load a worker slept
     far longer than the write it waited for; the lock file lets the next writer in at once.
+
+    Inside another ``write()`` of the same connection it is a savepoint of that transaction:
+    what it wrote is undone if it raises, and the rest is committed (or not) with the outer
+    write. So writes that belong together share one commit, and the writer lock is taken once.
     """
+    depth = getattr(db, "_write_depth", 0)
+    if depth:
+        yield from _savepoint(db, depth)
+        return
     with _writers(db):
         db.conn.execute("BEGIN IMMEDIATE")
+        db._write_depth = 1
         try:
             yield db
         except BaseException:
@@ -98,6 +107,25 @@ def write(db: sqlite_utils.Database):
             raise
         else:
             db.conn.execute("COMMIT")
+        finally:
+            db._write_depth = 0
+
+
+def _savepoint(db: sqlite_utils.Database, depth: int):
+    name = f"write_{depth}"
+    db.conn.execute(f"SAVEPOINT {name}")
+    db._write_depth = depth + 1
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:  # an error SQLite answers with a rollback of its own leaves none
+            db.conn.execute(f"ROLLBACK TO {name}")
+            db.conn.execute(f"RELEASE {name}")
+        raise
+    else:
+        db.conn.execute(f"RELEASE {name}")
+    finally:
+        db._write_depth = depth
 
 
 @contextlib.contextmanager
@@ -232,6 +260,15 @@ def m009_pending_uploads(db: sqlite_utils.Database) -> None:
         )
     """)
     db.conn.execute("CREATE INDEX pending_uploads_created_at ON pending_uploads (created_at)")
+
+
+@migrations()
+def m010_indexes_for_the_sweeps(db: sqlite_utils.Database) -> None:
+    # Every rate-limit hit sweeps the windows that ended a day ago, and every link asked for
+    # from inside a draft voids that draft's older links (and a deleted draft cascades to its
+    # links): without these, each of them read the whole table, under the write lock.
+    db.conn.execute("CREATE INDEX rate_limits_window_start ON rate_limits (window_start)")
+    db.conn.execute("CREATE INDEX email_tokens_draft ON email_tokens (draft_id) WHERE draft_id IS NOT NULL")
 
 
 

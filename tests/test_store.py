@@ -48,6 +48,57 @@ def test_a_failed_write_leaves_nothing(db):
     assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
 
 
+
+def _rate_limit_keys(db) -> list[str]:
+    return [row[0] for row in db.conn.execute("SELECT key FROM rate_limits ORDER BY key")]
+
+
+def test_a_write_inside_a_write_commits_with_it_under_one_lock(db):
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    with store.write(db):
+        db.conn.execute("INSERT INTO rate_limits VALUES ('outer', 'w', 1)")
+        with store.write(db):
+            db.conn.execute("INSERT INTO rate_limits VALUES ('inner', 'w', 1)")
+    db.conn.set_trace_callback(None)
+    assert _rate_limit_keys(db) == ["inner", "outer"]
+    assert [s for s in statements if s.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK")] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert not db.conn.in_transaction
+
+
+def test_a_failed_write_inside_a_write_undoes_only_its_own_part(db):
+    with store.write(db):
+        db.conn.execute("INSERT INTO rate_limits VALUES ('outer', 'w', 1)")
+        with pytest.raises(RuntimeError):
+            with store.write(db):
+                db.conn.execute("INSERT INTO rate_limits VALUES ('inner', 'w', 1)")
+                raise RuntimeError("boom")
+        db.conn.execute("INSERT INTO rate_limits VALUES ('after', 'w', 1)")
+    assert _rate_limit_keys(db) == ["after", "outer"]
+
+
+def test_a_failed_outer_write_undoes_the_writes_inside_it(db):
+    with pytest.raises(RuntimeError):
+        with store.write(db):
+            with store.write(db):
+                db.conn.execute("INSERT INTO rate_limits VALUES ('inner', 'w', 1)")
+            raise RuntimeError("boom")
+    assert _rate_limit_keys(db) == []
+    with store.write(db):  # and the next write is a transaction of its own again
+        db.conn.execute("INSERT INTO rate_limits VALUES ('next', 'w', 1)")
+    assert not db.conn.in_transaction
+    assert _rate_limit_keys(db) == ["next"]
+
+
+@pytest.mark.parametrize("sweep", [
+    "DELETE FROM rate_limits WHERE window_start < ?",
+    "UPDATE email_tokens SET voided_at = ? WHERE draft_id = ? AND used_at IS NULL AND voided_at IS NULL",
+])
+def test_the_sweeps_inside_frequent_writes_read_an_index_not_the_table(db, sweep):
+    plan = " ".join(row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + sweep, (1,) * sweep.count("?")))
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+
+
 def test_writes_wait_for_each_other_instead_of_failing(app, db):
     """BEGIN IMMEDIATE: a second writer waits for the lock rather than erroring out."""
     errors = []
