@@ -30,25 +30,37 @@ def _window_start(limit: Limit, now: datetime) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, timezone.utc)
 
 
-def hit(db, limits: list[tuple[Limit, str]], now: datetime | None = None) -> None:
+def hit(db, limits: list[tuple[Limit, str]], now: datetime | None = None, then=None):
     """Count one hit against each (limit, subject); raise RateLimited if any is used up.
 
     A refused hit is not counted, so waiting out the window always helps.
+
+    ``then`` (no arguments) is the write the hits guard, run in the same transaction once
+    they are counted, so that both take one turn of the writer lock; its result is
+    returned. If it raises, what it wrote is undone but the hits stay counted (a try
+    that failed is a try), and the error is raised again.
     """
     now = now or utcnow()
+    failure = result = None
     with write(db):
         for limit, subject in limits:
             start = _window_start(limit, now)
-            row = db.conn.execute(
-                "SELECT hits FROM rate_limits WHERE key = ? AND window_start = ?",
-                (f"{limit.name}:{subject}", timestamp(start)),
-            ).fetchone()
-            if row and row["hits"] >= limit.hits:
-                raise RateLimited(limit, start + limit.window - now)
-        for limit, subject in limits:
-            db.conn.execute(
+            # Counted only while the window has hits left: no row back is a refusal, and
+            # raising undoes this call's other counts too.
+            counted = db.conn.execute(
                 "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) "
-                "ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1",
-                (f"{limit.name}:{subject}", timestamp(_window_start(limit, now))),
-            )
+                "ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1 WHERE hits < ? RETURNING hits",
+                (f"{limit.name}:{subject}", timestamp(start), limit.hits),
+            ).fetchone()
+            if counted is None:
+                raise RateLimited(limit, start + limit.window - now)
         db.conn.execute("DELETE FROM rate_limits WHERE window_start < ?", (timestamp(now - timedelta(days=1)),))
+        if then is not None:
+            try:
+                with write(db):  # a savepoint: undone alone
+                    result = then()
+            except Exception as error:  # raised again below, once the hits are committed
+                failure = error
+    if failure is not None:
+        raise failure
+    return result

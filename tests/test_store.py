@@ -187,6 +187,56 @@ def test_a_refused_hit_is_not_counted_and_the_window_passes(db):
     hit(db, [(limit, "x")], now=now + timedelta(minutes=10))
 
 
+
+def _hits(db, key: str) -> int:
+    row = db.conn.execute("SELECT sum(hits) FROM rate_limits WHERE key = ?", (key,)).fetchone()
+    return row[0] or 0
+
+
+def test_a_hit_refused_by_one_limit_is_counted_by_none(db):
+    roomy = Limit("roomy", hits=5, window=timedelta(hours=1))
+    used_up = Limit("used-up", hits=1, window=timedelta(hours=1))
+    hit(db, [(used_up, "x")])
+    with pytest.raises(RateLimited) as refused:
+        hit(db, [(roomy, "x"), (used_up, "x")])
+    assert refused.value.limit == used_up
+    assert _hits(db, "roomy:x") == 0 and _hits(db, "used-up:x") == 1
+
+
+def test_the_write_a_hit_guards_shares_its_transaction(db):
+    limit = Limit("test", hits=2, window=timedelta(hours=1))
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    answer = hit(db, [(limit, "x")], then=lambda: db.conn.execute("INSERT INTO rate_limits VALUES ('saved', 'w', 1)")
+                 .lastrowid)
+    db.conn.set_trace_callback(None)
+    assert answer is not None
+    assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+    assert _hits(db, "test:x") == 1 and _hits(db, "saved") == 1
+
+
+def test_a_failed_guarded_write_is_undone_but_its_hit_still_counts(db):
+    limit = Limit("test", hits=2, window=timedelta(hours=1))
+
+    def failing():
+        db.conn.execute("INSERT INTO rate_limits VALUES ('saved', 'w', 1)")
+        raise RuntimeError("stale")
+
+    with pytest.raises(RuntimeError, match="stale"):
+        hit(db, [(limit, "x")], then=failing)
+    assert _hits(db, "test:x") == 1 and _hits(db, "saved") == 0
+    assert not db.conn.in_transaction
+
+
+def test_a_refused_hit_does_not_run_the_write_it_guards(db):
+    limit = Limit("test", hits=1, window=timedelta(hours=1))
+    hit(db, [(limit, "x")])
+    ran = []
+    with pytest.raises(RateLimited):
+        hit(db, [(limit, "x")], then=lambda: ran.append(True))
+    assert ran == [] and _hits(db, "test:x") == 1
+
+
 def test_the_database_and_its_wal_shm_and_writer_lock_are_private(tmp_path):
     path = tmp_path / "private.db"
     with store.connect(str(path)) as db:
