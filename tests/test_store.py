@@ -90,6 +90,30 @@ def test_a_failed_outer_write_undoes_the_writes_inside_it(db):
     assert _rate_limit_keys(db) == ["next"]
 
 
+
+def test_the_wal_is_checkpointed_every_so_many_commits_once_the_writer_lock_is_free(app, db):
+    lock_free_at_checkpoint = []
+
+    def trace(statement):
+        if statement.startswith("PRAGMA wal_checkpoint"):
+            lock = os.open(app.config["DATABASE"] + "-writer", os.O_RDWR)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                lock_free_at_checkpoint.append(True)
+            except BlockingIOError:
+                lock_free_at_checkpoint.append(False)
+            finally:
+                os.close(lock)
+
+    db._commits = 0
+    db.conn.set_trace_callback(trace)
+    for number in range(2 * store.CHECKPOINT_EVERY):
+        with store.write(db):
+            db.conn.execute("INSERT INTO rate_limits VALUES (?, 'w', 1)", (str(number),))
+    db.conn.set_trace_callback(None)
+    assert lock_free_at_checkpoint == [True, True]
+
+
 @pytest.mark.parametrize("sweep", [
     "DELETE FROM rate_limits WHERE window_start < ?",
     "UPDATE email_tokens SET voided_at = ? WHERE draft_id = ? AND used_at IS NULL AND voided_at IS NULL",
