@@ -37,24 +37,36 @@ def browser_hash(browser_id: str | None) -> str | None:
     return _hash(browser_id) if browser_id else None
 
 
+def new_token() -> str:
+    """A random token, for a link that must be known before it is issued (the mail that
+    carries it is made before the write that stores both)."""
+    return secrets.token_urlsafe(32)
+
+
 def issue(db, email: str, draft_id: int | None = None, requested_by: str | None = None,
-          now: datetime | None = None) -> str:
-    """A new token for ``email``, asked for by the browser ``requested_by`` (a
-    :func:`browser_hash`). The older unused links that browser asked for the address
-    are voided, and so are the draft's older links (a mistyped address must not keep
-    a way in); links another browser asked for stay valid, so that nobody can void
-    someone else's link.
+          now: datetime | None = None, token: str | None = None) -> str:
+    """A new token for ``email`` (``token`` if given, from :func:`new_token`), asked for by
+    the browser ``requested_by`` (a :func:`browser_hash`). The older unused links that
+    browser asked for the address are voided, and so are the draft's older links (a
+    mistyped address must not keep a way in); links another browser asked for stay
+    valid, so that nobody can void someone else's link.
 
     Given ``draft_id``, the token moves that draft to ``email`` when it is used.
     """
     now = now or utcnow()
-    token = secrets.token_urlsafe(32)
+    token = token or new_token()
     with write(db):
+        # Two statements rather than one with OR: each reads its own index.
         db.conn.execute(
-            "UPDATE email_tokens SET voided_at = ? WHERE used_at IS NULL AND voided_at IS NULL "
-            "AND ((email = ? AND requested_by IS ?) OR draft_id = ?)",
-            (timestamp(now), email, requested_by, draft_id),
+            "UPDATE email_tokens SET voided_at = ? WHERE email = ? AND requested_by IS ? "
+            "AND used_at IS NULL AND voided_at IS NULL",
+            (timestamp(now), email, requested_by),
         )
+        if draft_id is not None:
+            db.conn.execute(
+                "UPDATE email_tokens SET voided_at = ? WHERE draft_id = ? AND used_at IS NULL AND voided_at IS NULL",
+                (timestamp(now), draft_id),
+            )
         db.conn.execute(
             "INSERT INTO email_tokens (token_hash, email, draft_id, requested_by, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,12 +1,25 @@
 """Step 1: the e-mail address, the link, and resuming."""
 
 import re
+import sqlite3
 
 import pytest
 
-from onboarding import tokens
+from onboarding import mail, store, tokens
 
 from .conftest import age_links, hidden_inputs
+
+
+def write_transactions(app, send):
+    """``send()``'s answer and how many write transactions the app began meanwhile."""
+    connection = store.kept_connection(app.config["DATABASE"]).conn  # the app's, in this thread
+    statements = []
+    connection.set_trace_callback(statements.append)
+    try:
+        response = send()
+    finally:
+        connection.set_trace_callback(None)
+    return response, statements.count("BEGIN IMMEDIATE")
 
 
 def test_full_page(client):
@@ -240,3 +253,25 @@ def test_the_mail_of_a_draft_is_linked_to_it_for_the_purge(verified, db):
     verified.submit("/stap/1", {"email": "nieuw@example.nl"})
     row = db.conn.execute("SELECT draft_id FROM outbox WHERE recipient = 'nieuw@example.nl'").fetchone()
     assert row["draft_id"] == verified.draft()["id"]
+
+
+def test_a_link_is_stored_with_its_mail_and_the_counts_of_the_limits_in_one_write(applicant, app, db):
+    applicant.submit("/stap/1", {"email": "eerst@example.nl"})  # the app's first request migrates
+    fields = hidden_inputs(applicant.get("/stap/1").get_data(as_text=True))
+    response, writes = write_transactions(app, lambda: applicant.client.post(
+        "/stap/1", data={**fields, "email": "praktijk@example.nl"}))
+    assert response.status_code == 303 and writes == 1
+    assert applicant.last_link("praktijk@example.nl").startswith("/bevestig/")
+    assert db.conn.execute("SELECT count(*) FROM rate_limits WHERE key LIKE '%praktijk@%'").fetchone()[0] == 2
+
+
+def test_a_link_whose_mail_cannot_be_stored_is_not_left_behind(applicant, db, monkeypatch):
+    def disk_full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(mail, "enqueue", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    assert db.conn.execute("SELECT count(*) FROM email_tokens").fetchone()[0] == 0
+    # The try still counts against the limits.
+    assert db.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 3

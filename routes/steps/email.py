@@ -10,7 +10,7 @@ from onboarding import tokens
 from onboarding.ratelimit import Limit, RateLimited, hit
 
 from .. import forms
-from ..mailer import send_mail
+from ..mailer import compose, deliver, queue
 from ..pages import SESSION_BROWSER, browser_id, client_id, current_draft, external_url, get_db, remembered_email
 from ..wizard import FormRejected, Step, bp, rate_limited, show, step
 
@@ -46,15 +46,11 @@ class EmailStep(Step):
         if tokens.recently_issued(db, email, requested_by):
             return url_for("wizard.email_sent")  # a double click: the first link stays valid
         client = client_id()
-        try:
-            hit(db, [(MAIL_PER_ADDRESS_AND_CLIENT, f"{email} {client}"), (MAIL_PER_ADDRESS, email),
-                     (MAIL_PER_CLIENT, client)])
-        except RateLimited as error:
-            raise FormRejected(rate_limited(error), field="email", status=429) from None
         # From inside a draft, the new link moves that draft to the new address.
         draft_id = draft.id if draft else None
-        token = tokens.issue(db, email, draft_id=draft_id, requested_by=requested_by)
-        send_mail(
+        # The mail is made before the write: the write lock is held for the rows alone.
+        token = tokens.new_token()
+        message = compose(
             "verify",
             email,
             subject=_("Bevestig uw e-mailadres voor uw aanmelding bij VECOZO"),
@@ -62,6 +58,18 @@ class EmailStep(Step):
             hours=int(tokens.TOKEN_LIFETIME.total_seconds() // 3600),
             draft_id=draft_id,
         )
+
+        def issue_and_queue():
+            tokens.issue(db, email, draft_id=draft_id, requested_by=requested_by, token=token)
+            return queue(db, message)
+
+        try:
+            # One transaction: the hits, the link and its mail in the outbox.
+            message_id = hit(db, [(MAIL_PER_ADDRESS_AND_CLIENT, f"{email} {client}"), (MAIL_PER_ADDRESS, email),
+                                  (MAIL_PER_CLIENT, client)], then=issue_and_queue)
+        except RateLimited as error:
+            raise FormRejected(rate_limited(error), field="email", status=429) from None
+        deliver(db, message_id)
         return url_for("wizard.email_sent")
 
 
