@@ -5,30 +5,26 @@ security headers and CLI commands. Everything else lives in ``routes/`` (HTTP)
 and ``onboarding/`` (the domain).
 """
 
-import contextvars
 import io
 import os
 import secrets
 from datetime import datetime
-from functools import cached_property
 from urllib.parse import urlsplit
 
 import click
-import flask_babel
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import Babel, Domain, format_date, format_datetime, get_locale
-from flask_babel import gettext as _
+from flask_babel import format_date, format_datetime, get_locale
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
-from jinja2 import pass_eval_context
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RoutingException
 
 from onboarding import mail, retention, services, staff, store, validators
 from onboarding.registry import RegistryFile, load_names
+from routes.i18n import RequestBabel, forget_translations
+from routes.i18n import gettext as _
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
@@ -42,70 +38,6 @@ CSP = "; ".join([
 ])
 
 csrf = CSRFProtect()
-
-
-class RequestDomain(Domain):
-    """Looks the message catalogue up once per request.
-
-    Flask-Babel resolves locale and catalogue again for every string, and a step
-    page has dozens of them: that was a third of the time a fragment took.
-    """
-
-    def get_translations(self):
-        found = _translations.get()
-        if found is None:
-            found = super().get_translations()
-            if has_request_context():
-                _translations.set(found)
-        return found
-
-
-# The request's catalogue: set afresh for every request (``forget_translations`` runs before
-# anything else), read without going through Flask's context proxies.
-_translations: contextvars.ContextVar = contextvars.ContextVar("aansluiten_translations", default=None)
-
-
-def forget_translations(_error=None):
-    _translations.set(None)
-
-
-class RequestBabel(Babel):
-    @cached_property
-    def domain_instance(self):
-        return RequestDomain(domain=self.domain)
-
-    def init_app(self, app, *args, **kwargs):
-        super().init_app(app, *args, **kwargs)
-        # Templates call `_()` a few dozen times a page; Flask-Babel's callables find the
-        # domain, then the catalogue, for each, and Jinja's i18n extension calls through two
-        # layers. These go to the request's catalogue directly, with the same "newstyle"
-        # meaning: the translation is markup when autoescaping, then `%` fills in the values.
-        app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
-
-
-# Given the evaluation context, not the template context: Jinja derives a new template context for a
-# function that takes one, on every call inside a block or loop that set a variable.
-@pass_eval_context
-def template_gettext(eval_ctx, string: str, **variables):
-    translated = request_translations().ugettext(string)
-    if eval_ctx.autoescape:
-        translated = Markup(translated)
-    # Most strings have nothing to fill in: formatting them would only turn "%%" into "%".
-    return translated % variables if variables or "%" in translated else translated
-
-
-@pass_eval_context
-def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
-    variables.setdefault("num", num)
-    translated = request_translations().ungettext(singular, plural, num)
-    if eval_ctx.autoescape:
-        translated = Markup(translated)
-    return translated % variables
-
-
-def request_translations():
-    """The catalogue of this request's language (see RequestDomain)."""
-    return _translations.get() or flask_babel.get_translations()
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -1,11 +1,11 @@
 """Getting in and out: the e-mail link, logging out, an expired session or form."""
 
 from flask import Blueprint, redirect, request, session, url_for
-from flask_babel import gettext as _
 
 from onboarding import drafts, tokens
 
 from . import forms
+from .i18n import gettext as _
 from .pages import bind_draft, current_draft, get_db, idle_duration, navigate, remembered_email, render_page, sign_out
 from .wizard import resume_url
 

@@ -9,8 +9,6 @@ session) is sent to the login; the staff session is a cookie of its own (``staff
 from datetime import date
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +18,8 @@ from onboarding import backoffice, drafts, people, services, staff, submission
 
 from . import staff_session
 from .forms import Form, StepForm
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
 from .pages import Pager, advance, client_id, get_db, navigate, render_page
 from .status import after_change

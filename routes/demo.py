@@ -4,10 +4,10 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app
 from flask_babel import format_datetime
-from flask_babel import gettext as _
 
 from onboarding import mail
 
+from .i18n import gettext as _
 from .mailer import seal
 from .pages import get_db, render_page
 

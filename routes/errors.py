@@ -1,11 +1,11 @@
 """Friendly full pages for what goes wrong, so that nobody meets a bare error."""
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import SecurityError
 
 from .access import form_expired
+from .i18n import gettext as _
 from .pages import navigate, render_page, wants_fragment
 
 

@@ -3,7 +3,6 @@
 from babel import support
 from flask import current_app
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.i18n import messages_path
@@ -11,6 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, StopValidation
 
 from onboarding import validators
+
+from .i18n import lazy_gettext as _l
 
 
 class Checked:

@@ -9,7 +9,6 @@ from datetime import timedelta
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
 from babel import Locale
 from flask_babel import format_timedelta, get_locale
-from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -17,6 +16,8 @@ from markupsafe import Markup
 from onboarding import drafts, store, tokens
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
+
+from .i18n import gettext as _
 
 LANGUAGES = ("nl", "en")
 # Parsed once: Flask-Babel would parse the chosen code again on every request.

@@ -6,11 +6,11 @@ import logging
 import time
 
 from flask import Blueprint, redirect, request, session, url_for
-from flask_babel import gettext as _
 
 from onboarding import drafts, identity, people, person_links, submission, tokens
 
 from . import forms, providers
+from .i18n import gettext as _
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
 from .status import after_change
 from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context, visit_time

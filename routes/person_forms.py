@@ -7,13 +7,13 @@ is not asked to fill them from the applicant's profile (autocomplete off)."""
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField
 from wtforms.validators import DataRequired
 
 from onboarding import people, validators
 
 from .forms import Checked, StepForm
+from .i18n import lazy_gettext as _l
 
 _OFF = {"autocomplete": "off", "spellcheck": "false"}
 

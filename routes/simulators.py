@@ -4,14 +4,14 @@ CM Sign's signer page. In a real deployment these are other sites."""
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, make_response, redirect, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from onboarding import identity
 
 from .forms import Form
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .pages import get_db, render_page
 from .providers import idin_redirect_uri, identity_provider, signing_provider
 

@@ -3,11 +3,11 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import gettext as _
 
 from onboarding import staff
 from onboarding.registry import RegistryUnavailable
 
+from .i18n import gettext as _
 from .mailer import seal
 from .pages import LANGUAGE_COOKIE, LANGUAGES, current_draft, get_db, registry_file, render_page
 from .wizard import TITLES

@@ -11,12 +11,12 @@ from datetime import date
 
 import phonenumbers
 from flask import Blueprint, current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from onboarding.retention import KEEP_RATE_LIMITS, KEEP_SPENT_LINKS
 
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
+from .i18n import ngettext
 from .pages import idle_duration, render_page
 
 bp = Blueprint("statements", __name__)

@@ -3,11 +3,11 @@ happens when step 10 moves on (completion and its e-mails)."""
 
 from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_htmx import make_response as htmx_response
-from flask_babel import gettext as _
 
 from onboarding import appointments, drafts, people, steps, submission
 
 from . import forms
+from .i18n import gettext as _
 from .mailer import send_mail
 from .pages import advance, current_draft, external_url, get_db, render_page
 from .wizard import resume_url, step_url

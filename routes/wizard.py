@@ -8,14 +8,14 @@ the extra pages that belong to it. A step's rule lives in ``onboarding/``.
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from onboarding import drafts, steps
 from onboarding.ratelimit import RateLimited
 
 from . import forms
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .pages import advance, current_draft, fixed_url, render_page
 
 bp = Blueprint("wizard", __name__, url_prefix="/stap")

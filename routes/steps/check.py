@@ -1,11 +1,11 @@
 """Step 3: check the registry data; "no" explains where to correct it and starts again."""
 
 from flask import current_app, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from onboarding import drafts
 
 from .. import forms
+from ..i18n import lazy_gettext as _l
 from ..pages import Pager, advance, current_draft, get_db, per_locale
 from ..wizard import STALE, Step, bp, gate, show, step, step_url
 

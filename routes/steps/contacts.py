@@ -9,13 +9,13 @@ the table at that row. A row carries a version of its own.
 from dataclasses import dataclass
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from onboarding import drafts, people, steps, validators
 
 from .. import forms, person_forms
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
+from ..i18n import ngettext
 from ..pages import Pager, advance, current_draft, get_db, per_locale, render_page, wants_fragment
 from ..wizard import STALE, FormRejected, Step, bp, gate, progress, show, step, step_url
 

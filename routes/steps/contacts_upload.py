@@ -15,8 +15,6 @@ import os
 
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import format_decimal, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
@@ -24,6 +22,8 @@ from wtforms import HiddenField
 from onboarding import drafts, spreadsheet
 
 from .. import forms, person_forms
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..pages import advance, current_draft, get_db, render_page
 from ..wizard import STALE, bp, gate, progress, step_url
 

@@ -1,12 +1,12 @@
 """Step 7 (optional): the ICT administrators, an add-another list of at most five."""
 
 from flask import abort, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from onboarding import drafts, people
 
 from .. import forms, person_forms
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..pages import advance, current_draft, get_db
 from ..wizard import STALE, Step, bp, gate, show, step, step_url
 

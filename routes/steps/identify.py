@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, session, url_for
 from flask_babel import format_date, format_time
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from onboarding import appointments, drafts, identity, people, person_links, signing, submission, validators
 from onboarding.mail import Attachment
 from onboarding.ratelimit import Limit, RateLimited, hit
 
 from .. import forms, providers
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..mailer import send_mail
 from ..pages import advance, current_draft, external_url, get_db, navigate
 from ..status import POLL_SECONDS, after_change

@@ -7,11 +7,13 @@ made once here and listed under each, rather than worked out again in the templa
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
+
 
 from onboarding import drafts, services
 
 from .. import forms
+from ..i18n import ngettext
 from ..pages import get_db
 from ..wizard import Step, step, step_url
 

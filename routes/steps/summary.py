@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from onboarding import drafts, people, services, submission, validators
 
 from .. import forms
+from ..i18n import lazy_gettext as _l
 from ..pages import get_db, per_locale
 from ..wizard import Step, change_url, step, step_url
 
