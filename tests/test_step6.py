@@ -5,6 +5,7 @@ import re
 import pytest
 
 from onboarding import store
+from routes.steps.contacts import PAGE_SIZE
 
 from .conftest import (
     CONTACT,
@@ -454,15 +455,16 @@ def large(applicant, large_registry):
 LARGE_CODES = sorted(f"{('01', '04', '06', '12')[number % 4]}{number:06d}" for number in range(1000))
 
 
-def test_a_large_organisation_sees_its_codes_in_pages_of_50(large):
+def test_a_large_organisation_sees_its_codes_in_pages_of_25(large):
+    assert PAGE_SIZE == 25
     html = large.get("/stap/6").get_data(as_text=True)
-    assert "AGB-codes (1000)" in html and "Pagina 1 van 20" in html
-    assert codes_shown(html) == LARGE_CODES[:50]
+    assert "AGB-codes (1000)" in html and "Pagina 1 van 40" in html
+    assert codes_shown(html) == LARGE_CODES[:25]
     assert 'href="/stap/6?pagina=2"' in html
     second = large.get("/stap/6?pagina=2").get_data(as_text=True)
-    assert codes_shown(second) == LARGE_CODES[50:100] and "Pagina 2 van 20" in second
-    last = large.get("/stap/6?pagina=20").get_data(as_text=True)
-    assert codes_shown(last) == LARGE_CODES[950:] and 'name="version"' in last
+    assert codes_shown(second) == LARGE_CODES[25:50] and "Pagina 2 van 40" in second
+    last = large.get("/stap/6?pagina=40").get_data(as_text=True)
+    assert codes_shown(last) == LARGE_CODES[975:] and 'name="version"' in last
     assert "01999999" not in html  # the inactive code
 
 
@@ -471,22 +473,22 @@ def test_with_htmx_a_page_of_codes_swaps_only_the_table(large):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.lstrip().startswith('<section id="contact-rows"')
     assert "<title>" not in html and 'name="zoek"' not in html and 'action="/stap/6"' not in html
-    assert codes_shown(html) == LARGE_CODES[50:100]
+    assert codes_shown(html) == LARGE_CODES[25:50]
 
 
 def test_rows_without_a_contact_come_first_and_saving_returns_to_the_page_of_the_row(large):
     first = LARGE_CODES[0]
     response = save_row(large, first)
-    # The row now has a contact: it moves behind the 999 rows without one, onto page 20.
-    assert response.status_code == 303 and response.headers["Location"] == f"/stap/6?pagina=20#row-{first}"
-    assert codes_shown(large.get("/stap/6").get_data(as_text=True)) == LARGE_CODES[1:51]
-    last = large.get("/stap/6?pagina=20").get_data(as_text=True)
+    # The row now has a contact: it moves behind the 999 rows without one, onto page 40.
+    assert response.status_code == 303 and response.headers["Location"] == f"/stap/6?pagina=40#row-{first}"
+    assert codes_shown(large.get("/stap/6").get_data(as_text=True)) == LARGE_CODES[1:26]
+    last = large.get("/stap/6?pagina=40").get_data(as_text=True)
     assert codes_shown(last)[-1] == first and "A.S. El Amrani" in row_of(last, first)
 
 
 def test_without_javascript_a_rows_page_leads_back_to_the_page_of_the_table_that_holds_the_row(large):
     html = open_row(large, LARGE_CODES[120]).get_data(as_text=True)
-    assert f'class="back-link" href="/stap/6?pagina=3#row-{LARGE_CODES[120]}"' in html
+    assert f'class="back-link" href="/stap/6?pagina=5#row-{LARGE_CODES[120]}"' in html
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -509,10 +511,10 @@ def test_the_filter_finds_codes_by_code_and_by_name(large, query, expected):
 
 def test_a_filter_with_many_results_comes_in_pages_that_keep_the_filter(large):
     html = large.get("/stap/6?zoek=Locatie+01").get_data(as_text=True)
-    assert "100 codes gevonden" in html and "Pagina 1 van 2" in html
+    assert "100 codes gevonden" in html and "Pagina 1 van 4" in html
     assert 'href="/stap/6?pagina=2&amp;zoek=Locatie+01"' in html
-    second = large.get("/stap/6?pagina=2&zoek=Locatie+01").get_data(as_text=True)
-    assert len(codes_shown(second)) == 50 and "Locatie 0199" in second
+    last = large.get("/stap/6?pagina=4&zoek=Locatie+01").get_data(as_text=True)
+    assert len(codes_shown(last)) == 25 and "Locatie 0199" in last
 
 
 def test_with_htmx_the_filter_swaps_only_the_table(large):
