@@ -283,22 +283,24 @@ def m009_pending_uploads(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m010_indexes_for_the_sweeps(db: sqlite_utils.Database) -> None:
-    # Every rate-limit hit sweeps the windows that ended a day ago, and every link asked for
-    # from inside a draft voids that draft's older links (and a deleted draft cascades to its
-    # links): without these, each of them read the whole table, under the write lock.
-    db.conn.execute("CREATE INDEX rate_limits_window_start ON rate_limits (window_start)")
-    db.conn.execute("CREATE INDEX email_tokens_draft ON email_tokens (draft_id) WHERE draft_id IS NOT NULL")
-
-
-
-@migrations()
 def m010_long_lists_from_indexes(db: sqlite_utils.Database) -> None:
     # Step 6's table and the summary read a page of codes in their order (those without a
     # contact first) along an index instead of sorting every code; steps 8 and 9 group the
     # codes by zorgsoort along one.
     db.conn.execute("CREATE INDEX draft_agb_codes_order ON draft_agb_codes (draft_id, contacts > 0, position)")
     db.conn.execute("CREATE INDEX draft_agb_codes_zorgsoort ON draft_agb_codes (draft_id, zorgsoort, agb_code)")
+
+
+@migrations()
+def m011_indexes_for_the_sweeps(db: sqlite_utils.Database) -> None:
+    # Every rate-limit hit sweeps the windows that ended a day ago, and every link asked for
+    # from inside a draft voids that draft's older links (and a deleted draft cascades to its
+    # links): without these, each of them read the whole table, under the write lock. (IF NOT
+    # EXISTS: for a while this migration was numbered 10, beside another 10.)
+    db.conn.execute("CREATE INDEX IF NOT EXISTS rate_limits_window_start ON rate_limits (window_start)")
+    db.conn.execute(
+        "CREATE INDEX IF NOT EXISTS email_tokens_draft ON email_tokens (draft_id) WHERE draft_id IS NOT NULL")
+
 
 _BACK_OFFICE_SCHEMA = [
     """
