@@ -4,12 +4,15 @@ A draft belongs to a verified e-mail address. The browser only holds the
 draft's random key; every answer that passed validation lives here.
 """
 
+import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from . import tokens
+from .ratelimit import Limit, hit
 from .registry import AgbCode, Company, Contact, company_from_json, company_snapshot
 from .store import timestamp, write
 
@@ -47,6 +50,7 @@ class Draft:
     completed_at: str | None = None
     method: str | None = None
     company_name: str | None = None
+    agb_codes_sha256: str | None = None
     # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
     has_signatory: bool = False
     has_main_contact: bool = False
@@ -240,8 +244,19 @@ def replaces_company(draft: Draft, kvk_number: str) -> bool:
     return bool(draft.kvk_number) and draft.kvk_number != kvk_number and draft.has_people
 
 
+def agb_codes_sha256(codes: list[AgbCode]) -> str:
+    """A digest of the codes as ``save_company`` stores them: each one's code, name,
+    zorgsoort and party type, in the registry's order (their position)."""
+    fields = [value for code in codes for value in (code.code, code.name, code.zorgsoort, code.party_type)]
+    text = "\0".join(fields)
+    if text.count("\0") != max(len(fields) - 1, 0):
+        text = json.dumps(fields, ensure_ascii=False)  # a value holds NUL itself: unambiguous instead
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str, company_raw: dict,
-                 codes: list[AgbCode], known_contacts: dict[str, list[Contact]]) -> None:
+                 codes: list[AgbCode], known_contacts: Mapping[str, list[Contact]],
+                 limits: list[tuple[Limit, str]] | None = None) -> None:
     """Step 2: the looked-up company and all its active AGB codes.
 
     The registries were read afresh, so step 3 must be confirmed again, and step 8 (the
@@ -250,53 +265,76 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
     persons, codes no longer active go with theirs. Another company starts steps 4-7
     afresh (the page asked first: ``replaces_company``). A new code gets the contact
     persons VECOZO knows for it (``known_contacts``), at most two.
+
+    ``limits`` are counted in the same transaction (``ratelimit.hit``): used up, RateLimited
+    is raised and nothing saved; a save that fails (StaleDraft) still counts.
     """
-    with write(db):
-        other_company = draft.kvk_number != kvk_number
-        save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
-                     company_json=json.dumps(company_snapshot(company_raw), ensure_ascii=False),
-                     company_name=company_raw.get("naam"),
-                     looked_up_at=timestamp(), data_correct=None, services_ok_at=None,
-                     **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
-        if other_company:
-            db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
-            db.conn.execute("DELETE FROM persons WHERE draft_id = ?", (draft.id,))
-            db.conn.execute("DELETE FROM ict_admins WHERE draft_id = ?", (draft.id,))
-            if draft.has_people:
-                audit(db, draft.id, 2, "steps 4-7 cleared for another company")
-        # A code the registry describes as before is not written again: a look-up of the same
-        # organisation of 1,000 codes compares them here and writes next to nothing.
-        stored = {row[0]: tuple(row[1:]) for row in db.conn.execute(
-            "SELECT agb_code, position, name, zorgsoort, party_type FROM draft_agb_codes WHERE draft_id = ?",
-            (draft.id,))}
-        kept = set(stored)
-        active = {code.code for code in codes}
-        db.conn.executemany("DELETE FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?",
-                            [(draft.id, code) for code in kept - active])
-        db.conn.executemany(
-            "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
-            "position = excluded.position, name = excluded.name, zorgsoort = excluded.zorgsoort, "
-            "party_type = excluded.party_type",
-            [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
-             for position, code in enumerate(codes)
-             if stored.get(code.code) != (position, code.name, code.zorgsoort, code.party_type)],
-        )
-        new = [code.code for code in codes if code.code not in kept]
-        rows = [
-            (draft.id, code, position, contact.initials, contact.prefix, contact.surname, contact.email,
-             contact.phone)
-            for code in new
-            for position, contact in enumerate(known_contacts.get(code, ())[:2], start=1)
-        ]
-        db.conn.executemany(
-            "INSERT INTO contact_persons (draft_id, agb_code, position, initials, prefix, surname, email, phone, "
-            "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'registry')", rows)
-        # Only new codes can have gained contacts here (kept codes keep theirs).
-        db.conn.executemany(
-            "UPDATE draft_agb_codes SET contacts = (SELECT count(*) FROM contact_persons p "
-            "WHERE p.draft_id = draft_agb_codes.draft_id AND p.agb_code = draft_agb_codes.agb_code) "
-            "WHERE draft_id = ? AND agb_code = ?", [(draft.id, code) for code in new])
+    # Made before the write: the lock is held for the comparison and the rows alone.
+    digest = agb_codes_sha256(codes)
+    snapshot = json.dumps(company_snapshot(company_raw), ensure_ascii=False)
+
+    def save():
+        _save_company(db, draft, version, kvk_number, agb_code, company_raw, codes, known_contacts, digest,
+                      snapshot)
+
+    if limits:
+        hit(db, limits, then=save)
+    else:
+        with write(db):
+            save()
+
+
+def _save_company(db, draft, version, kvk_number, agb_code, company_raw, codes, known_contacts, digest, snapshot):
+    other_company = draft.kvk_number != kvk_number
+    # This is the codes' only writer, and it keeps the digest beside them: the same
+    # digest, the same rows (read in this transaction, so no other save can come between).
+    unchanged = not other_company and db.conn.execute(
+        "SELECT agb_codes_sha256 FROM drafts WHERE id = ?", (draft.id,)).fetchone()[0] == digest
+    save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
+                 company_json=snapshot, company_name=company_raw.get("naam"),
+                 looked_up_at=timestamp(), data_correct=None, services_ok_at=None, agb_codes_sha256=digest,
+                 **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
+    if other_company:
+        db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))
+        db.conn.execute("DELETE FROM persons WHERE draft_id = ?", (draft.id,))
+        db.conn.execute("DELETE FROM ict_admins WHERE draft_id = ?", (draft.id,))
+        if draft.has_people:
+            audit(db, draft.id, 2, "steps 4-7 cleared for another company")
+    if unchanged:
+        return  # a look-up of the same organisation saved again: its codes are as they were
+    # A code the registry describes as before is not written again: a look-up of the same
+    # organisation whose codes changed compares them here and writes only what changed.
+    stored = {row[0]: tuple(row[1:]) for row in db.conn.execute(
+        "SELECT agb_code, position, name, zorgsoort, party_type FROM draft_agb_codes WHERE draft_id = ?",
+        (draft.id,))}
+    kept = set(stored)
+    active = {code.code for code in codes}
+    db.conn.executemany("DELETE FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?",
+                        [(draft.id, code) for code in kept - active])
+    db.conn.executemany(
+        "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
+        "position = excluded.position, name = excluded.name, zorgsoort = excluded.zorgsoort, "
+        "party_type = excluded.party_type",
+        [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
+         for position, code in enumerate(codes)
+         if stored.get(code.code) != (position, code.name, code.zorgsoort, code.party_type)],
+    )
+    new = [code.code for code in codes if code.code not in kept]
+    rows = [
+        (draft.id, code, position, contact.initials, contact.prefix, contact.surname, contact.email,
+         contact.phone)
+        for code in new
+        for position, contact in enumerate(known_contacts.get(code, ())[:2], start=1)
+    ]
+    db.conn.executemany(
+        "INSERT INTO contact_persons (draft_id, agb_code, position, initials, prefix, surname, email, phone, "
+        "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'registry')", rows)
+    # Only new codes can have gained contacts here (kept codes keep theirs).
+    db.conn.executemany(
+        "UPDATE draft_agb_codes SET contacts = (SELECT count(*) FROM contact_persons p "
+        "WHERE p.draft_id = draft_agb_codes.draft_id AND p.agb_code = draft_agb_codes.agb_code) "
+        "WHERE draft_id = ? AND agb_code = ?", [(draft.id, code) for code in new])
 
 
 def confirm_company(db, draft: Draft, version: int) -> None:

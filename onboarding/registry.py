@@ -8,7 +8,9 @@ its content than that format: a real KvK or Vektis adapter can replace
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 log = logging.getLogger(__name__)
@@ -187,9 +189,15 @@ class Registry:
         self._by_kvk: dict[str, list[AgbCode]] = {}
         for code in self._agb.values():
             self._by_kvk.setdefault(code.kvk_number, []).append(code)
-        self._contacts: dict[str, list[Contact]] = {}
+        # Sorted once per file, not on every look-up (an organisation may have 1,000 codes).
+        self._active_by_kvk = {
+            kvk: tuple(sorted((code for code in codes if code.active), key=lambda code: code.code))
+            for kvk, codes in self._by_kvk.items()
+        }
+        contacts: dict[str, list[Contact]] = {}
         for contact in self._parse(contact_from_json, data.get("contacts")):
-            self._contacts.setdefault(contact.agb_code, []).append(contact)
+            contacts.setdefault(contact.agb_code, []).append(contact)
+        self._contacts = {code: tuple(known) for code, known in contacts.items()}
         self._unavailable = frozenset(str(kvk) for kvk in data.get("unavailable") or ())
 
     def _parse(self, parse, records) -> list:
@@ -232,13 +240,15 @@ class Registry:
         return agb
 
     def active_agb_codes(self, kvk_number: str) -> list[AgbCode]:
-        return sorted(
-            (code for code in self._by_kvk.get(kvk_number, ()) if code.active),
-            key=lambda code: code.code,
-        )
+        return list(self._active_by_kvk.get(kvk_number, ()))
 
     def contacts(self, agb_code: str) -> list[Contact]:
         return list(self._contacts.get(agb_code, ()))
+
+    def known_contacts(self) -> Mapping[str, tuple[Contact, ...]]:
+        """Every AGB code's contacts (codes without any left out), read-only: a save takes
+        those of the codes it adds, rather than a copy for every code made beforehand."""
+        return MappingProxyType(self._contacts)
 
     def companies(self) -> list[Company]:
         """Every company, in file order (for the demo start page)."""

@@ -302,6 +302,14 @@ def m011_indexes_for_the_sweeps(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS email_tokens_draft ON email_tokens (draft_id) WHERE draft_id IS NOT NULL")
 
 
+@migrations()
+def m012_agb_codes_digest(db: sqlite_utils.Database) -> None:
+    # Step 2: a SHA-256 of the AGB codes as the registry described them at the last look-up
+    # that stored them (drafts.save_company, their only writer): a look-up that finds them
+    # unchanged compares one value instead of reading up to 1,000 rows under the write lock.
+    db.conn.execute("ALTER TABLE drafts ADD COLUMN agb_codes_sha256 TEXT")
+
+
 _BACK_OFFICE_SCHEMA = [
     """
     CREATE TABLE staff_users (

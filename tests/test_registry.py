@@ -66,6 +66,22 @@ def test_known_contacts_per_code(registry):
     assert registry.contacts("01004567") == []
 
 
+def test_every_codes_known_contacts_at_once_cannot_change_the_registry(registry):
+    known = registry.known_contacts()
+    assert [contact.surname for contact in known["01051234"]] == ["Vries"]
+    assert "01004567" not in known
+    with pytest.raises(TypeError):
+        known["01004567"] = ()
+    with pytest.raises(AttributeError):
+        known["01051234"].append(known["01051234"][0])
+    assert len(registry.contacts("01051234")) == 1
+
+
+def test_active_codes_are_a_list_of_the_callers_own(registry):
+    registry.active_agb_codes("41000001").clear()
+    assert len(registry.active_agb_codes("41000001")) == 3
+
+
 def test_missing_file_is_unavailable(tmp_path):
     with pytest.raises(RegistryUnavailable):
         RegistryFile(str(tmp_path / "missing.json")).get()

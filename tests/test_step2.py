@@ -225,3 +225,80 @@ def test_a_migration_removes_what_older_drafts_kept_of_the_officers(tmp_path):
     stored = db.conn.execute("SELECT company_json FROM drafts").fetchone()[0]
     assert "1970-01-01" not in stored and "Jan" not in stored and '"achternaam": "B"' in stored
     db.close()
+
+
+def _writes_and_statements(app, send):
+    """``send()``'s answer, the write transactions the app began meanwhile, and its statements."""
+    from onboarding import store
+
+    connection = store.kept_connection(app.config["DATABASE"]).conn  # the app's, in this thread
+    statements = []
+    connection.set_trace_callback(statements.append)
+    try:
+        response = send()
+    finally:
+        connection.set_trace_callback(None)
+    return response, statements.count("BEGIN IMMEDIATE"), statements
+
+
+def _codes(db):
+    return [tuple(row) for row in db.conn.execute(
+        "SELECT agb_code, position, name, zorgsoort, party_type, contacts FROM draft_agb_codes ORDER BY position")]
+
+
+def test_a_lookup_is_saved_in_the_transaction_that_counts_it(looked_up, app, db):
+    response, writes, _statements = _writes_and_statements(app, looked_up.look_up)
+    assert response.status_code == 303 and writes == 1
+    assert db.conn.execute("SELECT hits FROM rate_limits WHERE key LIKE 'lookup-draft:%'").fetchone()[0] == 2
+
+
+def test_a_lookup_refused_as_stale_still_counts_against_the_limits(verified, db):
+    from .conftest import hidden_inputs
+
+    stale = hidden_inputs(verified.get("/stap/2").get_data(as_text=True))
+    assert verified.look_up(kvk="41000002", agb="04071111").status_code == 303
+    response = verified.client.post("/stap/2", data={**stale, "kvk_number": "41000001", "agb_code": "01051234"})
+    assert response.status_code == 409 and verified.draft()["kvk_number"] == "41000002"
+    assert db.conn.execute("SELECT hits FROM rate_limits WHERE key LIKE 'lookup-draft:%'").fetchone()[0] == 2
+
+
+def test_a_lookup_that_finds_the_codes_as_they_were_writes_none_of_their_rows(looked_up, app, db):
+    before = _codes(db)
+    response, _writes, statements = _writes_and_statements(app, looked_up.look_up)
+    assert response.status_code == 303
+    writes = [s for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes and [s for s in writes if "draft_agb_codes" in s] == []
+    assert _codes(db) == before and len(before) == 3
+
+
+def test_a_code_renamed_in_the_registry_is_renamed_on_the_next_lookup(looked_up, db, registry_path):
+    from .conftest import edit_registry
+
+    edit_registry(registry_path, lambda data: [code.update(naam="De Linde, locatie Plein") for code in data["agb"]
+                                               if code["agbCode"] == "37000890"])
+    assert looked_up.look_up().status_code == 303
+    assert [name for _code, _position, name, *_rest in _codes(db)] == [
+        "M. van der Linden", "Huisartsenpraktijk De Linde", "De Linde, locatie Plein"]
+
+
+def test_the_codes_of_a_draft_stored_before_they_had_a_digest_are_compared_row_by_row(looked_up, db):
+    expected = _codes(db)
+    db.conn.execute("UPDATE drafts SET agb_codes_sha256 = NULL")
+    db.conn.execute("UPDATE draft_agb_codes SET name = 'oud' WHERE agb_code = '37000890'")
+    db.conn.execute("DELETE FROM draft_agb_codes WHERE agb_code = '01004567'")
+    assert looked_up.look_up().status_code == 303
+    assert _codes(db) == expected
+    assert looked_up.draft()["agb_codes_sha256"] is not None
+
+
+def test_codes_whose_values_hold_the_separator_have_digests_of_their_own():
+    from onboarding.drafts import agb_codes_sha256
+    from onboarding.registry import AgbCode
+
+    def code(name, zorgsoort):
+        return AgbCode("01000001", "41000001", name, zorgsoort, "vestiging", True)
+
+    # Joined with NUL, both would read "n NUL z NUL 01".
+    assert agb_codes_sha256([code("n\0z", "01")]) != agb_codes_sha256([code("n", "z\0" + "01")])
+    assert agb_codes_sha256([code("n", "01")]) == agb_codes_sha256([code("n", "01")])
+    assert agb_codes_sha256([code("n", "01")]) != agb_codes_sha256([code("m", "01")])

@@ -12,6 +12,7 @@ from onboarding.registry import (
     AgbCodeOfOtherCompany,
     InactiveAgbCode,
     InactiveCompany,
+    RegistryError,
     RegistryUnavailable,
     UnknownAgbCode,
     UnknownCompany,
@@ -60,12 +61,24 @@ class CompanyStep(Step):
                 "tekenbevoegde, de hoofdcontactpersoon, de contactpersonen en de ICT-beheerders die u al "
                 "heeft opgegeven. Weet u het zeker?"
             ), status=409, notice=True, context={"confirm_replace": True})
+        # The registry is read first (it is in memory): a look-up it answers is saved in the
+        # transaction that counts the try, so both take one turn of the writer lock.
         try:
-            hit(db, [(LOOKUP_PER_DRAFT, draft.key), (LOOKUP_PER_CLIENT, client_id())])
             registry = registry_file().get()
             company = registry.company(kvk_number)
             registry.agb_code(agb_code, kvk_number)
             codes = registry.active_agb_codes(kvk_number)
+        except RegistryError as error:
+            refused = error
+        else:
+            refused = None
+        limits = [(LOOKUP_PER_DRAFT, draft.key), (LOOKUP_PER_CLIENT, client_id())]
+        try:
+            if refused is not None:
+                hit(db, limits)  # a try the registry refused counts too, and too many tries come first
+                raise refused
+            drafts.save_company(db, draft, form.based_on(), kvk_number, agb_code, company.raw, codes,
+                                registry.known_contacts(), limits=limits)
         except RateLimited as error:
             raise FormRejected(rate_limited(error), status=429, notice=True) from None
         except RegistryUnavailable:
@@ -85,6 +98,4 @@ class CompanyStep(Step):
         except tuple(_REGISTRY_MESSAGES) as error:
             field, message = _REGISTRY_MESSAGES[type(error)]
             raise FormRejected(message, field=field) from None
-        known = {code.code: registry.contacts(code.code) for code in codes}
-        drafts.save_company(db, draft, form.based_on(), kvk_number, agb_code, company.raw, codes, known)
         return step_url(3)
