@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -23,7 +23,7 @@ from werkzeug.routing import RoutingException
 
 from onboarding import mail, retention, services, staff, store, validators
 from onboarding.registry import RegistryFile, load_names
-from routes.i18n import RequestBabel, forget_translations
+from routes.i18n import RequestBabel, forget_translations, language
 from routes.i18n import gettext as _
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -222,7 +222,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["forms"] = TemplateMacros(app.jinja_env, "_forms.html")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
-        "locale": str(get_locale()),
+        "locale": language(),
         "account": pages.header_draft(),
         "idle": pages.idle_texts(),
     })

@@ -2,7 +2,6 @@
 
 from babel import support
 from flask import current_app
-from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.i18n import messages_path
@@ -11,6 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, StopValidatio
 
 from onboarding import validators
 
+from .i18n import language
 from .i18n import lazy_gettext as _l
 
 
@@ -31,7 +31,7 @@ class Checked:
 def wtforms_translations():
     """WTForms' own messages in the current language, read from disk once per process
     (Flask-WTF reads the catalogue again on every request that builds a form)."""
-    locale = str(get_locale())
+    locale = language()
     cache = current_app.extensions.setdefault("aansluiten.wtforms_translations", {})
     if locale not in cache:
         cache[locale] = support.Translations.load(messages_path(), [locale], domain="wtforms")

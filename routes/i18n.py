@@ -21,10 +21,23 @@ from markupsafe import Markup
 # The request's catalogue: set afresh for every request (``forget_translations`` runs before
 # anything else), read without going through Flask's context proxies.
 _translations: contextvars.ContextVar = contextvars.ContextVar("aansluiten_translations", default=None)
+_language: contextvars.ContextVar = contextvars.ContextVar("aansluiten_language", default=None)
 
 
 def forget_translations(_error=None):
     _translations.set(None)
+    _language.set(None)
+
+
+def language() -> str:
+    """The request's language code, "nl" or "en" (``str(get_locale())`` spells the locale out
+    again on every call)."""
+    code = _language.get()
+    if code is None:
+        code = str(flask_babel.get_locale())
+        if has_request_context():
+            _language.set(code)
+    return code
 
 
 def translations():

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
 from babel import Locale
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_timedelta
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -17,6 +17,7 @@ from onboarding import drafts, store, tokens
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
+from .i18n import language
 from .i18n import gettext as _
 
 LANGUAGES = ("nl", "en")
@@ -123,7 +124,7 @@ def idle_texts() -> dict | None:
     if SESSION_DRAFT not in session:
         return None
     timeout = idle_timeout()
-    key = (timeout, str(get_locale()))
+    key = (timeout, language())
     cache = current_app.extensions.setdefault("aansluiten.idle_texts", {})
     if key not in cache:
         cache[key] = _idle_texts(timeout)
@@ -178,7 +179,7 @@ def per_locale(name: str, build):
     """What ``build()`` makes of translated texts (labels, titles), made once per language and
     process: a lazy string looks its language up again each time it is used."""
     cache = current_app.extensions.setdefault("aansluiten.per_locale", {})
-    key = (name, str(get_locale()))
+    key = (name, language())
     if key not in cache:
         cache[key] = build()
     return cache[key]

@@ -7,13 +7,13 @@ the extra pages that belong to it. A step's rule lives in ``onboarding/``.
 """
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from onboarding import drafts, steps
 from onboarding.ratelimit import RateLimited
 
 from . import forms
+from .i18n import language
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .pages import advance, current_draft, fixed_url, render_page
@@ -144,7 +144,7 @@ def progress(draft, current: int) -> Markup:
         "current" if number == current else "done" if steps.is_done(draft, number) else "todo"
         for number in TITLES
     )
-    key = (states, str(get_locale()))
+    key = (states, language())
     cache = current_app.extensions.setdefault("aansluiten.progress", {})
     if key not in cache:
         labels = {"done": _("klaar"), "current": _("huidige stap"), "todo": _("nog te doen")}

@@ -14,7 +14,7 @@ larger still gets its message beside the file field (this blueprint's handler of
 import os
 
 from flask import Blueprint, current_app, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
@@ -22,6 +22,7 @@ from wtforms import HiddenField
 from onboarding import drafts, spreadsheet
 
 from .. import forms, person_forms
+from ..i18n import language
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..pages import advance, current_draft, get_db, render_page
@@ -116,14 +117,14 @@ def template(kind: str):
     draft, response = _gated()
     if response:
         return response
-    language = str(get_locale())
+    lang = language()
     rows = spreadsheet.template_rows(get_db(), draft, current_app.extensions["aansluiten.zorgsoorten"])
     if kind == "xlsx":
-        body, mimetype = spreadsheet.xlsx_template(rows, language), spreadsheet.XLSX_TYPE
+        body, mimetype = spreadsheet.xlsx_template(rows, lang), spreadsheet.XLSX_TYPE
     else:
-        body, mimetype = spreadsheet.csv_template(rows, language), spreadsheet.CSV_TYPE
+        body, mimetype = spreadsheet.csv_template(rows, lang), spreadsheet.CSV_TYPE
     response = current_app.response_class(body, mimetype=mimetype)
-    name = spreadsheet.SHEET_TITLE[language].lower().replace(" ", "-")
+    name = spreadsheet.SHEET_TITLE[lang].lower().replace(" ", "-")
     response.headers.set("Content-Disposition", "attachment", filename=f"{name}-{draft.kvk_number}.{kind}")
     return response
 
@@ -221,7 +222,7 @@ def _file_name(name: str) -> str:
 def _refusal(refused: spreadsheet.FileRefused, codes: int) -> str:
     details = dict(refused.details)
     if refused.reason == "missing_columns":
-        headers = spreadsheet.HEADERS[str(get_locale())]
+        headers = spreadsheet.HEADERS[language()]
         details["columns"] = ", ".join(headers[key] for key in details["columns"])
     if refused.reason == "too_many_rows":
         details["codes"] = codes
@@ -243,7 +244,7 @@ def _preview(pending: spreadsheet.Pending | None) -> dict:
     and the columns as the file names them, the changed rows."""
     if pending is None:
         return {}
-    headers = {**spreadsheet.HEADERS[str(get_locale())], **pending.sheet.headers}
+    headers = {**spreadsheet.HEADERS[language()], **pending.sheet.headers}
     errors = [{"id": f"upload-error-{index}", "line": error.line, "agb_code": error.agb_code,
                "column": headers.get(error.column, error.column), "message": _message(error),
                "value": error.value} for index, error in enumerate(pending.plan.errors[:SHOWN_ERRORS], start=1)]

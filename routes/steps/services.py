@@ -7,13 +7,12 @@ made once here and listed under each, rather than worked out again in the templa
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import get_locale
 
 
 from onboarding import drafts, services
 
 from .. import forms
-from ..i18n import ngettext
+from ..i18n import language, ngettext
 from ..pages import get_db
 from ..wizard import Step, step, step_url
 
@@ -37,7 +36,7 @@ class ShownService:
 
 
 def shown_services(groups: list[services.CodeGroup]) -> list[ShownService]:
-    language = str(get_locale())
+    lang = language()
     zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
     total = sum(group.count for group in groups)
     counted = {}  # "12 codes", translated once per number: many zorgsoorten share one
@@ -60,8 +59,8 @@ def shown_services(groups: list[services.CodeGroup]) -> list[ShownService]:
         every_code = open.code_count == total
         shown.append(ShownService(
             id=open.service.id,
-            name=open.service.name[language],
-            description=open.service.description[language],
+            name=open.service.name[lang],
+            description=open.service.description[lang],
             access=(ngettext("Toegang met uw AGB-code.", "Toegang met al uw %(num)s AGB-codes.", total) if every_code
                     else ngettext("Toegang met %(num)s van uw AGB-codes:", "Toegang met %(num)s van uw AGB-codes:",
                                   open.code_count)),

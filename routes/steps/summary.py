@@ -8,11 +8,11 @@ data and drawn by one loop in the template, which costs a fraction of a macro ca
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import get_locale
 
 from onboarding import drafts, people, services, submission, validators
 
 from .. import forms
+from ..i18n import language
 from ..i18n import lazy_gettext as _l
 from ..pages import get_db, per_locale
 from ..wizard import Step, change_url, step, step_url
@@ -106,7 +106,7 @@ class SummaryStep(Step):
         db = get_db()
         text = labels()
         company = draft.company
-        language = str(get_locale())
+        lang = language()
         groups = services.code_groups(db, draft.id)
         opened = services.open_services(current_app.extensions["aansluiten.services"], groups)
         code_rows = people.code_rows(db, draft, limit=SHOWN_CODES)
@@ -140,7 +140,7 @@ class SummaryStep(Step):
                      [Row(text["ict_admin"] % {"number": index}, admin, "admin") for index, admin in enumerate(admins, 1)]
                      or [Row(text["ict"])]),
                 card(8, "summary-services", text["services"], [
-                    Row(text["services"], [open.service.name[language] for open in opened], "list"),
+                    Row(text["services"], [open.service.name[lang] for open in opened], "list"),
                     Row(text["complete"], text["yes"]),
                     Row(text["remark"], draft.services_remark),
                 ]),
