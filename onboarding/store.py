@@ -295,11 +295,9 @@ def m010_long_lists_from_indexes(db: sqlite_utils.Database) -> None:
 def m011_indexes_for_the_sweeps(db: sqlite_utils.Database) -> None:
     # Every rate-limit hit sweeps the windows that ended a day ago, and every link asked for
     # from inside a draft voids that draft's older links (and a deleted draft cascades to its
-    # links): without these, each of them read the whole table, under the write lock. (IF NOT
-    # EXISTS: for a while this migration was numbered 10, beside another 10.)
-    db.conn.execute("CREATE INDEX IF NOT EXISTS rate_limits_window_start ON rate_limits (window_start)")
-    db.conn.execute(
-        "CREATE INDEX IF NOT EXISTS email_tokens_draft ON email_tokens (draft_id) WHERE draft_id IS NOT NULL")
+    # links): without these, each of them read the whole table, under the write lock.
+    db.conn.execute("CREATE INDEX rate_limits_window_start ON rate_limits (window_start)")
+    db.conn.execute("CREATE INDEX email_tokens_draft ON email_tokens (draft_id) WHERE draft_id IS NOT NULL")
 
 
 @migrations()
