@@ -262,6 +262,18 @@ def test_a_lookup_refused_as_stale_still_counts_against_the_limits(verified, db)
     assert db.conn.execute("SELECT hits FROM rate_limits WHERE key LIKE 'lookup-draft:%'").fetchone()[0] == 2
 
 
+def test_the_same_lookup_sent_again_from_an_older_page_counts_once(verified, db):
+    """A second click: the page's version is stale but its answers are stored already, so the
+    wizard saves once more; the request is still one try."""
+    from .conftest import hidden_inputs
+
+    older = hidden_inputs(verified.get("/stap/2").get_data(as_text=True))
+    assert verified.look_up(kvk="41000001", agb="01051234").status_code == 303
+    response = verified.client.post("/stap/2", data={**older, "kvk_number": "41000001", "agb_code": "01051234"})
+    assert response.status_code == 303
+    assert db.conn.execute("SELECT hits FROM rate_limits WHERE key LIKE 'lookup-draft:%'").fetchone()[0] == 2
+
+
 def test_a_lookup_that_finds_the_codes_as_they_were_writes_none_of_their_rows(looked_up, app, db):
     before = _codes(db)
     response, _writes, statements = _writes_and_statements(app, looked_up.look_up)

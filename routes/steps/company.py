@@ -2,9 +2,7 @@
 
 from datetime import timedelta
 
-from flask import current_app, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask import current_app, g, request
 
 from onboarding import drafts
 from onboarding.ratelimit import Limit, RateLimited, hit
@@ -19,6 +17,8 @@ from onboarding.registry import (
 )
 
 from .. import forms
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..pages import client_id, get_db, registry_file
 from ..wizard import FormRejected, Step, rate_limited, step, step_url
 
@@ -72,7 +72,12 @@ class CompanyStep(Step):
             refused = error
         else:
             refused = None
+        # One POST is one try: after a stale version with the same answers (a second click) the
+        # wizard saves again, and that save must not count the try again.
         limits = [(LOOKUP_PER_DRAFT, draft.key), (LOOKUP_PER_CLIENT, client_id())]
+        if g.get("lookup_counted"):
+            limits = []
+        g.lookup_counted = True
         try:
             if refused is not None:
                 hit(db, limits)  # a try the registry refused counts too, and too many tries come first

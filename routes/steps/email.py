@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 from flask import session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from onboarding import tokens
 from onboarding.ratelimit import Limit, RateLimited, hit
 
 from .. import forms
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..mailer import compose, deliver, queue
 from ..pages import SESSION_BROWSER, browser_id, client_id, current_draft, external_url, get_db, remembered_email
 from ..wizard import FormRejected, Step, bp, rate_limited, show, step
