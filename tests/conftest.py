@@ -63,6 +63,19 @@ def hidden_inputs(html: str) -> dict:
     return parser.hidden
 
 
+def traced(app, send):
+    """``send()``'s answer, the SQL statements the app ran meanwhile (on its connection in this
+    thread), and how many write transactions they began."""
+    connection = store.kept_connection(app.config["DATABASE"]).conn
+    statements = []
+    connection.set_trace_callback(statements.append)
+    try:
+        response = send()
+    finally:
+        connection.set_trace_callback(None)
+    return response, statements.count("BEGIN IMMEDIATE"), statements
+
+
 def age_links(db):
     """Let a few minutes pass: every link older than a double click, the address's cooldown over."""
     db.conn.execute("UPDATE email_tokens SET created_at = '2000-01-01T00:00:00+00:00'")

@@ -5,21 +5,9 @@ import sqlite3
 
 import pytest
 
-from onboarding import mail, store, tokens
+from onboarding import mail, tokens
 
-from .conftest import age_links, hidden_inputs
-
-
-def write_transactions(app, send):
-    """``send()``'s answer and how many write transactions the app began meanwhile."""
-    connection = store.kept_connection(app.config["DATABASE"]).conn  # the app's, in this thread
-    statements = []
-    connection.set_trace_callback(statements.append)
-    try:
-        response = send()
-    finally:
-        connection.set_trace_callback(None)
-    return response, statements.count("BEGIN IMMEDIATE")
+from .conftest import age_links, hidden_inputs, traced
 
 
 def test_full_page(client):
@@ -258,7 +246,7 @@ def test_the_mail_of_a_draft_is_linked_to_it_for_the_purge(verified, db):
 def test_a_link_is_stored_with_its_mail_and_the_counts_of_the_limits_in_one_write(applicant, app, db):
     applicant.submit("/stap/1", {"email": "eerst@example.nl"})  # the app's first request migrates
     fields = hidden_inputs(applicant.get("/stap/1").get_data(as_text=True))
-    response, writes = write_transactions(app, lambda: applicant.client.post(
+    response, writes, _statements = traced(app, lambda: applicant.client.post(
         "/stap/1", data={**fields, "email": "praktijk@example.nl"}))
     assert response.status_code == 303 and writes == 1
     assert applicant.last_link("praktijk@example.nl").startswith("/bevestig/")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from .conftest import traced
+
 
 def test_gate_sends_an_unverified_visitor_to_step_1(client):
     response = client.get("/stap/2")
@@ -227,27 +229,13 @@ def test_a_migration_removes_what_older_drafts_kept_of_the_officers(tmp_path):
     db.close()
 
 
-def _writes_and_statements(app, send):
-    """``send()``'s answer, the write transactions the app began meanwhile, and its statements."""
-    from onboarding import store
-
-    connection = store.kept_connection(app.config["DATABASE"]).conn  # the app's, in this thread
-    statements = []
-    connection.set_trace_callback(statements.append)
-    try:
-        response = send()
-    finally:
-        connection.set_trace_callback(None)
-    return response, statements.count("BEGIN IMMEDIATE"), statements
-
-
 def _codes(db):
     return [tuple(row) for row in db.conn.execute(
         "SELECT agb_code, position, name, zorgsoort, party_type, contacts FROM draft_agb_codes ORDER BY position")]
 
 
 def test_a_lookup_is_saved_in_the_transaction_that_counts_it(looked_up, app, db):
-    response, writes, _statements = _writes_and_statements(app, looked_up.look_up)
+    response, writes, _statements = traced(app, looked_up.look_up)
     assert response.status_code == 303 and writes == 1
     assert db.conn.execute("SELECT hits FROM rate_limits WHERE key LIKE 'lookup-draft:%'").fetchone()[0] == 2
 
@@ -276,7 +264,7 @@ def test_the_same_lookup_sent_again_from_an_older_page_counts_once(verified, db)
 
 def test_a_lookup_that_finds_the_codes_as_they_were_writes_none_of_their_rows(looked_up, app, db):
     before = _codes(db)
-    response, _writes, statements = _writes_and_statements(app, looked_up.look_up)
+    response, _writes, statements = traced(app, looked_up.look_up)
     assert response.status_code == 303
     writes = [s for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
     assert writes and [s for s in writes if "draft_agb_codes" in s] == []
