@@ -286,9 +286,12 @@ def m009_pending_uploads(db: sqlite_utils.Database) -> None:
 def m010_long_lists_from_indexes(db: sqlite_utils.Database) -> None:
     # Step 6's table and the summary read a page of codes in their order (those without a
     # contact first) along an index instead of sorting every code; steps 8 and 9 group the
-    # codes by zorgsoort along one.
+    # codes by zorgsoort along one; step 6 counts the rows filled from the main contact that
+    # no longer match it along one.
     db.conn.execute("CREATE INDEX draft_agb_codes_order ON draft_agb_codes (draft_id, contacts > 0, position)")
     db.conn.execute("CREATE INDEX draft_agb_codes_zorgsoort ON draft_agb_codes (draft_id, zorgsoort, agb_code)")
+    db.conn.execute("CREATE INDEX contact_persons_source ON contact_persons "
+                    "(draft_id, source, initials, prefix, surname, email, phone)")
 
 
 @migrations()
