@@ -147,14 +147,18 @@ class ContactsStep(Step):
         pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
         if query:
             g.announce = ngettext("%(num)s AGB-code gevonden.", "%(num)s AGB-codes gevonden.", pager.total)
+        without_contact = people.count_without_contact(db, draft)
+        behind_main_contact = people.rows_behind_main_contact(db, draft)
         return {
             **row_context(),
-            "without_contact": people.count_without_contact(db, draft),
+            "without_contact": without_contact,
             "rows": shown_rows(people.code_rows(db, draft, query, pager.offset, pager.size)),
             "pager": pager,
             "query": query,
-            "behind_main_contact": people.rows_behind_main_contact(db, draft),
-            "version_form": forms.StepForm(None, data={"version": draft.version}),
+            "behind_main_contact": behind_main_contact,
+            # The bulk actions' form, made only when the page offers one of them.
+            "version_form": (forms.StepForm(None, data={"version": draft.version})
+                             if without_contact or behind_main_contact else None),
         }
 
     def save(self, draft, form):
