@@ -220,6 +220,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_filter(steps.identify.visit_time, "visit_time")
     # The form macros, in every template without an import: `{{ forms.text_field(form.email) }}`.
     app.jinja_env.globals["forms"] = TemplateMacros(app.jinja_env, "_forms.html")
+    # The tasks of a submitted application (step 10, the status page, a person's own page).
+    app.jinja_env.globals["tasklist"] = TemplateMacros(app.jinja_env, "_tasks.html")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": language(),
