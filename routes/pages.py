@@ -185,6 +185,11 @@ def per_locale(name: str, build):
     return cache[key]
 
 
+def translated(name: str, texts: dict) -> dict:
+    """``texts`` (lazy strings by key) translated, once per language and process."""
+    return per_locale(name, lambda: {key: str(text) for key, text in texts.items()})
+
+
 def page_title(title, number: int | None = None, error: bool = False) -> str:
     """"Fout: " when the page shows errors, the step, and the service: SPEC §2."""
     texts = per_locale("page_title", lambda: {

@@ -157,9 +157,10 @@ def progress(draft, current: int) -> Markup:
 
 
 def show(number: int, draft, form=None, status: int = 200, **extra):
-    """Render a step (or a page belonging to it, given ``template`` and ``title``)."""
+    """Render a step (or a page belonging to it, given ``template`` and ``title``: that page
+    gets what it shows in ``extra``, not the step's own context)."""
     step = STEPS[number]
-    context = step.context(draft) if draft else {}
+    context = step.context(draft) if draft and "template" not in extra else {}
     context.update(extra)
     context.setdefault("template", step.template)
     context.setdefault("title", TITLES[number])

@@ -6,7 +6,7 @@ from onboarding import drafts
 
 from .. import forms
 from ..i18n import lazy_gettext as _l
-from ..pages import Pager, advance, current_draft, get_db, per_locale
+from ..pages import Pager, advance, current_draft, get_db, translated
 from ..wizard import STALE, Step, bp, gate, show, step, step_url
 
 
@@ -37,7 +37,7 @@ class CheckStep(Step):
         zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
         # Translated once per language, and each row's cells made here: a lookup per cell in
         # the template costs more than the whole loop in Python.
-        party_types = per_locale("party_types", lambda: {key: str(label) for key, label in PARTY_TYPES.items()})
+        party_types = translated("party_types", PARTY_TYPES)
         rows = [
             (row["agb_code"], row["name"], f"{row['zorgsoort']} {zorgsoorten.get(row['zorgsoort'], '')}",
              party_types.get(row["party_type"], row["party_type"]))
@@ -47,7 +47,7 @@ class CheckStep(Step):
             "company": draft.company,
             "agb_codes": rows,
             "pager": pager,
-            "authorities": per_locale("authorities", lambda: {key: str(label) for key, label in AUTHORITIES.items()}),
+            "authorities": translated("authorities", AUTHORITIES),
         }
 
     def save(self, draft, form):

@@ -16,8 +16,8 @@ from .. import forms, person_forms
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
-from ..pages import Pager, advance, current_draft, get_db, per_locale, render_page, wants_fragment
-from ..wizard import STALE, FormRejected, Step, bp, gate, progress, show, step, step_url
+from ..pages import Pager, advance, current_draft, get_db, translated, wants_fragment
+from ..wizard import STALE, FormRejected, Step, bp, gate, show, step, step_url
 
 # Rows per page: 25 keep the page light on a phone (35 KB at 1,000 codes rather than 68 KB, and half
 # the time to make); the filter and the spreadsheet serve an organisation with many codes.
@@ -127,7 +127,7 @@ def shown_rows(rows) -> list[ShownRow]:
 
 
 def row_texts() -> dict:
-    return per_locale("row_texts", lambda: {key: str(text) for key, text in ROW_TEXTS.items()})
+    return translated("row_texts", ROW_TEXTS)
 
 
 def row_context() -> dict:
@@ -205,17 +205,13 @@ def _contact_form(row, position: int, formdata=None):
 def _show_row(draft, row, *, form=None, position: int | None = None, status: int = 200, focus=None,
               stale: bool = False):
     """The row on its own (htmx) or, while editing without JavaScript, the page with its form."""
-    return render_page(
-        "steps/contact_row.html",
+    return show(
+        6, draft, form, status,
+        template="steps/contact_row.html",
         title=_("Contactpersoon bij AGB-code %(code)s", code=row.agb_code),
-        status=status,
-        number=6,
-        error=bool(form and form.errors),
-        progress=progress(draft, 6),
         # The back link shows on the page only: an htmx row needs no count of the rows before it.
         back_url=None if wants_fragment() else _row_url(row.agb_code),
         row=shown_rows([row])[0],
-        form=form,
         row_form=form,
         position=position,
         focus=focus,

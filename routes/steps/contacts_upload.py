@@ -25,8 +25,8 @@ from .. import forms, person_forms
 from ..i18n import language
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..pages import advance, current_draft, get_db, render_page
-from ..wizard import STALE, bp, gate, progress, step_url
+from ..pages import advance, current_draft, get_db
+from ..wizard import STALE, bp, gate, show, step_url
 
 # Nested in the wizard's blueprint (its URLs under /stap, its endpoints wizard.upload.*), so
 # that a too large file meets this blueprint's 413 handler and no other form does.
@@ -273,15 +273,11 @@ def _show(draft, upload_form: UploadForm, pending, status: int = 200, notice=Non
     if upload_form.errors:
         preview = {}  # a file refused now: the page is about that file
         pending = None
-    return render_page(
-        "steps/contacts_upload.html",
+    return show(
+        6, draft, summary_form, status,
+        template="steps/contacts_upload.html",
         title=TITLE,
-        status=status,
-        number=6,
-        error=bool(summary_form.errors),
-        progress=progress(draft, 6),
         back_url=step_url(6),
-        form=summary_form,
         summary_links=preview.get("summary_links") if summary_form is confirm_form else None,
         notice=notice,
         upload_form=upload_form,

@@ -14,7 +14,7 @@ from onboarding import drafts, people, services, submission, validators
 from .. import forms
 from ..i18n import language
 from ..i18n import lazy_gettext as _l
-from ..pages import get_db, per_locale
+from ..pages import get_db, translated
 from ..wizard import Step, change_url, step, step_url
 
 # Codes shown with their contact persons; the rest are counted (the PDF lists them all).
@@ -73,7 +73,7 @@ class Card:
 
 
 def labels() -> dict:
-    return per_locale("summary_labels", lambda: {key: str(text) for key, text in LABELS.items()})
+    return translated("summary_labels", LABELS)
 
 
 def person_rows(text: dict, person) -> list[Row]:
