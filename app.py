@@ -222,6 +222,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["forms"] = TemplateMacros(app.jinja_env, "_forms.html")
     # The tasks of a submitted application (step 10, the status page, a person's own page).
     app.jinja_env.globals["tasklist"] = TemplateMacros(app.jinja_env, "_tasks.html")
+    # Step 6's rows, for its table and a row on its own.
+    app.jinja_env.globals["contact_table"] = TemplateMacros(app.jinja_env, "steps/_contact_row.html")
     app.context_processor(lambda: {
         "demo": app.config["DEMO"],
         "locale": language(),

@@ -128,7 +128,9 @@ def signatory_officer(company, officer_id: str):
 # -- contact persons per AGB code -----------------------------------------------------------
 
 
-_CODE_COLUMNS = "agb_code, name, zorgsoort, party_type, version"
+# The columns of a row and of its contacts, in the order of the fields: made positionally.
+_CODE_COLUMNS = ", ".join(field.name for field in fields(CodeRow) if field.name != "contacts")
+_CONTACT_COLUMNS = ", ".join(field.name for field in fields(ContactPerson))
 
 
 def _with_contacts(db, draft: Draft, rows) -> list[CodeRow]:
@@ -136,14 +138,13 @@ def _with_contacts(db, draft: Draft, rows) -> list[CodeRow]:
         return []
     codes = [row["agb_code"] for row in rows]
     contacts: dict[str, list[ContactPerson]] = {}
-    for contact in db.conn.execute(
-        "SELECT agb_code, initials, prefix, surname, email, phone, position, source FROM contact_persons "
+    for agb_code, *values in db.conn.execute(
+        f"SELECT agb_code, {_CONTACT_COLUMNS} FROM contact_persons "
         f"WHERE draft_id = ? AND agb_code IN ({', '.join('?' for _ in codes)}) ORDER BY agb_code, position",
         (draft.id, *codes),
     ):
-        values = dict(contact)
-        contacts.setdefault(values.pop("agb_code"), []).append(ContactPerson(**values))
-    return [CodeRow(**dict(row), contacts=tuple(contacts.get(row["agb_code"], ()))) for row in rows]
+        contacts.setdefault(agb_code, []).append(ContactPerson(*values))
+    return [CodeRow(*row, contacts=tuple(contacts.get(row[0], ()))) for row in rows]
 
 
 def _matching(query: str) -> tuple[str, tuple]:
@@ -259,7 +260,12 @@ def remove_contact(db, draft: Draft, agb_code: str, version: int, position: int)
 
 
 def _as_contact(main: Person) -> tuple:
+    """The main contact as the columns ``_FILLED`` of the rows filled from them."""
     return (main.initials, main.prefix, main.surname, main.email, main.mobile)
+
+
+_FILLED = "initials, prefix, surname, email, phone"
+_FILLED_DESCENDING = "initials DESC, prefix DESC, surname DESC, email DESC, phone DESC"
 
 
 def fill_with_main_contact(db, draft: Draft, version: int) -> int:
@@ -288,13 +294,26 @@ def rows_behind_main_contact(db, draft: Draft) -> int:
     main = person(db, draft, MAIN_CONTACT)
     if main is None:
         return 0
-    # All the rows it filled less those that still match: two counts along one index, rather
-    # than a comparison of every row (the columns are never NULL).
+    current = _as_contact(main)
+    # The index contact_persons_source holds the filled rows sorted by these details: when the
+    # first and the last of them are the current main contact, all are (the usual case, two
+    # seeks where a count reads every row).
+    ends = db.conn.execute(
+        f"SELECT * FROM (SELECT {_FILLED} FROM contact_persons WHERE draft_id = ?1 AND source = 'main_contact' "
+        f"ORDER BY {_FILLED} LIMIT 1) UNION ALL "
+        f"SELECT * FROM (SELECT {_FILLED} FROM contact_persons WHERE draft_id = ?1 AND source = 'main_contact' "
+        f"ORDER BY {_FILLED_DESCENDING} LIMIT 1)",
+        (draft.id,),
+    ).fetchall()
+    if all(tuple(row) == current for row in ends):
+        return 0
+    # All the rows it filled less those that still match: two counts along the same index
+    # (the columns are never NULL).
     return db.conn.execute(
         "SELECT (SELECT count(*) FROM contact_persons WHERE draft_id = ?1 AND source = 'main_contact') - "
         "(SELECT count(*) FROM contact_persons WHERE draft_id = ?1 AND source = 'main_contact' "
         "AND initials = ?2 AND prefix = ?3 AND surname = ?4 AND email = ?5 AND phone = ?6)",
-        (draft.id, *_as_contact(main)),
+        (draft.id, *current),
     ).fetchone()[0]
 
 

@@ -411,6 +411,18 @@ def test_a_filled_row_the_applicant_changed_no_longer_follows_the_main_contact(a
     assert contact_names(db, "01004567") == [(1, "J.", "Pietersen", "main_contact")]
 
 
+def test_rows_filled_from_two_main_contacts_count_those_behind_the_current_one(at_step_6, db):
+    behind = "1 contactpersoon is ingevuld met de vorige gegevens van de hoofdcontactpersoon."
+    at_step_6.submit("/stap/6/aanvullen", page="/stap/6")  # both codes: J. Jansen
+    assert remove(at_step_6, MISSING[0], 1).status_code == 303
+    name_main_contact(at_step_6, initials="K.", surname="Pietersen")
+    at_step_6.submit("/stap/6/aanvullen", page="/stap/6")  # the emptied code: K. Pietersen
+    assert contact_names(db, MISSING[0]) == [(1, "K.", "Pietersen", "main_contact")]
+    assert behind in at_step_6.get("/stap/6").get_data(as_text=True)  # Jansen's
+    name_main_contact(at_step_6)  # J. Jansen again
+    assert behind in at_step_6.get("/stap/6").get_data(as_text=True)  # Pietersen's
+
+
 # -- going on --------------------------------------------------------------------------------
 
 
