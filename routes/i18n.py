@@ -12,7 +12,7 @@ import contextvars
 from functools import cached_property
 
 import flask_babel
-from flask import has_request_context
+from flask import current_app, has_request_context
 from flask_babel import Babel, Domain
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
@@ -30,31 +30,41 @@ def forget_translations(_error=None):
 
 
 def language() -> str:
-    """The request's language code, "nl" or "en" (``str(get_locale())`` spells the locale out
-    again on every call)."""
+    """The request's language code, "nl" or "en": what the app's locale selector chose, asked once
+    per request. (Flask-Babel's ``get_locale()`` reaches it through Flask's context proxies four
+    times, and ``str()`` spells the locale out again; Flask-Babel's ``force_locale()`` does not
+    reach this, and nothing here uses it.)"""
     code = _language.get()
     if code is None:
-        code = str(flask_babel.get_locale())
-        if has_request_context():
-            _language.set(code)
+        if not has_request_context():
+            return str(flask_babel.get_locale())
+        babel = current_app.extensions["babel"]
+        code = str((babel.locale_selector and babel.locale_selector()) or babel.instance.default_locale)
+        _language.set(code)
     return code
 
 
 def translations():
-    """The catalogue of this request's language."""
-    return _translations.get() or flask_babel.get_translations()
+    """The catalogue of this request's language, kept per language and process by the app
+    (Flask-Babel finds its cache through the context proxies on every lookup)."""
+    found = _translations.get()
+    if found is None:
+        if not has_request_context():
+            return flask_babel.get_translations()
+        catalogues = current_app.extensions.setdefault("aansluiten.catalogues", {})
+        code = language()
+        found = catalogues.get(code)
+        if found is None:
+            found = catalogues[code] = Domain.get_translations(flask_babel.get_domain())
+        _translations.set(found)
+    return found
 
 
 class RequestDomain(Domain):
-    """Looks the message catalogue up once per request."""
+    """Flask-Babel's own lookups (its formatting of dates, its lazy strings) read the same catalogue."""
 
     def get_translations(self):
-        found = _translations.get()
-        if found is None:
-            found = super().get_translations()
-            if has_request_context():
-                _translations.set(found)
-        return found
+        return translations() if has_request_context() else super().get_translations()
 
 
 class RequestBabel(Babel):
