@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 
-from onboarding import mail, staff, store
+from onboarding import mail, services, staff, store
 from onboarding.registry import company_snapshot
 
 from .fixtures import DATA
@@ -170,6 +170,7 @@ def generate(db, count: int, manual_checks: int = 20, seed: int = 2026) -> Appli
         db.conn.executemany(
             "INSERT INTO identifications (draft_id, role, state, claims, due_on, via, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)", identification_rows)
+        services.store_code_groups(db)
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     broad = KINDS[0]

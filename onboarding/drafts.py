@@ -14,6 +14,7 @@ from datetime import datetime
 from . import tokens
 from .ratelimit import Limit, hit
 from .registry import AgbCode, Company, Contact, company_from_json, company_snapshot
+from .services import store_code_groups
 from .store import timestamp, write
 
 APPLICANT = "applicant"
@@ -335,6 +336,7 @@ def _save_company(db, draft, version, kvk_number, agb_code, company_raw, codes, 
         "UPDATE draft_agb_codes SET contacts = (SELECT count(*) FROM contact_persons p "
         "WHERE p.draft_id = draft_agb_codes.draft_id AND p.agb_code = draft_agb_codes.agb_code) "
         "WHERE draft_id = ? AND agb_code = ?", [(draft.id, code) for code in new])
+    store_code_groups(db, draft.id)
 
 
 def confirm_company(db, draft: Draft, version: int) -> None:

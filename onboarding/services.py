@@ -7,6 +7,7 @@ message saying which entry is wrong.
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 LANGUAGES = ("nl", "en")
 # Per zorgsoort, the codes are listed when there are at most this many; else counted.
@@ -28,9 +29,9 @@ class Service:
         return self.zorgsoorten is None or zorgsoort in self.zorgsoorten
 
 
-@dataclass(frozen=True)
-class CodeGroup:
-    """The applicant's codes of one zorgsoort: how many, and which (when few)."""
+class CodeGroup(NamedTuple):
+    """The applicant's codes of one zorgsoort: how many, and which (when few). A named tuple: a
+    1,000-code organisation has about 90 of them on a page."""
 
     zorgsoort: str
     count: int
@@ -76,7 +77,9 @@ def open_services(catalogue: tuple[Service, ...], groups: list[CodeGroup]) -> li
     """The services open to at least one of the applicant's codes, in catalogue order."""
     found = []
     for service in catalogue:
-        giving_access = tuple(group for group in groups if service.open_to(group.zorgsoort))
+        # A test of the set itself: a 1,000-code organisation has a group for each of 90 zorgsoorten.
+        giving_access = (tuple(groups) if service.zorgsoorten is None
+                         else tuple(group for group in groups if group.zorgsoort in service.zorgsoorten))
         if giving_access:
             found.append(OpenService(service, giving_access))
     return found
@@ -84,11 +87,26 @@ def open_services(catalogue: tuple[Service, ...], groups: list[CodeGroup]) -> li
 
 def code_groups(db, draft_id: int) -> list[CodeGroup]:
     """The draft's AGB codes grouped by zorgsoort: one row per zorgsoort, whatever the number of codes."""
-    rows = db.conn.execute(
-        "SELECT zorgsoort, count(*) AS count, "
-        f"CASE WHEN count(*) <= {LISTED_CODES} THEN group_concat(agb_code, ' ') END AS codes "
-        "FROM draft_agb_codes WHERE draft_id = ? GROUP BY zorgsoort ORDER BY zorgsoort",
-        (draft_id,),
-    ).fetchall()
-    return [CodeGroup(row["zorgsoort"], row["count"], tuple(sorted((row["codes"] or "").split())))
-            for row in rows]
+    return [CodeGroup(zorgsoort, count, tuple(sorted(codes.split())) if codes else ())
+            for zorgsoort, count, codes in db.conn.execute(
+                "SELECT zorgsoort, count, codes FROM draft_code_groups WHERE draft_id = ? ORDER BY zorgsoort",
+                (draft_id,))]
+
+
+_STORE_GROUPS = (
+    "INSERT INTO draft_code_groups (draft_id, zorgsoort, count, codes) "
+    f"SELECT draft_id, zorgsoort, count(*), CASE WHEN count(*) <= {LISTED_CODES} THEN group_concat(agb_code, ' ') END "
+    "FROM draft_agb_codes WHERE {where} GROUP BY draft_id, zorgsoort"
+)
+
+
+def store_code_groups(db, draft_id: int | None = None) -> None:
+    """Group a draft's codes (every draft's: None) as ``code_groups`` reads them. The codes change only
+    with a look-up (drafts.save_company, their only writer, calls this), and steps 8 and 9 show the
+    groups on every visit: counting up to 1,000 codes each time took a sixth of those pages."""
+    if draft_id is None:
+        db.conn.execute("DELETE FROM draft_code_groups")
+        db.conn.execute(_STORE_GROUPS.format(where="1"))
+    else:
+        db.conn.execute("DELETE FROM draft_code_groups WHERE draft_id = ?", (draft_id,))
+        db.conn.execute(_STORE_GROUPS.format(where="draft_id = ?"), (draft_id,))

@@ -311,6 +311,24 @@ def m012_agb_codes_digest(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE drafts ADD COLUMN agb_codes_sha256 TEXT")
 
 
+@migrations()
+def m013_code_groups(db: sqlite_utils.Database) -> None:
+    # Steps 8 and 9: the codes grouped by zorgsoort, stored with the codes (services.code_groups).
+    from .services import store_code_groups
+
+    db.conn.execute("""
+        CREATE TABLE draft_code_groups (
+            draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
+            zorgsoort TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            -- the codes, separated by spaces, when there are at most services.LISTED_CODES
+            codes TEXT,
+            PRIMARY KEY (draft_id, zorgsoort)
+        ) WITHOUT ROWID
+    """)
+    store_code_groups(db)
+
+
 _BACK_OFFICE_SCHEMA = [
     """
     CREATE TABLE staff_users (

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from onboarding import store
+from onboarding import services, store
 from onboarding.ratelimit import Limit, RateLimited, hit
 
 
@@ -22,6 +22,23 @@ def test_migrations_run_once_and_again_do_nothing(tmp_path):
         applied = [m.name for m in store.migrations.applied(db)]
         assert applied == [m.name for m in store.migrations._migrations]
         assert len(applied) == len(set(applied))
+
+
+def test_the_code_groups_migration_groups_the_codes_of_every_draft_there_is(tmp_path):
+    with store.connect(str(tmp_path / "a.db")) as db:
+        db.enable_wal()
+        with store.write(db):
+            store.migrations.apply(db, stop_before="m013_code_groups")
+            for draft_id, codes in ((1, ["01000001", "01000002", "04000001"]), (2, [f"03{n:06d}" for n in range(11)])):
+                db.conn.execute("INSERT INTO drafts (id, key, version, status, email, created_at, updated_at) "
+                                "VALUES (?, ?, 1, 'draft', 'a@b.example', 'x', 'x')", (draft_id, f"key{draft_id}"))
+                db.conn.executemany(
+                    "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
+                    "VALUES (?, ?, ?, 'X', ?, 'vestiging')",
+                    [(draft_id, code, position, code[:2]) for position, code in enumerate(codes)])
+        store.migrate(db)
+        assert services.code_groups(db, 1) == [("01", 2, ("01000001", "01000002")), ("04", 1, ("04000001",))]
+        assert services.code_groups(db, 2) == [("03", 11, ())]  # more than LISTED_CODES: counted
 
 
 def test_every_connection_is_set_up_for_several_processes(db):
