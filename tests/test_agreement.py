@@ -120,6 +120,29 @@ def test_another_process_renders_the_same_bytes(agreement):
     assert render(make_data()).sha256 == agreement.sha256
 
 
+def test_the_usual_document_is_subset_from_the_common_glyphs_to_the_same_bytes(agreement, monkeypatch):
+    from onboarding import agreement_pdf
+
+    def from_where(data) -> list[str]:
+        sources = []
+        original = agreement_pdf._subset_from_common_glyphs
+
+        def noted(pdf):
+            original(pdf)
+            sources.extend("common" if isinstance(font.ttfont.reader.file, io.BytesIO) else "whole"
+                           for font in pdf.fonts.values())
+
+        monkeypatch.setattr(agreement_pdf, "_subset_from_common_glyphs", noted)
+        render(data)
+        return sources
+
+    assert from_where(make_data()) == ["common", "common"]
+    greek = make_data(ict_admins=(Party("Ελένη Παπαδοπούλου", "e@zorggroep.nl", "06 12345678"),))
+    assert from_where(greek) == ["whole", "common"]  # the bold headings are all Latin
+    monkeypatch.setattr(agreement_pdf, "_subset_from_common_glyphs", lambda pdf: None)
+    assert render(make_data()).pdf == agreement.pdf  # the whole font's subset: the same bytes
+
+
 @pytest.mark.parametrize("text", ["", "AGB-code", "Ö. Çelik-Ğüneş · o.celik@zorggroep.nl · 020 1234567",
                                   "Ελένη Παπαδοπούλου", "W" * 80 + " …"])
 @pytest.mark.parametrize("style", ["", "B"])
