@@ -9,7 +9,8 @@ one of them. A tool to profile with before changing anything; `make bench` measu
 
 Each figure is the least of 5 repeats of the process's CPU time per call (the machine's other
 work makes calls slower, never faster). Over HTTP, gunicorn adds about 0.35 ms a request to
-both sides, so a fragment of about 0.6 ms here is about 0.5x the floor in `make bench`.
+both sides and a page's own work costs about 1.3 times as much (two workers and wrk share two
+cores), so a fragment of about 0.5 ms here is about 0.5x the floor in `make bench`.
 """
 
 import argparse
