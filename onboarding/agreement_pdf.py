@@ -24,6 +24,7 @@ from fontTools import subset as ftsubset
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.output import OutputProducer
 
 from .agreement import (AUTHOR, FONT, FONTS_DIR, NOT_GIVEN, Agreement, AgreementData, Code, Party,
                         agreement_text, content_hash, dutch_date)
@@ -57,8 +58,7 @@ def draw(data: AgreementData, fonts_dir: str | None = None) -> Agreement:
         _ict_admins(pdf, data.ict_admins)
         _services(pdf, data.services)
         _signature(pdf, data, checksum)
-        _subset_from_common_glyphs(pdf)
-        output = bytes(pdf.output())
+        output = bytes(pdf.output(output_producer_class=_Output))
     finally:
         # fpdf2 closes a font file only once the font is written out; a failed render would
         # leave it open.
@@ -185,6 +185,14 @@ def _common_subset(path: str) -> tuple[bytes, frozenset[str]]:
             font.save(output)
             found = _common[path] = (output.getvalue(), frozenset(font.getGlyphOrder()))
     return found
+
+
+class _Output(OutputProducer):
+    """fpdf2's writer, once every glyph is drawn (the last page's footer and the page count too)."""
+
+    def bufferize(self) -> bytearray:
+        _subset_from_common_glyphs(self.fpdf)
+        return super().bufferize()
 
 
 def _subset_from_common_glyphs(pdf: FPDF) -> None:

@@ -144,7 +144,7 @@ def _with_contacts(db, draft: Draft, rows) -> list[CodeRow]:
         (draft.id, *codes),
     ):
         contacts.setdefault(agb_code, []).append(ContactPerson(*values))
-    return [CodeRow(*row, contacts=tuple(contacts.get(row[0], ()))) for row in rows]
+    return [CodeRow(*row, contacts=tuple(contacts.get(row["agb_code"], ()))) for row in rows]
 
 
 def _matching(query: str) -> tuple[str, tuple]:

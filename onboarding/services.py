@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 LANGUAGES = ("nl", "en")
-# Per zorgsoort, the codes are listed when there are at most this many; else counted.
+# Per zorgsoort, the codes are listed when there are at most this many; else counted. Stored with
+# the groups (draft_code_groups): a change needs a migration that runs store_code_groups(db) again.
 LISTED_CODES = 10
 
 
@@ -25,13 +26,11 @@ class Service:
     description: dict[str, str]
     zorgsoorten: frozenset[str] | None  # None: open to every zorgsoort
 
-    def open_to(self, zorgsoort: str) -> bool:
-        return self.zorgsoorten is None or zorgsoort in self.zorgsoorten
-
 
 class CodeGroup(NamedTuple):
     """The applicant's codes of one zorgsoort: how many, and which (when few). A named tuple: a
-    1,000-code organisation has about 90 of them on a page."""
+    1,000-code organisation has about 90 of them on a page (``count`` is the field, not
+    ``tuple.count``)."""
 
     zorgsoort: str
     count: int

@@ -313,20 +313,22 @@ def m012_agb_codes_digest(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m013_code_groups(db: sqlite_utils.Database) -> None:
-    # Steps 8 and 9: the codes grouped by zorgsoort, stored with the codes (services.code_groups).
-    from .services import store_code_groups
-
+    # Steps 8 and 9: the codes grouped by zorgsoort, stored with the codes (services.code_groups,
+    # written by services.store_code_groups); the codes listed when there are at most 10.
     db.conn.execute("""
         CREATE TABLE draft_code_groups (
             draft_id INTEGER NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,
             zorgsoort TEXT NOT NULL,
             count INTEGER NOT NULL,
-            -- the codes, separated by spaces, when there are at most services.LISTED_CODES
+            -- the codes, separated by spaces, when there are at most services.LISTED_CODES (10)
             codes TEXT,
             PRIMARY KEY (draft_id, zorgsoort)
         ) WITHOUT ROWID
     """)
-    store_code_groups(db)
+    db.conn.execute(
+        "INSERT INTO draft_code_groups (draft_id, zorgsoort, count, codes) "
+        "SELECT draft_id, zorgsoort, count(*), CASE WHEN count(*) <= 10 THEN group_concat(agb_code, ' ') END "
+        "FROM draft_agb_codes GROUP BY draft_id, zorgsoort")
 
 
 _BACK_OFFICE_SCHEMA = [

@@ -123,9 +123,10 @@ def test_another_process_renders_the_same_bytes(agreement):
 def test_the_usual_document_is_subset_from_the_common_glyphs_to_the_same_bytes(agreement, monkeypatch):
     from onboarding import agreement_pdf
 
+    original = agreement_pdf._subset_from_common_glyphs
+
     def from_where(data) -> list[str]:
         sources = []
-        original = agreement_pdf._subset_from_common_glyphs
 
         def noted(pdf):
             original(pdf)

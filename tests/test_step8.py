@@ -147,6 +147,20 @@ def test_the_shipped_catalogue_names_every_service_of_the_issue():
         assert expected in names
 
 
+def test_the_groups_follow_the_codes_of_each_look_up(at_step_8, db, registry_path):
+    draft_id = at_step_8.draft()["id"]
+    assert services.code_groups(db, draft_id) == [("01", 2, ("01004567", "01051234")), ("37", 1, ("37000890",))]
+
+    def move(data):
+        next(code for code in data["agb"] if code["agbCode"] == "37000890").update(zorgsoort="01")
+    edit_registry(registry_path, move)
+    assert at_step_8.look_up().status_code == 303  # the same company, a code of another zorgsoort now
+    assert services.code_groups(db, draft_id) == [("01", 3, ("01004567", "01051234", "37000890"))]
+    assert at_step_8.submit("/stap/2", {"kvk_number": "41000002", "agb_code": "04071111",
+                                        "replace": "yes"}).status_code == 303  # another company
+    assert services.code_groups(db, draft_id) == [("04", 1, ("04071111",))]
+
+
 def test_a_new_lookup_asks_to_check_the_services_again(at_step_8, registry_path):
     at_step_8.submit("/stap/8", {**OK, "services_remark": "blijft"})
     def drop(data):
