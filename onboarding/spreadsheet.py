@@ -118,6 +118,7 @@ def template_rows(db, draft: Draft, zorgsoorten: dict[str, str]) -> list[list[st
     """Every AGB code of the draft in the registry's order with its name, its zorgsoort and the
     contact persons it has now (known at VECOZO, typed, or the main contact), one row each."""
     rows: dict[str, list[str]] = {}
+    phone = validators.phone_formatter()
     for found in db.conn.execute(
         "SELECT c.agb_code, c.name, c.zorgsoort, p.initials, p.prefix, p.surname, p.email, p.phone "
         "FROM draft_agb_codes c LEFT JOIN contact_persons p ON p.draft_id = c.draft_id AND p.agb_code = c.agb_code "
@@ -126,7 +127,7 @@ def template_rows(db, draft: Draft, zorgsoorten: dict[str, str]) -> list[list[st
             found["agb_code"], found["name"], zorgsoorten.get(found["zorgsoort"], found["zorgsoort"])])
         if found["surname"] is not None:
             row += [found["initials"], found["prefix"], found["surname"], found["email"],
-                    validators.format_phone(found["phone"])]
+                    phone(found["phone"])]
     width = len(COLUMNS)
     return [row + [""] * (width - len(row)) for row in rows.values()]
 

@@ -36,10 +36,6 @@ def new_reference(year: int) -> str:
     return f"VZ-{year}-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
-def _party(name: str, email: str, phone: str) -> agreement.Party:
-    return agreement.Party(name=name, email=email, phone=validators.format_phone(phone))
-
-
 def agreement_data(db, draft: Draft, reference: str, on: date, catalogue, zorgsoorten: dict) -> agreement.AgreementData:
     """What the agreement says, read from the draft (never from a page)."""
     company = draft.company
@@ -48,6 +44,11 @@ def agreement_data(db, draft: Draft, reference: str, on: date, catalogue, zorgso
     main = people.person(db, draft, people.MAIN_CONTACT)
     codes = people.code_rows(db, draft, limit=-1)
     groups = services.code_groups(db, draft.id)
+    phone = validators.phone_formatter()
+
+    def party(name: str, email: str, number: str) -> agreement.Party:
+        return agreement.Party(name=name, email=email, phone=phone(number))
+
     return agreement.AgreementData(
         reference=reference,
         submitted_on=on,
@@ -55,14 +56,14 @@ def agreement_data(db, draft: Draft, reference: str, on: date, catalogue, zorgso
         kvk_number=company.kvk_number,
         address=f"{address.street} {address.number}{address.addition}, "
                 f"{validators.format_postcode(address.postcode)} {address.city}",
-        signatory=_party(signatory.full_name, signatory.email, signatory.mobile),
-        main_contact=_party(main.full_name, main.email, main.mobile),
+        signatory=party(signatory.full_name, signatory.email, signatory.mobile),
+        main_contact=party(main.full_name, main.email, main.mobile),
         codes=tuple(
             agreement.Code(agb_code=row.agb_code, name=row.name, zorgsoort=zorgsoorten.get(row.zorgsoort, row.zorgsoort),
-                           contacts=tuple(_party(c.full_name, c.email, c.phone) for c in row.contacts))
+                           contacts=tuple(party(c.full_name, c.email, c.phone) for c in row.contacts))
             for row in codes
         ),
-        ict_admins=tuple(_party(admin.name, admin.email, admin.phone) for admin in people.ict_admins(db, draft)),
+        ict_admins=tuple(party(admin.name, admin.email, admin.phone) for admin in people.ict_admins(db, draft)),
         services=tuple(open.service.name["nl"] for open in services.open_services(catalogue, groups)),
     )
 

@@ -1,5 +1,6 @@
 """Normalising and checking what applicants type. No Flask in here."""
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -302,6 +303,13 @@ def format_phone(value: str) -> str:
     if number.country_code != 31:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def phone_formatter():
+    """``format_phone`` that formats each number once, for one list of people: a list's rows mostly
+    share a few people, and phonenumbers takes about 25 µs a landline. Make one per list and let it
+    go with the list: phone numbers are personal data, kept no longer than the request."""
+    return functools.cache(format_phone)
 
 
 def format_date(iso: str) -> str:

@@ -6,7 +6,7 @@ from datetime import date
 
 from onboarding.validators import (
     Invalid, birth_date, eight_digits, email_address, format_mobile, format_phone, initials, mobile, name, phone,
-    prefix, strip_separators, surname,
+    phone_formatter, prefix, strip_separators, surname,
 )
 
 
@@ -425,6 +425,21 @@ def test_a_mobile_number_is_shown_as_people_write_it(stored, shown):
 ])
 def test_a_phone_number_is_shown_as_people_write_it(stored, shown):
     assert format_phone(stored) == shown
+    assert phone_formatter()(stored) == shown
+
+
+def test_a_phone_formatter_formats_each_number_once_and_only_for_its_own_list(monkeypatch):
+    import onboarding.validators as validators
+
+    calls = []
+    format_number = validators.phonenumbers.format_number
+    monkeypatch.setattr(validators.phonenumbers, "format_number",
+                        lambda *args: calls.append(args[0]) or format_number(*args))
+    first, second = phone_formatter(), phone_formatter()
+    assert [first(number) for number in ("+31302345678", "+31302345678", "+31851234567")] == [
+        "030 234 5678", "030 234 5678", "085 123 4567"]
+    assert len(calls) == 2
+    assert second("+31302345678") == "030 234 5678" and len(calls) == 3  # another list formats it again
 
 
 @pytest.mark.parametrize("typed", ["06-12345678", "+31 6 12345678", "0031612345678"])

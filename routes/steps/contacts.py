@@ -96,6 +96,7 @@ TAGS = {"registry": "known", "main_contact": "main_contact"}
 def shown_rows(rows) -> list[ShownRow]:
     texts = row_texts()
     links = RowLinks()
+    phone = validators.phone_formatter()
     zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
     return [
         ShownRow(
@@ -108,7 +109,7 @@ def shown_rows(rows) -> list[ShownRow]:
                     position=contact.position,
                     full_name=contact.full_name,
                     email=contact.email,
-                    phone=validators.format_phone(contact.phone),
+                    phone=phone(contact.phone),
                     tag=texts[TAGS[contact.source]] if contact.source in TAGS else "",
                     about=texts["contact_of"] % {"position": contact.position, "code": row.agb_code},
                     edit_url=links.edit(row.agb_code, contact.position),
@@ -192,7 +193,7 @@ def _contact_form(row, position: int, formdata=None):
     the code, so that two rows open at once never share one; names stay the contract's."""
     contact = next((c for c in row.contacts if c.position == position), None)
     data = {"version": row.version}
-    if contact:
+    if contact and formdata is None:  # a form sent back shows what was sent
         data.update(initials=contact.initials, prefix=contact.prefix, surname=contact.surname,
                     email=contact.email, phone=validators.format_phone(contact.phone))
     form = person_forms.ContactForm(formdata, data=data)
