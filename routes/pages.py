@@ -13,7 +13,7 @@ from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
-from onboarding import drafts, store, tokens
+from onboarding import drafts, store, tokens, validators
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
@@ -107,6 +107,14 @@ def remembered_email() -> str | None:
         return draft.email
     browser = session.get(SESSION_BROWSER)
     return tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
+
+
+def shown_phone(value: str) -> str:
+    """A stored phone number as people write it (the template filter ``phone``): each number once
+    per request, as a page's rows mostly share a few people (``validators.phone_formatter``)."""
+    if "phones" not in g:
+        g.phones = validators.phone_formatter()
+    return g.phones(value)
 
 
 def idle_timeout() -> int:
