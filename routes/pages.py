@@ -109,12 +109,17 @@ def remembered_email() -> str | None:
     return tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
 
 
-def shown_phone(value: str) -> str:
-    """A stored phone number as people write it (the template filter ``phone``): each number once
-    per request, as a page's rows mostly share a few people (``validators.phone_formatter``)."""
+def phone_formatter():
+    """The request's ``validators.phone_formatter``: each phone number formatted once per request,
+    as a page's rows mostly share a few people."""
     if "phones" not in g:
         g.phones = validators.phone_formatter()
-    return g.phones(value)
+    return g.phones
+
+
+def shown_phone(value: str) -> str:
+    """A stored phone number as people write it: the template filter ``phone``."""
+    return phone_formatter()(value)
 
 
 def idle_timeout() -> int:
