@@ -236,6 +236,16 @@ def test_without_javascript_errors_come_back_on_the_rows_page(at_step_6, db, fie
     assert contacts(db, "01004567") == []
 
 
+@pytest.mark.parametrize("field", ["surname", "email", "phone"])
+def test_a_field_left_out_of_a_filled_rows_save_is_refused_not_taken_from_the_stored_contact(at_step_6, db, field):
+    fields = hidden_inputs(open_row(at_step_6, KNOWN, htmx=True).get_data(as_text=True))
+    sent = {key: value for key, value in {**fields, **CONTACT}.items() if key != field}
+    response = at_step_6.client.post(f"/stap/6/code/{KNOWN}/1", data=sent, headers=hx_row(KNOWN))
+    assert response.status_code == 422
+    assert element(response.get_data(as_text=True), f"row-{KNOWN}-1-{field}")["aria-invalid"] == "true"
+    assert contact_names(db, KNOWN) == [(1, "S.", "Vries", "registry")]
+
+
 def test_cancel_with_htmx_restores_the_row(at_step_6):
     open_row(at_step_6, KNOWN, htmx=True)
     response = at_step_6.client.get(f"/stap/6/code/{KNOWN}?na=1", headers=hx_row(KNOWN))
