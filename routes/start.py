@@ -63,7 +63,8 @@ def language(code: str):
 
 def _back_to_this_site() -> str:
     """The page to return to: the referrer knows it even after htmx pushed a new
-    address; ``next`` is the fallback. Only a path of this site, else the start page."""
+    address; ``next`` is the fallback. Only a path of this site (printable: no line break may reach
+    the Location header), else the start page."""
     try:
         referrer = urlsplit(request.referrer or "")
         if referrer.netloc == request.host and referrer.path.startswith("/"):
@@ -73,6 +74,7 @@ def _back_to_this_site() -> str:
         parts = urlsplit(target)
     except ValueError:  # not a URL at all
         return url_for("start.index")
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or not target.isprintable()):
         return url_for("start.index")
     return target

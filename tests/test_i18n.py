@@ -38,7 +38,7 @@ def test_english_messages_for_bad_input(applicant):
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "",
-                                    "http://[", "/\\evil.example"])
+                                    "http://[", "/\\evil.example", "/\n", "/\r\nSet-Cookie: x=1", "/a\rb", "/\t"])
 def test_the_language_switch_only_goes_back_to_this_site(client, target):
     response = client.get("/taal/en", query_string={"next": target})
     assert response.headers["Location"] == "/"
