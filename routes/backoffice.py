@@ -21,7 +21,7 @@ from .forms import Form, StepForm
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
-from .pages import Pager, advance, client_id, get_db, navigate, render_page
+from .pages import Pager, advance, client_id, get_db, navigate, render_page, too_many_tries
 from .status import after_change
 
 bp = Blueprint("backoffice", __name__, url_prefix="/beheer")
@@ -121,8 +121,7 @@ def login_post():
         try:
             user = staff.check_password(get_db(), form.username.data, form.password.data, client_id())
         except staff.LoginRefused as refused:
-            message = (_("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.",
-                         minutes=refused.minutes) if refused.reason == "rate_limited"
+            message = (too_many_tries(refused.minutes) if refused.reason == "rate_limited"
                        else _("De gebruikersnaam of het wachtwoord klopt niet."))
             form.form_errors.append(message)
             form.password.data = ""
@@ -142,7 +141,7 @@ def code_get():
 def refuse_code(form, refused: staff.CodeRefused, wrong: str) -> None:
     """A refused second-factor code: why, next to the field, and the field empty again."""
     form.code.errors.append(
-        _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.", minutes=refused.minutes)
+        too_many_tries(refused.minutes)
         if refused.reason == "rate_limited" else wrong)
     form.code.data = ""
 

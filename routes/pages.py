@@ -19,6 +19,7 @@ from onboarding.steps import STEP_COUNT
 
 from .i18n import language
 from .i18n import gettext as _
+from .i18n import ngettext
 
 LANGUAGES = ("nl", "en")
 # Parsed once: Flask-Babel would parse the chosen code again on every request.
@@ -120,6 +121,12 @@ def phone_formatter():
 def shown_phone(value: str) -> str:
     """A stored phone number as people write it: the template filter ``phone``."""
     return phone_formatter()(value)
+
+
+def too_many_tries(minutes: int) -> str:
+    """What a rate limit says (steps 1 and 2, the back office's log-in)."""
+    return ngettext("U heeft dit te vaak geprobeerd. Probeer het over %(num)s minuut opnieuw.",
+                    "U heeft dit te vaak geprobeerd. Probeer het over %(num)s minuten opnieuw.", minutes)
 
 
 def idle_timeout() -> int:

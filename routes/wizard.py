@@ -16,7 +16,7 @@ from . import forms
 from .i18n import language
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .pages import advance, current_draft, fixed_url, render_page
+from .pages import advance, current_draft, fixed_url, render_page, too_many_tries
 
 bp = Blueprint("wizard", __name__, url_prefix="/stap")
 
@@ -58,7 +58,7 @@ class FormRejected(Exception):
 
 
 def rate_limited(error: RateLimited):
-    return _("U heeft dit te vaak geprobeerd. Probeer het over %(minutes)s minuten opnieuw.", minutes=error.minutes)
+    return too_many_tries(error.minutes)
 
 
 class Step:

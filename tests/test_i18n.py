@@ -9,6 +9,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from routes import pages
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CATALOGUE = os.path.join(ROOT, "translations", "en", "LC_MESSAGES")
 
@@ -93,3 +95,14 @@ def test_the_compiled_catalogue_matches_its_source():
     write_mo(compiled, _catalogue())
     with open(os.path.join(CATALOGUE, "messages.mo"), "rb") as handle:
         assert handle.read() == compiled.getvalue(), "run `make translations` to compile the catalogue"
+
+
+@pytest.mark.parametrize("language, minutes, text", [
+    ("nl", 1, "Probeer het over 1 minuut opnieuw."),
+    ("nl", 5, "Probeer het over 5 minuten opnieuw."),
+    ("en", 1, "Try again in 1 minute."),
+    ("en", 5, "Try again in 5 minutes."),
+])
+def test_a_rate_limit_says_minute_or_minutes(app, language, minutes, text):
+    with app.test_request_context(headers={"Cookie": f"{pages.LANGUAGE_COOKIE}={language}"}):
+        assert pages.too_many_tries(minutes).endswith(text)
