@@ -169,7 +169,7 @@ def test_the_xlsx_templates_cells_are_text_so_leading_zeros_stay(at_step_6):
 
 def test_the_csv_template_is_utf8_with_a_bom_and_semicolons(at_step_6):
     response = download(at_step_6, "csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == "attachment; filename=contactpersonen-41000001.csv"
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbfAGB-code;Naam;Zorgsoort;Voorletters 1;")

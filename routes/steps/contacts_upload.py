@@ -123,7 +123,7 @@ def template(kind: str):
         body, mimetype = spreadsheet.xlsx_template(rows, lang), spreadsheet.XLSX_TYPE
     else:
         body, mimetype = spreadsheet.csv_template(rows, lang), spreadsheet.CSV_TYPE
-    response = current_app.response_class(body, mimetype=mimetype)
+    response = current_app.response_class(body, content_type=mimetype)
     name = spreadsheet.SHEET_TITLE[lang].lower().replace(" ", "-")
     response.headers.set("Content-Disposition", "attachment", filename=f"{name}-{draft.kvk_number}.{kind}")
     return response
