@@ -10,3 +10,9 @@ def post_worker_init(worker):
     # see only what requests made (steps 3, 6 and 9 at 1,000 codes: 4-10% less time in-process).
     gc.collect()  # what start-up left behind is freed first, not kept for the worker's life
     gc.freeze()
+
+
+# gunicorn itself takes X-Forwarded-Proto (and -Ssl) from 127.0.0.1 by default, so a client on this
+# machine could make a plain request pass as HTTPS. Which proxies to trust is AANSLUITEN_PROXIES's
+# to say (werkzeug's ProxyFix, in app.py), and only its.
+forwarded_allow_ips = ""
