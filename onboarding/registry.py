@@ -10,7 +10,8 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+
+from . import validators
 
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,41 @@ def agb_from_json(raw: dict) -> AgbCode:
     )
 
 
+def usable_contact(contact: Contact) -> Contact | None:
+    """``contact`` as step 6 stores a contact person typed into a row, checked and normalised by
+    the row form's own checks; None when the record would not pass them (a name or an address
+    missing, a phone number that is none): such a record is no contact person, and step 6 asks
+    the applicant for one."""
+    try:
+        return Contact(agb_code=contact.agb_code, initials=validators.initials(contact.initials),
+                       prefix=validators.prefix(contact.prefix), surname=validators.surname(contact.surname),
+                       email=validators.email_address(contact.email), phone=validators.phone(contact.phone))
+    except validators.Invalid:
+        return None
+
+
+class KnownContacts(Mapping):
+    """The usable contacts of every AGB code that has any, checked when first asked for: a file
+    may hold many thousands, and a look-up needs those of one organisation's codes."""
+
+    def __init__(self, contacts: Mapping[str, tuple[Contact, ...]]):
+        self._contacts = contacts
+        self._usable: dict[str, tuple[Contact, ...]] = {}
+
+    def __getitem__(self, agb_code: str) -> tuple[Contact, ...]:
+        usable = self._usable.get(agb_code)
+        if usable is None:
+            usable = self._usable[agb_code] = tuple(
+                found for found in map(usable_contact, self._contacts[agb_code]) if found)
+        return usable
+
+    def __iter__(self):
+        return iter(self._contacts)
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+
 def contact_from_json(raw: dict) -> Contact:
     # A field left out or null is empty: the file says what it knows, nothing more.
     return Contact(
@@ -197,7 +233,7 @@ class Registry:
         contacts: dict[str, list[Contact]] = {}
         for contact in self._parse(contact_from_json, data.get("contacts")):
             contacts.setdefault(contact.agb_code, []).append(contact)
-        self._contacts = {code: tuple(known) for code, known in contacts.items()}
+        self._contacts = KnownContacts({code: tuple(known) for code, known in contacts.items()})
         self._unavailable = frozenset(str(kvk) for kvk in data.get("unavailable") or ())
 
     def _parse(self, parse, records) -> list:
@@ -243,12 +279,13 @@ class Registry:
         return list(self._active_by_kvk.get(kvk_number, ()))
 
     def contacts(self, agb_code: str) -> list[Contact]:
+        """The contact persons VECOZO knows for a code that step 6 may take as they are."""
         return list(self._contacts.get(agb_code, ()))
 
     def known_contacts(self) -> Mapping[str, tuple[Contact, ...]]:
-        """Every AGB code's contacts (codes without any left out), read-only: a save takes
-        those of the codes it adds, rather than a copy for every code made beforehand."""
-        return MappingProxyType(self._contacts)
+        """Every AGB code's usable contacts, read-only: a save takes those of the codes it adds,
+        rather than a copy for every code made beforehand."""
+        return self._contacts
 
     def companies(self) -> list[Company]:
         """Every company, in file order (for the demo start page)."""

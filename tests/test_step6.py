@@ -11,6 +11,7 @@ from .conftest import (
     CONTACT,
     LARGE_KVK,
     Applicant,
+    edit_registry,
     element,
     hidden_inputs,
     name_main_contact,
@@ -112,9 +113,39 @@ def test_fragment(at_step_6):
 def test_the_contact_known_at_vecozo_is_filled_in_and_marked_as_known(at_step_6, db):
     row = row_of(at_step_6.get("/stap/6").get_data(as_text=True), KNOWN)
     assert "S. de Vries" in row and '<span class="tag">bekend bij VECOZO</span>' in row
-    assert "s.devries@delinde.example" in row and "030-2345678" in row
+    assert "s.devries@delinde.example" in row and "030 234 5678" in row  # "030-2345678" in the file
     assert f'href="/stap/6/code/{KNOWN}/1"' in row  # it may be changed
     assert contact_names(db, KNOWN) == [(1, "S.", "Vries", "registry")]
+    assert contacts(db, KNOWN)[0]["phone"] == "+31302345678"  # stored as a row's form stores it
+
+
+def test_a_known_contact_that_a_rows_form_would_refuse_is_no_contact(applicant, registry_path, db):
+    # What VECOZO's records hold is taken when it passes the checks of a row's form, normalised as
+    # that form stores it; an incomplete or invalid record leaves the row to the applicant.
+    def records(data):
+        data["contacts"] += [
+            {"agbCode": "01004567", "telefoon": "020 1234567 toestel 12"},  # no name, no address
+            {"agbCode": "01004567", "voorletters": "A.B.", "tussenvoegsel": "d'"},
+            {"agbCode": "37000890", "voorletters": "k", "achternaam": "Berg", "email": "not-an-email",
+             "telefoon": "030-2345678"},
+            {"agbCode": "37000890", "voorletters": "k", "achternaam": "Berg", "email": "k.berg@example.nl",
+             "telefoon": "abc"},
+            {"agbCode": "37000890", "voorletters": "k", "tussenvoegsel": "Van", "achternaam": "Berg",
+             "email": "K.Berg@Example.NL", "telefoon": "+31 6 1234 5678"},
+        ]
+    edit_registry(registry_path, records)
+    applicant.verify()
+    applicant.look_up()
+    applicant.confirm()
+    sign(applicant)
+    name_main_contact(applicant)
+
+    html = applicant.get("/stap/6").get_data(as_text=True)
+    assert "Nog geen contactpersoon" in row_of(html, "01004567") and "toestel" not in html
+    assert contact_names(db, "01004567") == []
+    assert [(row["initials"], row["prefix"], row["surname"], row["email"], row["phone"])
+            for row in contacts(db, "37000890")] == [("K.", "van", "Berg", "k.berg@example.nl", "+31612345678")]
+    assert "not-an-email" not in html and "abc" not in row_of(html, "37000890")
 
 
 def test_rows_without_a_contact_come_first_with_a_way_to_add_one(at_step_6):
