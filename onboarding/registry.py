@@ -176,7 +176,7 @@ def usable_contact(contact: Contact) -> Contact | None:
     try:
         return Contact(agb_code=contact.agb_code, initials=validators.initials(contact.initials),
                        prefix=validators.prefix(contact.prefix), surname=validators.surname(contact.surname),
-                       email=validators.email_address(contact.email), phone=validators.phone(contact.phone))
+                       email=validators.agreement_email(contact.email), phone=validators.phone(contact.phone))
     except validators.Invalid:
         return None
 

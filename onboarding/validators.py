@@ -8,6 +8,8 @@ from datetime import date
 import email_validator
 import phonenumbers
 
+from . import agreement_pdf
+
 _SEPARATORS = re.compile(r"[\s.\-]+")
 
 
@@ -57,6 +59,25 @@ def email_address(value: str) -> str:
     # Lower-casing a non-ASCII local part could name another mailbox (İ becomes i + dot).
     return f"{local.lower() if local.isascii() else local}@{domain.lower()}"
 
+
+
+def agreement_email(value: str) -> str:
+    """An e-mail address the agreement shows (the people of steps 4-7, a contact VECOZO knows): as
+    ``email_address``, and printable there."""
+    return printable(email_address(value))
+
+
+def agreement_name(value: str) -> str:
+    """A name the agreement shows (an ICT administrator): as ``name``, and printable there."""
+    return printable(name(value))
+
+
+def printable(value: str) -> str:
+    """``value`` when the agreement can show every character of it: what its fonts have no glyph
+    for (a Japanese domain name, say) is refused where it is typed, not lost in the signed PDF."""
+    if agreement_pdf.unprintable(value):
+        raise Invalid("unprintable")
+    return value
 
 
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")

@@ -43,6 +43,8 @@ _EMAIL = {
     "required": _l("Vul het e-mailadres in"),
     "too_long": _l("Een e-mailadres heeft hoogstens 254 tekens"),
     "invalid": _l("Vul een geldig e-mailadres in, zoals naam@praktijk.nl"),
+    "unprintable": _l("Dit e-mailadres heeft tekens die de aansluitovereenkomst niet kan tonen. Vul een adres in "
+                      "met Latijnse letters, zoals naam@praktijk.nl"),
 }
 _BUSINESS_EMAIL = _EMAIL | {"required": _l("Vul het zakelijke e-mailadres in")}
 _MOBILE = {
@@ -60,6 +62,8 @@ _NAME = {
     "required": _l("Vul de naam in"),
     "invalid": _l("Een naam bestaat alleen uit letters, cijfers, spaties en de tekens . , - ' & ( ) /"),
     "too_long": _l("Een naam heeft hoogstens 100 tekens"),
+    "unprintable": _l("Deze naam heeft tekens die de aansluitovereenkomst niet kan tonen. Schrijf de naam in "
+                      "Latijnse letters"),
 }
 _AS_ON_ID = _l("Zoals op het identiteitsbewijs.")
 
@@ -93,7 +97,7 @@ def _surname(description=""):
 
 
 def _email(label, messages):
-    return EmailField(label, validators=[Checked(validators.email_address, messages)], render_kw=_OFF)
+    return EmailField(label, validators=[Checked(validators.agreement_email, messages)], render_kw=_OFF)
 
 
 def _phone():
@@ -162,7 +166,7 @@ class ContactForm(StepForm):
 class IctAdminForm(StepForm):
     name = StringField(
         _l("Naam"), description=_l("Van een persoon, afdeling of organisatie."),
-        validators=[Checked(validators.name, _NAME)],
+        validators=[Checked(validators.agreement_name, _NAME)],
         render_kw=_OFF,
     )
     email = _email(_l("E-mailadres"), _EMAIL)

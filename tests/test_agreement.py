@@ -90,6 +90,15 @@ def test_names_with_diacritics_come_back_from_the_pdf(name):
     assert name in text_of(render(data).pdf)
 
 
+def test_a_character_the_font_lacks_is_drawn_as_a_replacement_not_left_out(caplog):
+    # Registry text may hold what DejaVu has no glyph for; fpdf2 would drop it without a trace.
+    data = make_data(code_count=1, company_name="Zorggroep 東京 B.V.",
+                     codes=(Code("00000001", "Kliniek ケア", "Huisartsen", CONTACTS),))
+    text = text_of(render(data).pdf)
+    assert "Zorggroep \ufffd\ufffd B.V." in text and "Kliniek \ufffd\ufffd" in text
+    assert "missing" not in caplog.text.lower()
+
+
 def test_the_printed_checksum_is_the_content_hash(agreement, text):
     assert agreement.content_sha256 == content_hash(make_data())
     assert f"Controlegetal (SHA-256 van de inhoud): {agreement.content_sha256}" in text

@@ -85,6 +85,9 @@ EMAIL_REFUSED = [
     ("praktijk", "Vul een geldig e-mailadres in, zoals naam@praktijk.nl"),
     ("<script>@example.nl", "Vul een geldig e-mailadres in, zoals naam@praktijk.nl"),
     ("a" * 250 + "@example.nl", "Een e-mailadres heeft hoogstens 254 tekens"),
+    # Valid, but the agreement's font has no glyph for it: refused here rather than lost in the PDF.
+    ("wang@例え.テスト", "Dit e-mailadres heeft tekens die de aansluitovereenkomst niet kan tonen. Vul een adres in met "
+                         "Latijnse letters, zoals naam@praktijk.nl"),
 ]
 PHONE_REFUSED = [
     ("", "Vul het telefoonnummer in"),
@@ -258,6 +261,8 @@ ICT_ADMIN_REFUSED = [
     ("name", "ICT\x00", "Een naam bestaat alleen uit letters, cijfers, spaties en de tekens . , - ' & ( ) /"),
     ("name", "ICT\u202e", "Een naam bestaat alleen uit letters, cijfers, spaties en de tekens . , - ' & ( ) /"),
     ("name", "x" * 101, "Een naam heeft hoogstens 100 tekens"),
+    ("name", "株式会社ケア", "Deze naam heeft tekens die de aansluitovereenkomst niet kan tonen. Schrijf de naam in "
+                       "Latijnse letters"),
     ("email", "", "Vul het e-mailadres in"),
     *[("email", typed, message) for typed, message in EMAIL_REFUSED],
     *[("phone", typed, message) for typed, message in PHONE_REFUSED],
@@ -270,7 +275,8 @@ def test_an_ict_administrator_is_kept_normalised(request_context):
     assert saved(form) == ICT_ADMIN_SAVED
 
 
-@pytest.mark.parametrize("typed", ["Afdeling ICT", "J. de Vries", "Zorg-ICT (servicedesk 24/7)", "Öztürk IT"])
+@pytest.mark.parametrize("typed", ["Afdeling ICT", "J. de Vries", "Zorg-ICT (servicedesk 24/7)", "Öztürk IT",
+                                   "Ελληνική Πληροφορική"])
 def test_an_ict_administrator_may_be_a_person_department_or_organisation(request_context, typed):
     form = posted(IctAdminForm, GOOD_ICT_ADMIN | {"name": typed})
     assert form.errors == {} and form.name.data == typed

@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 from datetime import date
 
 from onboarding.validators import (
-    Invalid, birth_date, eight_digits, email_address, format_mobile, format_phone, initials, mobile, name, phone,
-    phone_formatter, prefix, strip_separators, surname,
+    Invalid, agreement_email, birth_date, eight_digits, email_address, format_mobile, format_phone, initials, mobile,
+    name, phone, phone_formatter, prefix, strip_separators, surname,
 )
 
 
@@ -426,6 +426,24 @@ def test_a_mobile_number_is_shown_as_people_write_it(stored, shown):
 def test_a_phone_number_is_shown_as_people_write_it(stored, shown):
     assert format_phone(stored) == shown
     assert phone_formatter()(stored) == shown
+
+
+@pytest.mark.parametrize("typed, accepted", [
+    ("jan@praktijk.nl", True),
+    ("İlker@Example.nl", True),
+    ("jan@café.nl", True),
+    ("jan@ελληνικά.gr", True),
+    ("wang@例え.テスト", False),
+    ("王@example.nl", False),
+])
+def test_an_address_the_agreement_shows_must_be_printable_there(typed, accepted):
+    email_address(typed)  # valid either way
+    if accepted:
+        assert agreement_email(typed) == email_address(typed)
+    else:
+        with pytest.raises(Invalid) as refused:
+            agreement_email(typed)
+        assert refused.value.code == "unprintable"
 
 
 def test_a_phone_formatter_formats_each_number_once_and_only_for_its_own_list(monkeypatch):
