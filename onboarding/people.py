@@ -9,6 +9,7 @@ of another code stale.
 
 from dataclasses import dataclass, fields
 
+from . import validators
 from .drafts import Draft, StaleDraft, audit, save_answers
 from .store import timestamp, write
 
@@ -41,7 +42,7 @@ class Person:
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.initials, self.prefix, self.surname) if part)
+        return validators.full_name(self.initials, self.prefix, self.surname)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ContactPerson:
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.initials, self.prefix, self.surname) if part)
+        return validators.full_name(self.initials, self.prefix, self.surname)
 
     def same_as(self, other: "ContactPerson") -> bool:
         """The same details, wherever they came from."""

@@ -61,7 +61,7 @@ class Officer:
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.initials, self.prefix, self.surname) if part)
+        return validators.full_name(self.initials, self.prefix, self.surname)
 
 
 @dataclass(frozen=True)

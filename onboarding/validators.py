@@ -178,6 +178,13 @@ def prefix(value: str) -> str:
     return typed
 
 
+def full_name(initials: str, prefix: str, surname: str) -> str:
+    """A person's name as written: "J. van der Berg"; a tussenvoegsel that ends in an apostrophe
+    joins the surname ("H. d'Ancona", not "d' Ancona")."""
+    last = prefix + surname if prefix.endswith(("'", "\u2019")) else " ".join(part for part in (prefix, surname) if part)
+    return " ".join(part for part in (initials, last) if part)
+
+
 MAX_NAME = 100
 
 

@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 from datetime import date
 
 from onboarding.validators import (
-    Invalid, agreement_email, birth_date, eight_digits, email_address, format_mobile, format_phone, initials, mobile,
-    name, phone, phone_formatter, prefix, strip_separators, surname,
+    Invalid, agreement_email, birth_date, eight_digits, email_address, format_mobile, format_phone, full_name,
+    initials, mobile, name, phone, phone_formatter, prefix, strip_separators, surname,
 )
 
 
@@ -426,6 +426,18 @@ def test_a_mobile_number_is_shown_as_people_write_it(stored, shown):
 def test_a_phone_number_is_shown_as_people_write_it(stored, shown):
     assert format_phone(stored) == shown
     assert phone_formatter()(stored) == shown
+
+
+@pytest.mark.parametrize("parts, written", [
+    (("J.", "van der", "Berg"), "J. van der Berg"),
+    (("K.", "", "Jansen"), "K. Jansen"),
+    (("A.", "van 't", "Hof"), "A. van 't Hof"),
+    (("H.", "d'", "Ancona"), "H. d'Ancona"),
+    (("H.", "d’", "Ancona"), "H. d’Ancona"),
+    (("", "", "Berg"), "Berg"),
+])
+def test_a_full_name_is_written_as_people_write_it(parts, written):
+    assert full_name(*parts) == written
 
 
 @pytest.mark.parametrize("typed, accepted", [
