@@ -562,6 +562,12 @@ def test_the_filter_finds_codes_by_code_and_by_name(large, query, expected):
         assert "Geen AGB-code gevonden." in html
 
 
+def test_the_filter_leaves_control_characters_out(large):
+    # SQLite ends a LIKE pattern at a NUL: "%\x00%" found every code.
+    html = large.get("/stap/6", query_string={"zoek": "0400\x000001\n"}).get_data(as_text=True)
+    assert codes_shown(html) == ["04000001"] and element(html, "zoek")["value"] == "04000001"
+
+
 def test_a_filter_with_many_results_comes_in_pages_that_keep_the_filter(large):
     html = large.get("/stap/6?zoek=Locatie+01").get_data(as_text=True)
     assert "100 codes gevonden" in html and "Pagina 1 van 4" in html

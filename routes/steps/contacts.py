@@ -143,7 +143,7 @@ class ContactsStep(Step):
 
     def context(self, draft):
         db = get_db()
-        query = (request.args.get("zoek") or "").strip()[:100]
+        query = "".join(char for char in request.args.get("zoek", "")[:200] if char.isprintable()).strip()[:100]
         pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
         if query:
             g.announce = ngettext("%(num)s AGB-code gevonden.", "%(num)s AGB-codes gevonden.", pager.total)
