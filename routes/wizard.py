@@ -201,6 +201,10 @@ def step_get(number: int):
     return show(number, draft, STEPS[number].bind(draft))
 
 
+# How often a save that met the same answers stored by another click tries again.
+SAME_ANSWERS_TRIES = 3
+
+
 @bp.post("/<int:number>")
 def step_post(number: int):
     draft = current_draft()
@@ -221,17 +225,22 @@ def step_post(number: int):
             errors.append(rejected.message)
             status = rejected.status
         except drafts.StaleDraft:
-            draft = current_draft()
-            if response := gate(draft, number):
-                return response  # submitted in another tab meanwhile
-            form.version.data = str(draft.version)
-            if step.unchanged(draft, form):
-                # The same answers are stored already: a second click, not a second tab.
+            # Another save came first. When it stored these same answers, this is one more click
+            # of the same button (clicks without JavaScript cross each other), not another tab.
+            for _click in range(SAME_ANSWERS_TRIES):
+                draft = current_draft()
+                if response := gate(draft, number):
+                    return response  # submitted in another tab meanwhile
+                form.version.data = str(draft.version)
+                if not step.unchanged(draft, form):
+                    break
                 try:
                     return _saved(step, draft, form)
                 except drafts.StaleDraft:
-                    draft = current_draft()  # a third save crossed this one: say so below
-                    form.version.data = str(draft.version)
+                    continue  # yet another click crossed this one
+            else:
+                draft = current_draft()  # every try was crossed: what follows is based on the latest
+                form.version.data = str(draft.version)
             # Keep what this tab typed, now based on the stored version: sending it
             # again is a deliberate choice, never a silent overwrite.
             form.form_errors.append(STALE)

@@ -2,6 +2,9 @@
 
 import pytest
 
+from onboarding import drafts
+from routes import wizard
+
 from .conftest import CONTACT, MAIN_CONTACT, assert_field_refused, element, hidden_inputs, name_main_contact, sign, table
 from .test_person_forms import PERSON_REFUSED, typed_today
 
@@ -130,6 +133,28 @@ def test_a_double_click_without_javascript_goes_on(signed, db):
     assert signed.client.post("/stap/5", data=fields).headers["Location"] == "/stap/6"
     second = signed.client.post("/stap/5", data=fields)
     assert second.status_code == 303 and second.headers["Location"] == "/stap/6"
+
+
+def test_clicks_that_cross_each_other_with_the_same_answers_go_on(signed, db, monkeypatch):
+    # Four quick clicks without JavaScript: while this one saves, two others store the same answers
+    # first, one after the other. It is still the same answer, not another tab's change.
+    step = wizard.STEPS[5]
+    save, crossings = step.save, []
+
+    def crossed(draft, form):
+        if len(crossings) < wizard.SAME_ANSWERS_TRIES - 1:
+            other = drafts.by_key(db, draft.key)
+            form.version.data = str(other.version)
+            save(other, form)  # the other click's save
+            crossings.append(other.version)
+            raise drafts.StaleDraft()
+        return save(draft, form)
+
+    monkeypatch.setattr(step, "save", crossed)
+    fields = {**hidden_inputs(signed.get("/stap/5").get_data(as_text=True)), **MAIN_CONTACT}
+    response = signed.client.post("/stap/5", data=fields)
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/6"
+    assert len(crossings) == wizard.SAME_ANSWERS_TRIES - 1 and main_contact(db)["surname"] == "Jansen"
 
 
 def test_saving_is_written_to_the_audit_log(with_main_contact, db):
