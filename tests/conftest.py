@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from app import create_app
-from onboarding import mail, store
+from onboarding import mail, store, validators
 
 from .registry_data import REGISTRY
 
@@ -189,6 +189,16 @@ def name_main_contact(applicant, htmx=False, **changes):
 
 
 _registry_edits = iter(range(10_000, 1_000_000))
+
+
+@pytest.fixture
+def phones_formatted(monkeypatch):
+    """The numbers phonenumbers formats from here on (about 25 µs for a landline)."""
+    formatted = []
+    format_number = validators.phonenumbers.format_number
+    monkeypatch.setattr(validators.phonenumbers, "format_number",
+                        lambda number, *rest: formatted.append(number) or format_number(number, *rest))
+    return formatted
 
 
 def edit_registry(registry_path, change):

@@ -458,13 +458,8 @@ def test_an_address_the_agreement_shows_must_be_printable_there(typed, accepted)
         assert refused.value.code == "unprintable"
 
 
-def test_a_phone_formatter_formats_each_number_once_and_only_for_its_own_list(monkeypatch):
-    import onboarding.validators as validators
-
-    calls = []
-    format_number = validators.phonenumbers.format_number
-    monkeypatch.setattr(validators.phonenumbers, "format_number",
-                        lambda *args: calls.append(args[0]) or format_number(*args))
+def test_a_phone_formatter_formats_each_number_once_and_only_for_its_own_list(phones_formatted):
+    calls = phones_formatted
     first, second = phone_formatter(), phone_formatter()
     assert [first(number) for number in ("+31302345678", "+31302345678", "+31851234567")] == [
         "030 234 5678", "030 234 5678", "085 123 4567"]
