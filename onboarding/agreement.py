@@ -5,6 +5,7 @@ fpdf2 and what it brings weigh about 50 MB, which every worker would otherwise c
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ from datetime import date
 
 FONTS_DIR = os.path.join(os.path.dirname(__file__), "..", "data", "fonts")
 FONT = "DejaVuSans"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}  # by style
 AUTHOR = "VECOZO Aansluiten"
 NOT_GIVEN = "Niet opgegeven"
 
@@ -89,6 +91,29 @@ def agreement_text(data: AgreementData) -> str:
         "tijdig aan VECOZO. De ondergetekende verklaart zelfstandig bevoegd te zijn de "
         "zorgaanbieder bij deze overeenkomst te vertegenwoordigen."
     )
+
+
+def unprintable(text: str) -> str:
+    """The characters of ``text`` that the agreement cannot show, each once: one of its fonts has
+    no glyph for them (DejaVu has Latin, Greek and Cyrillic, not Chinese or Japanese)."""
+    if text.isascii():
+        return ""
+    shown = _glyphs_of_every_font()
+    return "".join(dict.fromkeys(char for char in text if ord(char) not in shown and char.isprintable()))
+
+
+@functools.cache
+def _glyphs_of_every_font() -> frozenset[int]:
+    from fontTools import ttLib  # only fontTools's font reader (a few MB), not fpdf2
+
+    found = []
+    for name in FONT_FILES.values():
+        font = ttLib.TTFont(os.path.join(FONTS_DIR, name), lazy=True)
+        try:
+            found.append(frozenset(font.getBestCmap()))
+        finally:
+            font.close()
+    return frozenset.intersection(*found)
 
 
 def render(data: AgreementData, fonts_dir: str | None = None) -> Agreement:

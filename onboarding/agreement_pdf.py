@@ -11,7 +11,6 @@ tagged (no PDF/A-2A, no PDF/UA); it does have /Lang, document metadata and an ou
 """
 
 import copy
-import functools
 import hashlib
 import io
 import os
@@ -27,7 +26,7 @@ from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import OutputProducer
 
-from .agreement import (AUTHOR, FONT, FONTS_DIR, NOT_GIVEN, Agreement, AgreementData, Code, Party,
+from .agreement import (AUTHOR, FONT, FONT_FILES, FONTS_DIR, NOT_GIVEN, Agreement, AgreementData, Code, Party,
                         agreement_text, content_hash, dutch_date)
 
 # A4 portrait in mm; the table columns add up to the width between the margins.
@@ -40,7 +39,6 @@ LABEL_WIDTH = 42
 CODE_COLUMNS = (("AGB-code", 17), ("Naam", 41), ("Zorgsoort", 28), ("Contactpersonen", 84))
 ADMIN_COLUMNS = (("Naam", 55), ("E-mail", 75), ("Telefoon", 40))
 
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}  # by style
 NO_GLYPH = "\ufffd"  # drawn for a character the font lacks
 
 Columns = tuple[tuple[str, float], ...]
@@ -81,7 +79,7 @@ class _Document(FPDF):
     def normalize_text(self, text: str) -> str:
         """Every text drawn or measured passes here: a character the font has no glyph for is drawn
         as U+FFFD, which fpdf2 would leave out without a trace (a contract must not lose a character
-        unseen). What an applicant types cannot hold one (``validators.printable``); a registry's
+        unseen). What an applicant types cannot hold one (``agreement.unprintable``); a registry's
         names might."""
         text = super().normalize_text(text)
         if text.isascii():
@@ -146,27 +144,6 @@ def _xmp(pdf: _Document, created: datetime) -> str:
 def _load_fonts(pdf: FPDF, fonts_dir: str) -> None:
     for style, name in FONT_FILES.items():
         _add_font(pdf, style, os.path.join(fonts_dir, name))
-
-
-def unprintable(text: str) -> str:
-    """The characters of ``text`` that the agreement cannot show, each once: one of its fonts has
-    no glyph for them (DejaVu has Latin, Greek and Cyrillic, not Chinese or Japanese)."""
-    if text.isascii():
-        return ""
-    shown = _glyphs_of_every_font()
-    return "".join(dict.fromkeys(char for char in text if ord(char) not in shown and char.isprintable()))
-
-
-@functools.cache
-def _glyphs_of_every_font() -> frozenset[int]:
-    found = []
-    for name in FONT_FILES.values():
-        font = ttLib.TTFont(os.path.join(FONTS_DIR, name), lazy=True)
-        try:
-            found.append(frozenset(font.getBestCmap()))
-        finally:
-            font.close()
-    return frozenset.intersection(*found)
 
 
 # A font as fpdf2's add_font parses it (the widths and glyph ids of some 6,000 characters: more

@@ -8,7 +8,7 @@ from datetime import date
 import email_validator
 import phonenumbers
 
-from . import agreement_pdf
+from . import agreement
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
 
@@ -75,7 +75,7 @@ def agreement_name(value: str) -> str:
 def printable(value: str) -> str:
     """``value`` when the agreement can show every character of it: what its fonts have no glyph
     for (a Japanese domain name, say) is refused where it is typed, not lost in the signed PDF."""
-    if agreement_pdf.unprintable(value):
+    if agreement.unprintable(value):
         raise Invalid("unprintable")
     return value
 

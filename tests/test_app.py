@@ -3,10 +3,14 @@
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
 from app import _secret_key, create_app
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 STATIC = os.path.join(os.path.dirname(__file__), "..", "static")
 
@@ -296,3 +300,22 @@ def test_the_idle_timeout_is_a_setting_and_the_texts_follow_it(app, applicant):
     assert "Uw sessie verloopt over 2 minuten" in html and "bijna 10 minuten" in html
     assert 'aria-describedby="session-warning-text"' in html
     assert "nog niet verstuurd" in html
+
+
+def test_a_worker_that_serves_pages_does_not_load_fpdf2(tmp_path):
+    # fpdf2 and what it brings weigh some 25 MB a worker: only a submission loads them (agreement.py).
+    # Checking that an address or a name is printable in the agreement reads the fonts with fontTools.
+    script = (
+        "import sys\n"
+        "from app import create_app\n"
+        f"app = create_app({{'TESTING': True, 'DATABASE': {str(tmp_path / 'app.db')!r}, 'SECRET_KEY': 'x', "
+        "'DEMO': True})\n"
+        "client = app.test_client()\n"
+        "assert client.get('/').status_code == 200 and client.get('/stap/1').status_code == 200\n"
+        "from onboarding import validators\n"
+        "validators.agreement_email('İlker@café.nl')\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'fpdf', 'PIL', 'pyhanko'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
