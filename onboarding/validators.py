@@ -63,8 +63,15 @@ def email_address(value: str) -> str:
 
 def agreement_email(value: str) -> str:
     """An e-mail address the agreement shows (the people of steps 4-7, a contact VECOZO knows): as
-    ``email_address``, and printable there."""
-    return printable(email_address(value))
+    ``email_address``, and printable there. A domain name the agreement cannot show is kept in its
+    ASCII form (``wang@xn--r8jz45g.xn--zckzah``: the same address, which Chromium sends anyway); a
+    mailbox name it cannot show is refused."""
+    address = email_address(value)
+    if not agreement.unprintable(address):
+        return address
+    local = address.rpartition("@")[0]
+    domain = email_validator.validate_email(address, check_deliverability=False).ascii_domain
+    return printable(f"{local}@{domain}")
 
 
 def agreement_name(value: str) -> str:

@@ -86,8 +86,8 @@ EMAIL_REFUSED = [
     ("<script>@example.nl", "Vul een geldig e-mailadres in, zoals naam@praktijk.nl"),
     ("a" * 250 + "@example.nl", "Een e-mailadres heeft hoogstens 254 tekens"),
     # Valid, but the agreement's font has no glyph for it: refused here rather than lost in the PDF.
-    ("wang@例え.テスト", "Dit e-mailadres heeft tekens die de aansluitovereenkomst niet kan tonen. Vul een adres in met "
-                         "Latijnse letters, zoals naam@praktijk.nl"),
+    ("王@example.nl", "Dit e-mailadres heeft tekens die de aansluitovereenkomst niet kan tonen. Vul een adres in met "
+                      "Latijnse letters, zoals naam@praktijk.nl"),
 ]
 PHONE_REFUSED = [
     ("", "Vul het telefoonnummer in"),
