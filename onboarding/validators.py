@@ -60,7 +60,6 @@ def email_address(value: str) -> str:
     return f"{local.lower() if local.isascii() else local}@{domain.lower()}"
 
 
-
 def agreement_email(value: str) -> str:
     """An e-mail address the agreement shows (the people of steps 4-7, a contact VECOZO knows): as
     ``email_address``, and printable there. A domain name the agreement cannot show is kept in its
@@ -81,7 +80,7 @@ def agreement_name(value: str) -> str:
 
 def printable(value: str) -> str:
     """``value`` when the agreement can show every character of it: what its fonts have no glyph
-    for (a Japanese domain name, say) is refused where it is typed, not lost in the signed PDF."""
+    for (a Japanese mailbox name, say) is refused where it is typed, not lost in the signed PDF."""
     if agreement.unprintable(value):
         raise Invalid("unprintable")
     return value
