@@ -2,6 +2,8 @@
 
 import pytest
 
+from .conftest import edit_registry
+
 
 def test_gate_before_the_lookup(verified):
     assert verified.get("/stap/3").headers["Location"] == "/stap/2"
@@ -162,5 +164,18 @@ def test_a_short_list_has_no_pages(looked_up):
 
 def test_registry_values_are_marked_dutch(looked_up):
     html = looked_up.get("/stap/3").get_data(as_text=True)
-    assert '<dd lang="nl">Huisartsenpraktijk De Linde B.V.</dd>' in html
-    assert '<td lang="nl">Huisartsenpraktijk De Linde</td>' in html
+    assert '<dd lang="nl" dir="auto">Huisartsenpraktijk De Linde B.V.</dd>' in html
+    assert '<td lang="nl" dir="auto">Huisartsenpraktijk De Linde</td>' in html
+
+
+def test_a_name_written_right_to_left_keeps_its_own_direction(verified, registry_path):
+    # dir="auto" gives a registry name the direction of its own script, isolated from what stands
+    # beside it ("مستشفى 8" would otherwise show as "8 مستشفى" in a left-to-right page).
+    def arabic(data):
+        data["companies"][0]["naam"] = "مستشفى الشفاء"
+        next(code for code in data["agb"] if code["agbCode"] == "01051234")["naam"] = "مستشفى 8"
+    edit_registry(registry_path, arabic)
+    verified.look_up()
+    html = verified.get("/stap/3").get_data(as_text=True)
+    assert '<dd lang="nl" dir="auto">مستشفى الشفاء</dd>' in html
+    assert '<td lang="nl" dir="auto">مستشفى 8</td>' in html

@@ -36,8 +36,8 @@ def test_fragment(confirmed):
 
 def test_officers_who_may_not_sign_alone_are_shown_with_the_reason_and_cannot_be_chosen(confirmed):
     html = confirmed.get("/stap/4").get_data(as_text=True)
-    assert "P.J. Smit</span>, <span lang=\"nl\">Bestuurder</span>: gezamenlijk bevoegd, kan niet alleen tekenen" in html
-    assert "A. Bakker</span>, <span lang=\"nl\">Bestuurder</span>: niet bevoegd om te tekenen" in html
+    assert "P.J. Smit</span>, <span lang=\"nl\" dir=\"auto\">Bestuurder</span>: gezamenlijk bevoegd, kan niet alleen tekenen" in html
+    assert "A. Bakker</span>, <span lang=\"nl\" dir=\"auto\">Bestuurder</span>: niet bevoegd om te tekenen" in html
     assert 'value="f2"' not in html and 'value="f3"' not in html
     assert html.count('type="radio"') == 1
 
@@ -164,7 +164,7 @@ def test_a_company_without_an_officer_who_may_sign_alone_is_a_dead_end_that_says
     assert "Niemand kan de overeenkomst alleen tekenen" in html
     assert "https://www.kvk.nl/wijzigen/" in html and "https://www.vecozo.nl/support/" in html
     assert "Wat u tot nu toe heeft ingevuld, blijft bewaard." in html
-    assert "Smit</span>, <span lang=\"nl\">Bestuurder</span>: gezamenlijk bevoegd" in html
+    assert "Smit</span>, <span lang=\"nl\" dir=\"auto\">Bestuurder</span>: gezamenlijk bevoegd" in html
     assert "Visser" in html and "niet bevoegd om te tekenen" in html
     assert 'type="radio"' not in html and 'action="/stap/4"' not in html and 'name="surname"' not in html
 

@@ -96,7 +96,7 @@ def test_full_page_lists_every_active_code_with_its_name_and_zorgsoort(at_step_6
                                   ("01051234", "Huisartsenpraktijk De Linde", "Huisartsen")):
         row = row_of(html, code)
         assert f'<th scope="row">{code}</th>' in row
-        assert f'<td lang="nl">{name}</td>' in row and f'<td lang="nl">{zorgsoort}</td>' in row
+        assert f'<td lang="nl" dir="auto">{name}</td>' in row and f'<td lang="nl" dir="auto">{zorgsoort}</td>' in row
     assert "01009999" not in html  # inactive
     assert 'method="post" action="/stap/6"' in html
 
