@@ -10,7 +10,9 @@ import phonenumbers
 
 from . import agreement
 
-_SEPARATORS = re.compile(r"[\s.\-]+")
+# Spaces (a no-break one too), dots, and the dashes people and their software type: hyphen-minus,
+# hyphens, en and em dashes, the minus sign.
+_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
 
 
 class Invalid(ValueError):
@@ -22,8 +24,9 @@ class Invalid(ValueError):
 
 
 def strip_separators(value: str) -> str:
-    """Remove spaces, dots and dashes, as people type '1234 5678' or '01-05.1234'."""
-    return _SEPARATORS.sub("", value or "")
+    """Remove spaces, dots and dashes, as people type '1234 5678' or '01-05.1234' (full-width
+    digits become ASCII ones, as in a phone number)."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
 
 
 def eight_digits(value: str) -> str:

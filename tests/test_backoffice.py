@@ -149,6 +149,11 @@ def test_the_list_finds_an_application_by_kvk_name_or_reference(anna, submitted)
     assert "Geen aanmeldingen gevonden" in anna.client.get("/beheer?q=99999999").get_data(as_text=True)
 
 
+def test_the_search_field_takes_no_more_than_the_search_keeps(anna):
+    html = anna.client.get("/beheer", query_string={"q": "9" * 150}).get_data(as_text=True)
+    assert re.search(r'<input[^>]* name="q" [^>]*value="9{100}" maxlength="100"', html)
+
+
 def test_a_manual_check_waits_on_top_with_its_days_left(anna, submitted):
     choose(submitted, "online")
     identify_signatory(submitted, surname="Linde")

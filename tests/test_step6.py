@@ -568,6 +568,12 @@ def test_the_filter_leaves_control_characters_out(large):
     assert codes_shown(html) == ["04000001"] and element(html, "zoek")["value"] == "04000001"
 
 
+def test_the_filter_field_takes_no_more_than_the_filter_keeps(large):
+    # A pasted page of text is cut in the browser, not refused by the server as too long a URL.
+    field = element(large.get("/stap/6", query_string={"zoek": "4" * 150}).get_data(as_text=True), "zoek")
+    assert field["maxlength"] == "100" and field["value"] == "4" * 100
+
+
 def test_a_filter_with_many_results_comes_in_pages_that_keep_the_filter(large):
     html = large.get("/stap/6?zoek=Locatie+01").get_data(as_text=True)
     assert "100 codes gevonden" in html and "Pagina 1 van 4" in html

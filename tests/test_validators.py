@@ -16,6 +16,10 @@ from onboarding.validators import (
     ("12.34.56.78", "12345678"),
     ("1234-5678", "12345678"),
     ("  01-05 12.34 ", "01051234"),
+    ("１２３４５６７８", "12345678"),  # full-width digits, as a phone number takes them
+    ("1234\u00a05678", "12345678"),  # a no-break space, pasted from a letter
+    ("1234\u20135678", "12345678"),  # an en dash, as phones and word processors make of "-"
+    ("1234\u22125678", "12345678"),  # a minus sign
 ])
 def test_eight_digits_are_normalised(typed, expected):
     assert eight_digits(typed) == expected
