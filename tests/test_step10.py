@@ -3,10 +3,11 @@ CM Sign with signed callbacks), the status page and completion."""
 
 import re
 import threading
+from datetime import datetime
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from babel.dates import format_date
 
 from onboarding import signing
 
@@ -293,7 +294,9 @@ def test_booking_mails_both_persons_with_an_ics(by_appointment, db):
     mails = [row for row in table(db, "outbox") if row["subject"].startswith("Afspraak bevestigd")]
     assert {row["recipient"] for row in mails} == {SIGNATORY["email"], MAIN_CONTACT["email"]}
     assert all(row["attachment_type"] == "text/calendar" and b"BEGIN:VEVENT" in row["attachment"] for row in mails)
-    assert visit["slot"] in by_appointment.get("/stap/10").get_data(as_text=True) or True
+    slot = datetime.fromisoformat(visit["slot"])
+    booked = f"{format_date(slot.date(), 'full', locale='nl')} om {slot:%H:%M} uur"
+    assert f"komt op {booked} naar" in by_appointment.get("/stap/10").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
@@ -15,9 +15,7 @@ from werkzeug.test import encode_multipart
 from onboarding import retention, spreadsheet
 
 from .conftest import (
-    CONTACT,
     LARGE_KVK,
-    Applicant,
     edit_registry,
     element,
     hidden_inputs,
@@ -26,7 +24,7 @@ from .conftest import (
     table,
 )
 from .test_person_forms import CONTACT_REFUSED
-from .test_step6 import KNOWN, MISSING, contact_names, contacts, hx_row, row_of, save_row
+from .test_step6 import KNOWN, contact_names, contacts, row_of, save_row
 
 HEADER_NL = ["AGB-code", "Naam", "Zorgsoort", "Voorletters 1", "Tussenvoegsel 1", "Achternaam 1", "E-mailadres 1",
              "Telefoonnummer 1", "Voorletters 2", "Tussenvoegsel 2", "Achternaam 2", "E-mailadres 2",
