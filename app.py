@@ -192,8 +192,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["aansluiten.services"] = services.load(app.config["SERVICES"])
 
     from routes import (  # noqa: F401 (steps registers them)
-        access, backoffice, callbacks, demo, errors, pages, person, simulators, start, statements, status, steps,
-        wizard)
+        access, backoffice, callbacks, demo, errors, notify, pages, person, simulators, start, statements, status,
+        steps, wizard)
 
     # The language may differ from the last request on this thread: nothing outlives a request.
     app.before_request(forget_translations)
@@ -218,7 +218,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_filter(lambda stamp: format_datetime(datetime.fromisoformat(stamp), "short"), "local_time")
     app.add_template_filter(validators.format_date, "birth_date")
     app.add_template_filter(lambda day: format_date(day, "long"), "day")
-    app.add_template_filter(steps.identify.visit_time, "visit_time")
+    app.add_template_filter(notify.visit_time, "visit_time")
     # The form macros, in every template without an import: `{{ forms.text_field(form.email) }}`.
     app.jinja_env.globals["forms"] = TemplateMacros(app.jinja_env, "_forms.html")
     app.add_template_global(described_by)

@@ -16,13 +16,13 @@ from wtforms.validators import AnyOf, InputRequired, Length
 
 from onboarding import backoffice, drafts, people, services, staff, submission
 
-from . import staff_session
+from . import notify, staff_session
 from .forms import Form, StepForm
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
 from .pages import Pager, advance, client_id, get_db, navigate, render_page, too_many_tries
-from .status import after_change
+from .notify import after_change
 
 bp = Blueprint("backoffice", __name__, url_prefix="/beheer")
 bp.after_request(staff_session.save)
@@ -320,7 +320,7 @@ def reopen(draft_id: int):
     draft = _application(draft_id)
     form = StepForm()
     try:
-        submission.reopen(get_db(), draft, form.based_on(), actor=g.staff.username)
+        notify.reopen(draft, form.based_on(), actor=g.staff.username)
     except drafts.StaleDraft:
         return _stale(draft_id)
     except submission.NotReopenable:

@@ -7,8 +7,9 @@ from flask import Blueprint, request
 
 from onboarding import signing
 
-from .pages import get_db
 from . import providers
+from .notify import after_change
+from .pages import get_db
 from .providers import signing_provider, signing_secret
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
@@ -19,8 +20,6 @@ _STATUS = {"signature": 401, "timestamp": 400, "headers": 400, "payload": 422, "
 
 def receive(body: bytes, headers) -> tuple[str, int]:
     """Verify and apply one callback; the route and the in-process simulated provider share it."""
-    from .status import after_change
-
     db = get_db()
     try:
         callback = signing.verify_callback(db, signing_secret(), body, headers)

@@ -12,8 +12,8 @@ from onboarding import drafts, identity, people, person_links, submission, token
 from . import forms, providers
 from .i18n import gettext as _
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
-from .status import after_change
-from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context, visit_time
+from .notify import after_change, visit_time
+from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
 from .wizard import step_url
 
 bp = Blueprint("person", __name__)

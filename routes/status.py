@@ -1,15 +1,13 @@
-"""The status page of a submitted application, its downloads, reopening, and what
-happens when step 10 moves on (completion and its e-mails)."""
+"""The status page of a submitted application, its downloads, and reopening it for a change."""
 
 from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_htmx import make_response as htmx_response
 
-from onboarding import appointments, drafts, people, steps, submission
+from onboarding import drafts, people, steps, submission
 
-from . import forms
+from . import forms, notify
 from .i18n import gettext as _
-from .mailer import send_mail
-from .pages import advance, current_draft, external_url, get_db, render_page
+from .pages import advance, current_draft, get_db, render_page
 from .wizard import resume_url, step_url
 
 bp = Blueprint("status", __name__, url_prefix="/aanmelding")
@@ -64,17 +62,13 @@ def reopen():
     if elsewhere:
         return elsewhere
     form = forms.StepForm()
-    visit = appointments.current(get_db(), draft.id)
     try:
-        submission.reopen(get_db(), draft, form.based_on())
+        notify.reopen(draft, form.based_on())
     except submission.NotReopenable:
         return _status_page(draft, 409, _("De aanmelding kan niet meer worden gewijzigd: het ondertekenen is begonnen."))
     except drafts.StaleDraft:
         return _status_page(draft, 409, _("Deze aanmelding is intussen in een ander venster of tabblad gewijzigd. "
                                           "Kijk hieronder hoe het nu staat."))
-    if visit is not None:
-        from .steps.identify import mail_visit  # both persons hear that the visit is off
-        mail_visit(draft, visit, cancelled=True)
     return advance(step_url(9), announce=_("U kunt uw aanmelding weer wijzigen."))
 
 
@@ -103,18 +97,3 @@ def signed_pdf():
         abort(404)
     return _pdf(submission.agreement_pdf(get_db(), draft.id, signed=True),
                 f"aansluitovereenkomst-{draft.reference}-ondertekend.pdf")
-
-
-def after_change(draft_id: int) -> None:
-    """Step 10 moved on (an identification, a signature, a visit): complete the
-    application when everything is done, and tell both persons once."""
-    db = get_db()
-    if not submission.complete_if_done(db, draft_id):
-        return
-    draft = drafts.by_id(db, draft_id)
-    for role in (people.SIGNATORY, people.MAIN_CONTACT):
-        person = people.person(db, draft, role)
-        send_mail("completed", person.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
-                                                        reference=draft.reference),
-                  draft_id=draft.id, name=person.full_name, reference=draft.reference,
-                  company=draft.company.name, start_url=external_url("start.index"))

@@ -227,6 +227,17 @@ def test_reopen_and_delete_are_audited(anna, submitted, db):
     assert any(row["actor"] == "anna" and "deleted" in row["action"] for row in table(db, "audit_log"))
 
 
+def test_a_reopen_by_staff_cancels_a_booked_visit_and_tells_both_persons(anna, submitted, db):
+    # As the applicant's own reopen does: nobody waits for a visit that will not come.
+    choose(submitted, "appointment")
+    assert book(submitted).status_code == 303
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    assert anna.post(f"{page}/heropenen", page=page).status_code == 303
+    cancelled = [row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak geannuleerd")]
+    assert sorted(cancelled) == sorted([SIGNATORY["email"], MAIN_CONTACT["email"]])
+    assert all(row["cancelled_at"] for row in table(db, "appointments"))
+
+
 def test_the_detail_shows_mails_without_their_links(anna, submitted):
     choose(submitted, "online")
     html = anna.client.get(f"/beheer/aanvraag/{submitted.draft()['id']}").get_data(as_text=True)

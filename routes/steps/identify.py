@@ -12,7 +12,6 @@ from flask import abort, current_app, session, url_for
 from flask_babel import format_date, format_time
 
 from onboarding import appointments, drafts, identity, people, person_links, signing, submission, validators
-from onboarding.mail import Attachment
 from onboarding.ratelimit import Limit, RateLimited, hit
 
 from .. import forms, providers
@@ -20,7 +19,8 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..mailer import send_mail
 from ..pages import advance, current_draft, external_url, get_db, navigate
-from ..status import POLL_SECONDS, after_change
+from ..notify import after_change, mail_visit
+from ..status import POLL_SECONDS
 from ..wizard import FormRejected, Step, bp, gate, rate_limited, show, step, step_url
 
 LINK_RESENDS = Limit("person-link", hits=5, window=timedelta(hours=1))
@@ -96,19 +96,15 @@ def visit_context(draft, visit, form=None) -> dict:
         if visit:
             address = visit.address
             data = {"street": address.street, "house_number": address.house_number,
-                    "postcode": _postcode(address.postcode), "city": address.city,
+                    "postcode": validators.format_postcode(address.postcode), "city": address.city,
                     "slot": appointments.slot_value(visit.slot)}
         else:
             company = draft.company.address
             data = {"street": company.street, "house_number": f"{company.number}{company.addition}",
-                    "postcode": _postcode(company.postcode), "city": company.city}
+                    "postcode": validators.format_postcode(company.postcode), "city": company.city}
         form = forms.VisitForm(None, data=data)
     slots = appointments.open_slots(get_db(), submission.today(), keep=visit.slot if visit else None)
     return {"visit": visit, "visit_form": form, "slot_groups": slot_groups(slots)}
-
-
-def _postcode(value: str) -> str:
-    return validators.format_postcode(value)
 
 
 def slot_groups(slots: list[datetime]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -119,10 +115,6 @@ def slot_groups(slots: list[datetime]) -> list[tuple[str, list[tuple[str, str]]]
         groups.setdefault(day, []).append(
             (appointments.slot_value(slot), _("%(day)s, %(time)s uur", day=day, time=format_time(slot.time(), "HH:mm"))))
     return list(groups.items())
-
-
-def visit_time(slot: datetime) -> str:
-    return _("%(day)s om %(time)s uur", day=format_date(slot.date(), "full"), time=format_time(slot.time(), "HH:mm"))
 
 
 def book_visit(draft, form, actor: str = drafts.APPLICANT) -> FormRejected | None:
@@ -148,31 +140,6 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> FormRejected | Non
     if had != visit:
         mail_visit(draft, visit, changed=had is not None)
     return None
-
-
-def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
-    db = get_db()
-    address = visit.address
-    where = f"{address.street} {address.house_number}, {_postcode(address.postcode)} {address.city}"
-    sequence = appointments.count(db, draft.id)
-    calendar = appointments.ics(
-        visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
-        description=_("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
-                      "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
-                      reference=draft.reference),
-        location=where, organizer_email=current_app.config["MAIL_FROM"].rpartition("<")[2].rstrip(">"),
-        cancelled=cancelled, sequence=sequence)
-    subject = (_("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
-               else _("Afspraak gewijzigd: identificatie voor uw VECOZO-aansluiting") if changed
-               else _("Afspraak bevestigd: identificatie voor uw VECOZO-aansluiting"))
-    for role in (people.SIGNATORY, people.MAIN_CONTACT):
-        person = people.person(db, draft, role)
-        token = person_links.issue(db, draft.id, role)
-        send_mail("visit", person.email, subject=subject, draft_id=draft.id,
-                  links={"link": external_url("person.open_link", token=token)},
-                  attachment=Attachment("afspraak.ics", calendar, "text/calendar"),
-                  name=person.full_name, when=visit_time(visit.slot), where=where, reference=draft.reference,
-                  company=draft.company.name, cancelled=cancelled)
 
 
 def send_person_link(draft, role: str) -> None:
