@@ -100,19 +100,48 @@ def write(db: sqlite_utils.Database):
     if depth:
         yield from _savepoint(db, depth)
         return
-    with _writers(db):
+    with _unavailable_as_such(), _writers(db):
         db.conn.execute("BEGIN IMMEDIATE")
         db._write_depth = 1
         try:
             yield db
         except BaseException:
-            db.conn.execute("ROLLBACK")
+            if db.conn.in_transaction:  # an I/O error may have ended it already
+                db.conn.execute("ROLLBACK")
             raise
         else:
             db.conn.execute("COMMIT")
         finally:
             db._write_depth = 0
     _checkpoint_now_and_then(db)
+
+
+class Unavailable(Exception):
+    """The store cannot take a write now: locked by another process past the busy timeout,
+    read-only, out of disk, an I/O error. A fault of the machine, which passes: nothing of the
+    write was stored, and the same write may be tried again later."""
+
+
+# SQLite's primary result codes that name such a fault (a statement's own fault is none of them).
+_FAULTS = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+           sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL}
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` is the store failing (see ``Unavailable``) rather than a bug."""
+    if isinstance(error, Unavailable):
+        return True
+    return isinstance(error, sqlite3.OperationalError) and (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _FAULTS
+
+
+@contextlib.contextmanager
+def _unavailable_as_such():
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if unavailable(error):
+            raise Unavailable(str(error)) from error
+        raise
 
 
 def _checkpoint_now_and_then(db: sqlite_utils.Database) -> None:
@@ -158,7 +187,10 @@ def _writers(db: sqlite_utils.Database):
     if path is None:
         yield
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:  # a read-only or full disk
+        raise Unavailable(str(error)) from error
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield

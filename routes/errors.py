@@ -1,8 +1,12 @@
 """Friendly full pages for what goes wrong, so that nobody meets a bare error."""
 
-from flask import current_app, url_for
+import sqlite3
+
+from flask import current_app, g, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import SecurityError
+
+from onboarding import store
 
 from .access import form_expired
 from .i18n import gettext as _
@@ -11,6 +15,8 @@ from .pages import navigate, render_page, wants_fragment
 
 def _error_page(status: int):
     title, message = _MESSAGES[status]
+    if status >= 500:
+        g.setdefault("draft", None)  # the header's draft: the store may be what failed
     return render_page("error.html", title=title(), status=status, message=message())
 
 
@@ -25,6 +31,8 @@ _MESSAGES = {
     413: (lambda: _("Te veel gegevens verstuurd"),
           lambda: _("Wat u verstuurde was groter dan wij aannemen. Ga terug en verstuur minder tekst.")),
     500: (lambda: _("Er ging iets mis aan onze kant"),
+          lambda: _("Wat u eerder heeft opgeslagen is bewaard. Probeer het over een paar minuten opnieuw.")),
+    503: (lambda: _("Deze dienst is even niet beschikbaar"),
           lambda: _("Wat u eerder heeft opgeslagen is bewaard. Probeer het over een paar minuten opnieuw.")),
 }
 
@@ -58,6 +66,16 @@ def register(app) -> None:
 
     for status in _MESSAGES:
         app.register_error_handler(status, handler(status))
+
+    unavailable = handler(503)
+
+    @app.errorhandler(store.Unavailable)
+    @app.errorhandler(sqlite3.OperationalError)
+    def store_failed(error):
+        if not store.unavailable(error):
+            raise error  # a statement's fault: a bug, answered as any other
+        current_app.logger.warning("store unavailable: %s", error)
+        return unavailable(error)
 
     @app.get("/fout/<int:status>", endpoint="errors_page")
     def errors_page(status: int):

@@ -9,7 +9,7 @@ the extra pages that belong to it. A step's rule lives in ``onboarding/``.
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
-from onboarding import drafts, steps
+from onboarding import drafts, steps, store
 from onboarding.ratelimit import RateLimited
 
 from . import forms
@@ -33,6 +33,11 @@ TITLES = {
     10: _l("Identificeren en ondertekenen"),
 }
 
+
+SAVE_UNAVAILABLE = _l(
+    "Uw gegevens kunnen op dit moment niet worden opgeslagen. "
+    "Wat u heeft ingevuld is niet verloren: probeer het over een paar minuten opnieuw."
+)
 
 STALE = _l(
     "Deze aanmelding is intussen in een ander venster of tabblad gewijzigd. "
@@ -217,6 +222,9 @@ def step_post(number: int):
     if form.validate():
         try:
             return _saved(step, draft, form)
+        except store.Unavailable as error:
+            current_app.logger.warning("store unavailable for a save of step %s: %s", number, error)
+            return show(number, draft, form, 503, notice=SAVE_UNAVAILABLE)
         except FormRejected as rejected:
             extra = rejected.context
             if rejected.notice:

@@ -10,14 +10,14 @@ from typing import NamedTuple
 
 from flask import abort, current_app, g, redirect, request, url_for
 
-from onboarding import drafts, people, steps, validators
+from onboarding import drafts, people, steps, store, validators
 
 from .. import forms, person_forms
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..pages import Pager, advance, current_draft, get_db, phone_formatter, translated, wants_fragment
-from ..wizard import STALE, FormRejected, Step, bp, gate, show, step, step_url
+from ..wizard import SAVE_UNAVAILABLE, STALE, FormRejected, Step, bp, gate, show, step, step_url
 
 # Rows per page: 25 keep the page light on a phone (35 KB at 1,000 codes rather than 68 KB, and half
 # the time to make); the filter and the spreadsheet serve an organisation with many codes.
@@ -270,6 +270,9 @@ def contact_save(agb_code: str, position: int):
             return _show_row(draft, row, form=form, position=position, status=409, stale=True)
         except people.Refused:
             form.form_errors.append(_("Bij een AGB-code horen hoogstens twee contactpersonen."))
+        except store.Unavailable:
+            form.form_errors.append(SAVE_UNAVAILABLE)
+            return _show_row(draft, row, form=form, position=position, status=503)
         else:
             return _saved(draft, agb_code, position)
     return _show_row(draft, row, form=form, position=position, status=422)
