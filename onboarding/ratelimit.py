@@ -64,3 +64,12 @@ def hit(db, limits: list[tuple[Limit, str]], now: datetime | None = None, then=N
     if failure is not None:
         raise failure
     return result
+
+
+def take_back(db, limits: list[tuple[Limit, str]], now: datetime) -> None:
+    """Uncount the hits ``hit`` counted at ``now`` for a try that turned out right (a log-in):
+    counted first, so that tries at once cannot pass a used-up limit, they limit only the wrong ones."""
+    with write(db):
+        for limit, subject in limits:
+            db.conn.execute("UPDATE rate_limits SET hits = hits - 1 WHERE key = ? AND window_start = ? AND hits > 0",
+                            (f"{limit.name}:{subject}", timestamp(_window_start(limit, now))))

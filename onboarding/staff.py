@@ -3,7 +3,7 @@
 Passwords are stored as scrypt hashes, the TOTP secret sealed (encrypted with a key
 derived from the app's secret key), recovery codes as SHA-256 hashes. Logins and codes
 are rate limited in the database, so that every server process counts together.
-A user's ``session_epoch`` moves on when their password is reset or they are disabled:
+A user's ``session_epoch`` moves on when they log out, their password is reset or they are disabled:
 a session made under an older epoch is no longer valid.
 """
 
@@ -20,7 +20,7 @@ import pyotp
 import segno
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .ratelimit import Limit, RateLimited, hit
+from .ratelimit import Limit, RateLimited, hit, take_back
 from .store import timestamp, utcnow, write
 
 MIN_PASSWORD = 12
@@ -134,6 +134,13 @@ def disable_user(db, username: str) -> None:
             raise AccountError("unknown")
 
 
+def end_sessions(db, user_id: int) -> None:
+    """A log-out: every session of the user ends on the server, so that no copy of the cookie
+    outlives it (the cookie alone is forgotten only by the browser that logged out)."""
+    with write(db):
+        db.conn.execute("UPDATE staff_users SET session_epoch = session_epoch + 1 WHERE id = ?", (user_id,))
+
+
 def reset_password(db, username: str, password: str) -> None:
     """A new password; every session of the user ends. Disabled stays disabled, the second factor stays."""
     password_hash = _hash_password(password or "")
@@ -158,9 +165,12 @@ def by_id(db, user_id: int) -> StaffUser | None:
 
 def check_password(db, username: str, password: str, client: str, now: datetime | None = None) -> StaffUser:
     """The user, if the password is right; else LoginRefused, the same for an unknown or disabled user."""
+    now = now or utcnow()
+    limits = [(LOGIN_PER_USER, username.lower()), (LOGIN_PER_CLIENT, client)]
     try:
-        # Counted before checking: a right password does not get past a used-up limit.
-        hit(db, [(LOGIN_PER_USER, username.lower()), (LOGIN_PER_CLIENT, client)], now)
+        # Counted before checking: a right password does not get past a used-up limit. Once
+        # right, the try is taken back: the limits count wrong passwords.
+        hit(db, limits, now)
     except RateLimited as limited:
         raise LoginRefused("rate_limited", limited.minutes) from None
     row = _row_by_name(db, username)
@@ -168,6 +178,7 @@ def check_password(db, username: str, password: str, client: str, now: datetime 
     right = check_password_hash(row["password_hash"] if row else _dummy_hash(), password)
     if row is None or not right or row["disabled_at"] is not None:
         raise LoginRefused("credentials")
+    take_back(db, limits, now)
     return _user(row)
 
 
@@ -266,10 +277,16 @@ def confirm_enrolment(db, user_id: int, code: str, seal, now: datetime | None = 
 
 
 def check_code(db, user_id: int, code: str, seal, now: datetime | None = None) -> str:
-    """"totp" or "recovery" for a code accepted (each only once); else CodeRefused."""
+    """"totp" or "recovery" for a code accepted (each only once); else CodeRefused. Only refused
+    codes use up the limit."""
     now = now or utcnow()
     _count_code(db, user_id, now)
-    typed = _normalise(code)
+    accepted = _accepted_code(db, user_id, _normalise(code), seal, now)
+    take_back(db, [(CODE_PER_USER, str(user_id))], now)
+    return accepted
+
+
+def _accepted_code(db, user_id: int, typed: str, seal, now: datetime) -> str:
     with write(db):
         row = _row_by_id(db, user_id)
         if row is None or row["totp_confirmed_at"] is None or row["disabled_at"] is not None:

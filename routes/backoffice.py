@@ -202,6 +202,8 @@ def enrol_post():
 
 @bp.post("/uitloggen")
 def logout():
+    if g.staff is not None:
+        staff.end_sessions(get_db(), g.staff.id)
     staff_session.end()
     g.staff = None
     return page("login.html", _("U bent uitgelogd"), form=LoginForm(None), logged_out=True)

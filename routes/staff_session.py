@@ -2,7 +2,7 @@
 
 Signed like Flask's session, but with another name, path ``/beheer`` only, ``SameSite=Strict``,
 8 hours at most and 30 minutes idle (``AANSLUITEN_STAFF_MAX_AGE``, ``AANSLUITEN_STAFF_IDLE_TIMEOUT``).
-It holds the user's id, the user's session epoch (a password reset or disabling ends every
+It holds the user's id, the user's session epoch (a log-out, a password reset or disabling ends every
 session) and how far the login got: ``password`` (the second factor is next) or ``ok``.
 """
 

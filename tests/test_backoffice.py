@@ -133,6 +133,16 @@ def test_logout_and_idle_timeout(anna, app):
     assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
 
 
+def test_logging_out_ends_the_session_on_the_server_too(anna, app):
+    # A copy of the cookie (another browser, a stolen one) must not outlive the log-out.
+    stolen = app.test_client()
+    stolen.set_cookie("aansluiten_beheer", anna.client.get_cookie("aansluiten_beheer", path="/beheer").value,
+                      path="/beheer")
+    assert stolen.get("/beheer").status_code == 200
+    anna.client.post("/beheer/uitloggen", data={"csrf_token": anna.token("/beheer")})
+    assert stolen.get("/beheer").headers["Location"] == "/beheer/login"
+
+
 def test_a_password_reset_ends_the_session(anna, db):
     staff.reset_password(db, "anna", "another good password")
     assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"

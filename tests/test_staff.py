@@ -7,7 +7,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from onboarding import staff, store
+from onboarding import ratelimit, staff, store
 from onboarding.mail import Seal
 
 PASSWORD = "correct horse battery"
@@ -134,6 +134,17 @@ def test_the_sixth_try_for_a_user_is_refused_even_with_the_right_password(db, us
         staff.check_password(db, "j.devries", PASSWORD, "client-9", now=moment)
     assert refused.value.reason == "rate_limited"
     assert 1 <= refused.value.minutes <= 15
+
+
+def test_logins_with_the_right_password_do_not_use_up_the_limit(db, user):
+    # Else a user who logs in five times in a quarter of an hour would be locked out.
+    moment = store.utcnow()
+    for _ in range(staff.LOGIN_PER_USER.hits * 2):
+        assert staff.check_password(db, "j.devries", PASSWORD, "client-1", now=moment) == user
+    for _ in range(staff.LOGIN_PER_USER.hits - 1):
+        with pytest.raises(staff.LoginRefused):
+            staff.check_password(db, "j.devries", "wrong password!", "client-1", now=moment)
+    assert staff.check_password(db, "j.devries", PASSWORD, "client-1", now=moment) == user
 
 
 def test_an_unknown_user_is_rate_limited_like_a_known_one(db):
@@ -282,6 +293,15 @@ def test_a_totp_code_is_accepted_once(db, enrolled, seal):
         staff.check_code(db, user.id, code, seal, now=moment)
     assert refused.value.reason == "code"
     assert row(db, user.id)["totp_last_step"] == pyotp.TOTP(secret).timecode(moment)
+
+
+def test_accepted_codes_do_not_use_up_the_limit(db, enrolled, seal):
+    user, secret, _ = enrolled
+    window = staff.CODE_PER_USER.window
+    start = ratelimit._window_start(staff.CODE_PER_USER, store.utcnow()) + window  # all in one window
+    for step in range(1, staff.CODE_PER_USER.hits * 2 + 1):
+        moment = start + timedelta(seconds=30 * step)
+        assert staff.check_code(db, user.id, code_at(secret, moment), seal, now=moment) == "totp"
 
 
 def test_the_code_that_confirmed_the_enrolment_is_not_accepted_again(db, user, seal):
