@@ -219,9 +219,13 @@ class Registry:
     """The registry file, indexed once per change of the file."""
 
     def __init__(self, data: dict):
+        if not isinstance(data, dict) or not all(isinstance(data.get(part), list) for part in ("companies", "agb")):
+            raise ValueError("not a registry file: it needs a list of companies and a list of AGB codes")
         self.skipped = 0
-        self._companies = {c.kvk_number: c for c in self._parse(company_from_json, data.get("companies"))}
-        self._agb = {a.code: a for a in self._parse(agb_from_json, data.get("agb"))}
+        # ("kvkNummer", "41000009"): a record that is there but broken, which a look-up cannot answer.
+        self._broken: set[tuple[str, str]] = set()
+        self._companies = {c.kvk_number: c for c in self._parse(company_from_json, data["companies"], "kvkNummer")}
+        self._agb = {a.code: a for a in self._parse(agb_from_json, data["agb"], "agbCode")}
         self._by_kvk: dict[str, list[AgbCode]] = {}
         for code in self._agb.values():
             self._by_kvk.setdefault(code.kvk_number, []).append(code)
@@ -236,15 +240,18 @@ class Registry:
         self._contacts = KnownContacts({code: tuple(known) for code, known in contacts.items()})
         self._unavailable = frozenset(str(kvk) for kvk in data.get("unavailable") or ())
 
-    def _parse(self, parse, records) -> list:
+    def _parse(self, parse, records, number: str | None = None) -> list:
         """Every record that has what the format requires; one broken record does not
-        make the other companies unreachable. ``skipped`` counts the rest."""
+        make the other companies unreachable. ``skipped`` counts the rest; a broken record's
+        ``number`` field, when it has one, is kept in ``_broken``."""
         parsed = []
         for record in records or ():
             try:
                 parsed.append(parse(record))
             except (KeyError, TypeError, AttributeError, ValueError):
                 self.skipped += 1
+                if number and isinstance(record, dict) and record.get(number) is not None:
+                    self._broken.add((number, str(record[number])))
         return parsed
 
     @classmethod
@@ -258,6 +265,8 @@ class Registry:
         try:
             company = self._companies[kvk_number]
         except KeyError:
+            if ("kvkNummer", kvk_number) in self._broken:
+                raise RegistryUnavailable(kvk_number) from None
             raise UnknownCompany(kvk_number) from None
         if not company.active:
             raise InactiveCompany(kvk_number)
@@ -268,6 +277,8 @@ class Registry:
         try:
             agb = self._agb[code]
         except KeyError:
+            if ("agbCode", code) in self._broken:
+                raise RegistryUnavailable(code) from None
             raise UnknownAgbCode(code) from None
         if kvk_number is not None and agb.kvk_number != kvk_number:
             raise AgbCodeOfOtherCompany(code)

@@ -87,7 +87,11 @@ def test_missing_file_is_unavailable(tmp_path):
         RegistryFile(str(tmp_path / "missing.json")).get()
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", "null", ""])
+@pytest.mark.parametrize("content", [
+    "{not json", "[]", "null", "",
+    # Valid JSON, but not of the format: a look-up must not answer "not in the register".
+    '{"agb": []}', '{"companies": null, "agb": []}', '{"companies": {}, "agb": []}', '{"companies": [], "agb": "x"}',
+])
 def test_broken_file_is_unavailable(tmp_path, content):
     path = tmp_path / "registry.json"
     path.write_text(content)
@@ -144,6 +148,18 @@ def test_a_broken_record_leaves_the_others_reachable(tmp_path):
     assert registry.skipped == 3
     assert registry.company("41000001").name == "Huisartsenpraktijk De Linde B.V."
     assert registry.agb_code("01051234", "41000001")
+
+
+def test_a_company_or_code_whose_record_is_broken_is_unavailable_not_unknown(tmp_path):
+    # Its record is there, so "not in the Handelsregister" would be untrue: try again later.
+    data = dict(REGISTRY, companies=[{"kvkNummer": "41000009"}, *REGISTRY["companies"]],
+                agb=[{"agbCode": "01999999", "naam": "no KvK number"}, *REGISTRY["agb"]])
+    registry = Registry(data)
+    with pytest.raises(RegistryUnavailable):
+        registry.company("41000009")
+    with pytest.raises(RegistryUnavailable):
+        registry.agb_code("01999999", "41000001")
+    assert registry.company("41000001") and registry.skipped == 2
 
 
 def test_a_minimal_record_of_the_format_is_enough():
