@@ -13,6 +13,8 @@ from onboarding import signing
 
 from .conftest import MAIN_CONTACT, SIGNATORY, Applicant, hidden_inputs, name_main_contact, sign, table
 
+NO_PROVIDER = "Online identificeren en ondertekenen is op dit moment niet beschikbaar"
+
 
 class _Fields(HTMLParser):
     """Every named input of a page with its value (checked radios only)."""
@@ -101,6 +103,18 @@ def online(submitted):
 
 
 # -- choosing ------------------------------------------------------------------------------------
+
+
+def test_without_providers_only_the_visit_is_offered(submitted, app):
+    # AANSLUITEN_SIMULATED_PROVIDERS off and no real provider configured.
+    app.config["SIMULATED_PROVIDERS"] = False
+    html = submitted.get("/stap/10").get_data(as_text=True)
+    assert 'value="appointment"' in html and 'value="online"' not in html and "Online: met iDIN" not in html
+    assert NO_PROVIDER in html
+    response = choose(submitted, "online")  # a form from before, or made up
+    assert response.status_code == 503 and NO_PROVIDER in response.get_data(as_text=True)
+    assert submitted.draft()["method"] is None
+    assert choose(submitted, "appointment").headers["Location"] == "/stap/10"
 
 
 def test_full_page_and_fragment(submitted):

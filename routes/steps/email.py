@@ -68,7 +68,7 @@ class EmailStep(Step):
             message_id = hit(db, [(MAIL_PER_ADDRESS_AND_CLIENT, f"{email} {client}"), (MAIL_PER_ADDRESS, email),
                                   (MAIL_PER_CLIENT, client)], then=issue_and_queue)
         except RateLimited as error:
-            raise FormRejected(rate_limited(error), field="email", status=429) from None
+            raise FormRejected(rate_limited(error), status=429, notice=True) from None
         deliver(db, message_id)
         return url_for("wizard.email_sent")
 

@@ -38,13 +38,19 @@ class IdentifyStep(Step):
     def load(self, draft):
         return {"method": draft.method} if draft.method else {}
 
+    def bind(self, draft, formdata=None):
+        form = super().bind(draft, formdata)
+        if not providers.available():  # no identity or signing provider: the visit only
+            form.method.choices = [choice for choice in form.method.choices if choice.value != submission.ONLINE]
+        return form
+
     def context(self, draft):
         return step_context(draft)
 
     def save(self, draft, form):
         method = form.method.data
         if method == submission.ONLINE and not providers.available():
-            raise FormRejected(NO_PROVIDER, "method", status=503)
+            raise FormRejected(NO_PROVIDER, status=503, notice=True)
         submission.choose_method(get_db(), draft, form.based_on(), method)
         if method == submission.ONLINE:
             cancel_visit(draft)
@@ -79,6 +85,7 @@ def step_context(draft) -> dict:
         "signatory": people.person(db, draft, people.SIGNATORY),
         "main_contact": people.person(db, draft, people.MAIN_CONTACT),
         "providers": providers.available(),
+        "notice": None if providers.available() or draft.status != submission.SUBMITTED else NO_PROVIDER,
         "same_person": draft.method == submission.ONLINE and submission.same_person(db, draft),
         "poll_seconds": POLL_SECONDS,
         "back_url": url_for("status.index"),
