@@ -11,10 +11,10 @@ from onboarding import drafts, identity, people, person_links, submission, token
 
 from . import forms, providers
 from .i18n import gettext as _
-from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
 from .notify import after_change, visit_time
+from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
 from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
-from .wizard import step_url
+from .wizard import FormRejected, step_url
 
 bp = Blueprint("person", __name__)
 log = logging.getLogger(__name__)
@@ -111,13 +111,14 @@ def visit_post():
     if draft.status != submission.SUBMITTED or draft.method != submission.APPOINTMENT:
         return advance(url_for("person.page"))
     form = forms.VisitForm()
-    if form.validate():
-        rejected = book_visit(draft, form, actor=role)
-        if rejected is None:
-            return advance(url_for("person.page"), announce=_("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
-        getattr(form, rejected.field).errors.append(rejected.message)
+    if not form.validate():
+        return page(visit_form=form, status=422)
+    try:
+        book_visit(draft, form, actor=role)
+    except FormRejected as rejected:
+        rejected.shown_in(form)
         return page(visit_form=form, status=rejected.status)
-    return page(visit_form=form, status=422)
+    return advance(url_for("person.page"), announce=_("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
 
 
 @bp.post("/persoon/afspraak/annuleren")

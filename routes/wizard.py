@@ -61,6 +61,10 @@ class FormRejected(Exception):
         self.notice = notice
         self.context = context or {}
 
+    def shown_in(self, form) -> None:
+        """The message as an error of its field, or of the whole form."""
+        (getattr(form, self.field).errors if self.field else form.form_errors).append(self.message)
+
 
 def rate_limited(error: RateLimited):
     return too_many_tries(error.minutes)
@@ -229,8 +233,7 @@ def step_post(number: int):
             extra = rejected.context
             if rejected.notice:
                 return show(number, draft, form, rejected.status, notice=rejected.message, **extra)
-            errors = getattr(form, rejected.field).errors if rejected.field else form.form_errors
-            errors.append(rejected.message)
+            rejected.shown_in(form)
             status = rejected.status
         except drafts.StaleDraft:
             # Another save came first. When it stored these same answers, this is one more click

@@ -124,12 +124,12 @@ def slot_groups(slots: list[datetime]) -> list[tuple[str, list[tuple[str, str]]]
     return list(groups.items())
 
 
-def book_visit(draft, form, actor: str = drafts.APPLICANT) -> FormRejected | None:
-    """Validate and book the visit of ``form``, then mail both persons; a refusal to show
-    as the slot's error."""
+def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
+    """Validate and book the visit of ``form``, then mail both persons; FormRejected (the
+    slot's error) when the slot cannot be had."""
     slot = appointments.parse_slot(form.slot.data or "")
     if slot is None:
-        return FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
+        raise FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
     address = appointments.Address(street=form.street.data, house_number=form.house_number.data,
                                    postcode=form.postcode.data, city=form.city.data)
     db = get_db()
@@ -138,15 +138,14 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> FormRejected | Non
         visit = appointments.book(db, draft.id, slot, address, submission.today(), actor)
     except appointments.SlotUnavailable as unavailable:
         if unavailable.reason == "closed":
-            return FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
-                                "slot", status=409)
+            raise FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
+                               "slot", status=409) from None
         if unavailable.reason == "taken":
-            return FormRejected(_("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."),
-                                "slot", status=409)
-        return FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot")
+            raise FormRejected(_("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."),
+                               "slot", status=409) from None
+        raise FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot") from None
     if had != visit:
         mail_visit(draft, visit, changed=had is not None)
-    return None
 
 
 def send_person_link(draft, role: str) -> None:
@@ -183,11 +182,13 @@ def visit_post():
     form = forms.VisitForm()
     status = 422
     if form.validate():
-        rejected = book_visit(draft, form)
-        if rejected is None:
+        try:
+            book_visit(draft, form)
+        except FormRejected as rejected:
+            rejected.shown_in(form)
+            status = rejected.status
+        else:
             return advance(step_url(10), announce=_("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
-        getattr(form, rejected.field).errors.append(rejected.message)
-        status = rejected.status
     return show(10, draft, form, status, visit_form=form, method_form=IdentifyStep().bind(draft))
 
 
@@ -196,7 +197,6 @@ def visit_cancel():
     draft, elsewhere = _submitted_draft()
     if elsewhere:
         return elsewhere
-    forms.Form().validate()  # the CSRF check ran already; nothing else is posted
     cancel_visit(draft)
     return advance(step_url(10), announce=_("De afspraak is geannuleerd."))
 
