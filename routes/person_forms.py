@@ -7,7 +7,8 @@ is not asked to fill them from the applicant's profile (autocomplete off)."""
 
 from datetime import date
 
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField
+import wtforms
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TelField
 from wtforms.validators import DataRequired
 
 from onboarding import people, validators
@@ -136,10 +137,25 @@ REASON_NONE = _l("niet bevoegd om te tekenen")
 NOT_AUTHORISED = _l("Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is.")
 
 
+class OfficerChoiceForm(wtforms.Form):
+    """Step 4's officer choice: a GET form of its own (choosing fills in the details below it),
+    so a plain WTForms form: no CSRF token, and never bound to the POST of the details."""
+
+    signatory = RadioField(_l("Wie tekent de overeenkomst?"), validate_choice=False)
+
+
 class SignatoryForm(PersonForm):
     """Step 4: the officer chosen (their ``id`` in the KvK extract) and their details."""
 
     signatory = HiddenField()
+
+    def officer_choice(self, choices) -> RadioField:
+        """The choice of officer above this form, for ``forms.radios``: ``choices`` as (id, label),
+        the officer of this form checked, and this form's message about the officer on it."""
+        field = OfficerChoiceForm(data={"signatory": self.signatory.data}).signatory
+        field.choices = choices
+        field.errors = list(self.signatory.errors)
+        return field
 
 
 class MainContactForm(PersonForm):

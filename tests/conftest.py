@@ -266,6 +266,38 @@ def element(html: str, id_: str) -> dict:
     return parser.by_id.get(id_, {})
 
 
+class _Forms(HTMLParser):
+    """The forms of a page: their attributes, and the types of the buttons in each (``buttons``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms = []
+        self.open = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.open = {**dict(attrs), "buttons": []}
+            self.forms.append(self.open)
+        elif tag == "button" and self.open is not None:
+            self.open["buttons"].append(dict(attrs).get("type"))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.open = None
+
+
+def assert_htmx_posts_disable_their_button(html: str) -> None:
+    """Every form on the page that htmx posts disables its submit button while it is sent, so
+    that a second click (a double click, an impatient one) cannot post it again."""
+    parser = _Forms()
+    parser.feed(html)
+    posts = [form for form in parser.forms if "hx-post" in form]
+    assert posts, "no form on this page is posted with htmx"
+    for form in posts:
+        assert form.get("hx-disabled-elt") == "find button[type=submit]", form
+        assert "submit" in form["buttons"], form
+
+
 def table(db, name: str) -> list[dict]:
     """A whole table as plain rows, to compare the database before and after a request."""
     return [dict(row) for row in db.conn.execute(f"SELECT * FROM {name} ORDER BY rowid")]

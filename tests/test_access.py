@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import Applicant, age_links, hidden_inputs
+from .conftest import Applicant, age_links, assert_htmx_posts_disable_their_button, hidden_inputs
 
 
 def new_browser(app, db, address: str = "127.0.0.1") -> Applicant:
@@ -43,6 +43,22 @@ def test_the_link_page_names_the_address_before_the_button_and_confirms_nothing_
     assert html.index("U gaat verder als") < html.index("praktijk@example.nl") < html.index("Bevestigen en doorgaan")
     assert "U heeft uw e-mailadres bevestigd" not in html
     assert applicant.draft() is None
+
+
+def test_the_link_page_disables_its_buttons_while_sending_with_one_draft_or_a_choice(app, db):
+    applicant = new_browser(app, db)
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    one = applicant.get(applicant.last_link("praktijk@example.nl"), follow_redirects=True).get_data(as_text=True)
+    assert "Bevestigen en doorgaan" in one
+    assert_htmx_posts_disable_their_button(one)
+    applicant.open_link(applicant.last_link("praktijk@example.nl"))
+    assert applicant.look_up().status_code == 303
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    assert applicant.open_link(applicant.last_link("praktijk@example.nl"), fresh="yes").status_code == 303
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    choice = applicant.get(applicant.last_link("praktijk@example.nl"), follow_redirects=True).get_data(as_text=True)
+    assert "Bij dit e-mailadres horen meer aanmeldingen" in choice
+    assert_htmx_posts_disable_their_button(choice)
 
 
 def test_a_link_that_hands_over_someone_elses_draft_says_so_and_offers_a_fresh_start(app, db):

@@ -10,6 +10,8 @@ import pytest
 
 from app import _secret_key, create_app
 
+from .conftest import assert_htmx_posts_disable_their_button
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 STATIC = os.path.join(os.path.dirname(__file__), "..", "static")
@@ -81,6 +83,11 @@ def test_every_form_carries_a_csrf_token_and_novalidate(pages):
         for form in forms:
             assert 'name="csrf_token"' in form, url
             assert "novalidate" in form and 'method="post"' in form, url
+
+
+def test_every_form_htmx_posts_disables_its_button_while_sending(pages):
+    for url in PAGES_WITH_FORMS:
+        assert_htmx_posts_disable_their_button(pages[url])
 
 
 def test_a_post_without_csrf_token_is_refused_with_a_friendly_page(client, db):

@@ -10,7 +10,7 @@ import pytest
 
 from onboarding import mail, staff
 
-from .conftest import MAIN_CONTACT, SIGNATORY, table
+from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, table
 from .test_step10 import book, choose, identify_signatory
 
 PASSWORD = "correct horse battery"
@@ -225,6 +225,18 @@ def test_two_staff_on_one_application_the_second_gets_a_stale_message(app, anna,
     assert first.status_code == 303 and second.status_code == 409
     assert "Een collega heeft deze aanmelding intussen gewijzigd" in second.get_data(as_text=True)
     assert table(db, "identifications")[0]["state"] == "identified"
+
+
+@pytest.mark.parametrize("method, form", [("online", "Handmatige controle"), ("appointment", "Uitkomst van het bezoek")])
+def test_the_detail_disables_its_buttons_while_sending(anna, submitted, method, form):
+    choose(submitted, method)
+    if method == "online":
+        identify_signatory(submitted, surname="Linde")  # a manual check to settle
+    else:
+        book(submitted)  # a visit to record
+    html = anna.client.get(f"/beheer/aanvraag/{submitted.draft()['id']}").get_data(as_text=True)
+    assert form in html and "Heropenen voor een wijziging" in html
+    assert_htmx_posts_disable_their_button(html)
 
 
 def test_reopen_and_delete_are_audited(anna, submitted, db):

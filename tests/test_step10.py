@@ -11,7 +11,8 @@ from babel.dates import format_date
 
 from onboarding import signing
 
-from .conftest import MAIN_CONTACT, SIGNATORY, Applicant, hidden_inputs, name_main_contact, sign, table
+from .conftest import (MAIN_CONTACT, SIGNATORY, Applicant, assert_htmx_posts_disable_their_button, hidden_inputs,
+                       name_main_contact, sign, table)
 
 NO_PROVIDER = "Online identificeren en ondertekenen is op dit moment niet beschikbaar"
 
@@ -269,6 +270,12 @@ def test_reopen_after_submit_voids_step_10(online, db):
     assert online.draft()["reference"] == reference
 
 
+def test_the_reopen_button_is_disabled_while_sending(online):
+    html = online.get("/aanmelding").get_data(as_text=True)
+    assert "Aanmelding wijzigen" in html
+    assert_htmx_posts_disable_their_button(html)
+
+
 def test_no_reopening_once_signing_started(online, db):
     identify_signatory(online)
     opened = online.client.get("/stap/10")
@@ -357,6 +364,17 @@ def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
     cancelled = other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(page))
     assert cancelled.status_code == 303
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
+
+
+def test_the_visit_forms_disable_their_button_while_sending(by_appointment, db):
+    assert_htmx_posts_disable_their_button(by_appointment.get("/stap/10").get_data(as_text=True))
+    book(by_appointment)
+    other = Applicant(by_appointment.client.application.test_client(), db)
+    opened = other.client.get(person_link(by_appointment), follow_redirects=True)
+    other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    page = other.client.get("/persoon").get_data(as_text=True)
+    assert "Afspraak annuleren" in page and "Afspraak wijzigen" in page
+    assert_htmx_posts_disable_their_button(page)
 
 
 def test_a_visit_then_signing_completes_the_application(by_appointment, db):

@@ -20,7 +20,7 @@ def test_full_page_offers_the_officers_who_may_sign_alone(confirmed):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
     assert "Stap 4 van 10" in html and 'href="/stap/3"' in html  # Vorige
-    assert 'name="signatory" value="f1"' in html and "M. van der Linden" in html
+    assert 'name="signatory" type="radio" value="f1"' in html and "M. van der Linden" in html
     # No officer chosen yet: nothing to save.
     assert 'action="/stap/4"' in html and 'method="post" action="/stap/4"' not in html
 
@@ -30,7 +30,7 @@ def test_fragment(confirmed):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html and html.startswith("<title>Selecteer uw tekenbevoegde")
-    assert 'name="signatory" value="f1"' in html
+    assert 'name="signatory" type="radio" value="f1"' in html
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -54,7 +54,7 @@ def test_choosing_an_officer_prefills_the_names_from_kvk_and_the_birth_date_from
     assert element(html, "surname")["value"] == "Linden"
     assert element(html, "birth_date")["value"] == "21-07-1965"  # shown as people write it
     assert element(html, "email")["value"] == "" and element(html, "mobile")["value"] == ""
-    assert 'id="officer-1" name="signatory" value="f1" checked' in html
+    assert 'id="signatory-0" name="signatory" type="radio" value="f1" checked' in html
     assert hidden_inputs(html)["signatory"] == "f1"
 
 
@@ -130,8 +130,10 @@ def test_a_tampered_signatory_is_refused_and_nothing_is_stored(confirmed, db, si
     assert "Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is." in html
     assert "<title>Fout: " in html
     # The summary links to the list of officers, which is marked as the place of the problem.
-    assert '<a href="#officer-1">Kies een tekenbevoegde' in html
-    assert 'id="officer-1" name="signatory" value="f1" aria-invalid="true"' in html
+    assert '<a href="#signatory-0">Kies een tekenbevoegde' in html
+    assert element(html, "signatory-0")["aria-invalid"] == "true"
+    assert element(html, "signatory-0")["aria-describedby"] == "signatory-error"
+    assert 'id="signatory-error"' in html
     assert persons(db) == []
     assert confirmed.draft()["version"] == version
     assert confirmed.get("/stap/5").headers["Location"] == "/stap/4"
@@ -243,7 +245,7 @@ def test_after_the_kvk_gives_an_officer_sole_authority_a_new_lookup_ends_the_dea
     assert dead_end.confirm().status_code == 303
     html = dead_end.get("/stap/4").get_data(as_text=True)
     assert "Niemand kan de overeenkomst alleen tekenen" not in html
-    assert 'name="signatory" value="g1"' in html
+    assert 'name="signatory" type="radio" value="g1"' in html
     assert sign(dead_end, signatory="g1").status_code == 303
 
 
@@ -259,5 +261,15 @@ def test_a_signatory_who_may_no_longer_sign_alone_after_a_new_lookup_must_be_cho
     assert with_main_contact.confirm().headers["Location"] == "/stap/4"
     assert with_main_contact.get("/stap/5").headers.get("Location") == "/stap/4"
     html = with_main_contact.get("/stap/4").get_data(as_text=True)
-    assert 'name="signatory" value="f4"' in html
+    assert 'name="signatory" type="radio" value="f4"' in html
     assert hidden_inputs(html).get("signatory") != "f1"
+
+
+def test_an_officers_name_and_role_in_the_choice_are_text_not_markup(confirmed, registry_path):
+    edit_registry(registry_path, lambda data: data["companies"][0]["functionarissen"][0].update(
+        achternaam="<b>Linden</b>", functie="Bestuurder & <i>directeur</i>"))
+    assert confirmed.look_up().status_code == 303 and confirmed.confirm().status_code == 303
+    html = confirmed.get("/stap/4").get_data(as_text=True)
+    assert "<b>" not in html and "<i>" not in html
+    assert ('<label class="radio__label" for="signatory-0"><span lang="nl" dir="auto">M. van der &lt;b&gt;Linden&lt;/b&gt;'
+            '</span>, <span lang="nl" dir="auto">Bestuurder &amp; &lt;i&gt;directeur&lt;/i&gt;</span></label>') in html

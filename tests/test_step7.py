@@ -3,7 +3,8 @@ And going back to step 2 with everything of steps 4-7 filled in."""
 
 import pytest
 
-from .conftest import CONTACT, ICT_ADMIN, assert_field_refused, edit_registry, element, hidden_inputs, table
+from .conftest import (CONTACT, ICT_ADMIN, assert_field_refused, assert_htmx_posts_disable_their_button, edit_registry,
+                       element, hidden_inputs, table)
 from .test_person_forms import ICT_ADMIN_REFUSED
 
 
@@ -143,6 +144,14 @@ def test_going_on_without_an_administrator_is_fine(at_step_7, db, htmx):
     assert at_step_7.get("/stap/8").status_code == 200
     last = db.conn.execute("SELECT step, action FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     assert tuple(last) == (7, "ICT administrators confirmed")
+
+
+def test_each_remove_button_is_disabled_while_its_form_is_sent(at_step_7):
+    add(at_step_7, name="Afdeling ICT")
+    add(at_step_7, name="Softwareleverancier")
+    html = at_step_7.get("/stap/7").get_data(as_text=True)
+    assert html.count("/verwijder") == 4  # action and hx-post of each
+    assert_htmx_posts_disable_their_button(html)
 
 
 def test_going_on_with_administrators_goes_to_step_8(at_step_7, db):

@@ -1,6 +1,7 @@
 """Step 4: choose the signatory among the officers who may sign alone, then their details."""
 
 from flask import request
+from markupsafe import Markup
 
 from onboarding import people, validators
 from onboarding.registry import RegistryError
@@ -13,6 +14,10 @@ REASONS = {
     "gb": person_forms.REASON_JOINT,
     "nb": person_forms.REASON_NONE,
 }
+
+# An officer in the choice: name and role as the registry writes them, each in the direction of
+# its own script (``format`` escapes them).
+OFFICER_LABEL = Markup('<span lang="nl" dir="auto">{}</span>, <span lang="nl" dir="auto">{}</span>')
 
 
 def _birth_date(kvk_number: str, officer_id: str) -> str:
@@ -55,9 +60,11 @@ class SignatoryStep(Step):
 
     def context(self, draft):
         officers = draft.company.officers
+        selectable = [officer for officer in officers if people.may_sign(officer)]
         return {
             "officers": officers,
-            "selectable": [officer for officer in officers if people.may_sign(officer)],
+            "selectable": selectable,
+            "choices": [(officer.id, OFFICER_LABEL.format(officer.full_name, officer.role)) for officer in selectable],
             "reasons": {key: str(reason) for key, reason in REASONS.items()},
         }
 
@@ -70,7 +77,7 @@ class SignatoryStep(Step):
         except people.Refused:
             # The choice is the officer list's, not a field of this form: the summary links there.
             raise FormRejected(person_forms.NOT_AUTHORISED, field="signatory", context={
-                "summary_links": [("#officer-1", person_forms.NOT_AUTHORISED)],
+                "summary_links": [("#signatory-0", person_forms.NOT_AUTHORISED)],
             }) from None
         people.save_person(get_db(), draft, form.based_on(), people.SIGNATORY, form.person(officer_id=officer.id))
         return step_url(5)
