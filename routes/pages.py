@@ -161,6 +161,12 @@ def _idle_texts(timeout: int) -> dict:
         "text": _("U bent bijna %(time)s niet actief geweest. Wat u per stap heeft opgeslagen, blijft bewaard. "
                   "Wat u op deze pagina heeft ingevuld maar nog niet verstuurd, wordt niet bewaard als uw "
                   "sessie verloopt.", time=idle_duration()),
+        # Once it has ended (the warning left open, or the page in the background).
+        "ended_title": _("Uw sessie is verlopen"),
+        "ended_text": _("U was %(time)s niet actief. Om uw gegevens te beschermen, hebben wij u uitgelogd.",
+                        time=idle_duration()) + " " + _(
+            "Wat u per stap heeft opgeslagen, is bewaard. Wat u op deze pagina nog niet verstuurde, kunt u nu "
+            "nog kopiëren: sluit deze melding met Escape."),
     }
 
 

@@ -9,7 +9,7 @@ the extra pages that belong to it. A step's rule lives in ``onboarding/``.
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
-from onboarding import drafts, steps, store
+from onboarding import drafts, steps, store, validators
 from onboarding.ratelimit import RateLimited
 
 from . import forms
@@ -252,11 +252,42 @@ def step_post(number: int):
             else:
                 draft = current_draft()  # every try was crossed: what follows is based on the latest
                 form.version.data = str(draft.version)
-            # Keep what this tab typed, now based on the stored version: sending it
-            # again is a deliberate choice, never a silent overwrite.
+            # Keep what this tab typed, now based on the stored version, beside what is stored
+            # now: sending it again is a deliberate choice, never a silent overwrite.
             form.form_errors.append(STALE)
+            extra["stored_now"] = stored_answers(step, draft, form)
             status = 409
     return show(number, draft, form, status, **extra)
+
+
+def stored_answers(step: Step, draft, typed) -> list[tuple[str, str]]:
+    """(label, answer) of what the draft holds now, for each field where it differs from
+    ``typed`` (what this tab sent, after another tab saved)."""
+    stored = step.bind(draft)
+    answers = []
+    for field in stored:
+        if field.type in ("CSRFTokenField", "HiddenField") or _checked(field) == typed[field.name].data:
+            continue
+        if field.type == "BooleanField":
+            answer = _("Ja") if field.data else _("Nee")
+        else:
+            choices = {value: label for value, label, *_rest in field.iter_choices()} if hasattr(field, "choices") else {}
+            answer = str(choices.get(field.data, field.data) or "") or _("Niet opgegeven")
+        answers.append((str(field.label.text), answer))
+    return answers
+
+
+def _checked(field):
+    """A stored answer as its field's checks leave what is typed (``forms.Checked``): a stored
+    "06-12345678" as "+31612345678", the form a validated typed answer has."""
+    value = field.data
+    for check in field.validators:
+        if isinstance(check, forms.Checked):
+            try:
+                value = check.check(value or "")
+            except validators.Invalid:
+                break
+    return value
 
 
 def _saved(step: Step, draft, form):

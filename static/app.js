@@ -40,16 +40,39 @@
 
   // Warn before the idle session ends, with a button to stay. Closing the warning any
   // other way (Escape) counts as staying too: nobody should lose what they are typing
-  // because they dismissed a dialog.
+  // because they dismissed a dialog. Once the session has ended the dialog says so instead
+  // of counting down, and closing it leaves the page as it is, to copy what was typed.
   var body = document.body;
   var timeout = Number(body.getAttribute("data-session-timeout") || 0);
   var warnBefore = Number(body.getAttribute("data-session-warning") || 120);
   var dialog = document.getElementById("session-warning");
   if (!timeout || !dialog || typeof dialog.showModal !== "function") return;
   var timer = null;
+  var ending = null;
+  var ended = false;
   function arm() {
+    if (ended) return;
     window.clearTimeout(timer);
+    window.clearTimeout(ending);
     timer = window.setTimeout(function () { dialog.showModal(); }, Math.max(timeout - warnBefore, 1) * 1000);
+    ending = window.setTimeout(end, (timeout + 1) * 1000);
+  }
+  function end() {
+    // Asked without counting as activity (as a polling page asks): another tab may have kept
+    // the session alive.
+    fetch(dialog.getAttribute("data-keep-alive"), {
+      credentials: "same-origin", headers: { "X-Aansluiten-Poll": "1" }
+    }).then(function (response) {
+      if (response.status === 204) { arm(); return; }
+      ended = true;
+      dialog.querySelector('[data-part="warning"]').hidden = true;
+      var part = dialog.querySelector('[data-part="ended"]');
+      part.hidden = false;
+      dialog.setAttribute("aria-labelledby", "session-ended-title");
+      dialog.setAttribute("aria-describedby", "session-ended-text");
+      if (!dialog.open) dialog.showModal();
+      part.querySelector("a").focus();
+    });
   }
   function stay() {
     fetch(dialog.getAttribute("data-keep-alive"), { credentials: "same-origin" }).then(function (response) {
@@ -66,7 +89,7 @@
   dialog.addEventListener("cancel", function (event) {
     event.preventDefault();
     dialog.close();
-    stay();
+    if (!ended) stay();
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     // A page polling for news (the status page) is not the applicant at work: the server

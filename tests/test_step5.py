@@ -1,5 +1,7 @@
 """Step 5: the main contact person, employed by the company; a shortcut copies the signatory."""
 
+import re
+
 import pytest
 
 from onboarding import drafts
@@ -126,6 +128,9 @@ def test_a_save_from_an_older_tab_is_refused_and_keeps_what_was_typed(signed, db
     assert "in een ander venster of tabblad gewijzigd" in html
     assert element(html, "surname")["value"] == "Pietersen"
     assert main_contact(db)["surname"] == "Jansen"
+    # What the other tab stored, where it differs from what this one sent: to choose between them.
+    stored = re.search(r'<div class="notice" id="stored-now">(.*?)</div>', html, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", stored) == ["Achternaam: Jansen"]
 
 
 def test_a_double_click_without_javascript_goes_on(signed, db):

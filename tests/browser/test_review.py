@@ -123,6 +123,24 @@ def test_escape_on_the_idle_warning_extends_the_session_and_the_warning_comes_ag
     flow.expect_signed_in()
 
 
+def test_once_the_session_has_ended_the_warning_says_so_and_leaves_the_page_as_it_is(idle_flow):
+    """Past the timeout the warning no longer counts down: it says the session ended, with the
+    way to a new link, and Escape closes it on the page as it was, so that what was typed and
+    not sent can still be copied."""
+    flow, page = idle_flow, idle_flow.page
+    flow.sign_in()
+    page.locator("#kvk_number").fill("1234 5678")
+    ended = page.get_by_role("dialog", name="Uw sessie is verlopen")
+    expect(ended).to_be_visible(timeout=(SHORT_IDLE_TIMEOUT + 6) * 1000)
+    expect(ended).to_have_accessible_description(re.compile("nog kopiëren"))
+    expect(ended.get_by_role("link", name="Vraag een nieuwe link aan")).to_be_focused()
+    flow.axe()
+    page.keyboard.press("Escape")
+    expect(ended).to_be_hidden()
+    expect(page).to_have_url(url("/stap/2"))
+    expect(page.locator("#kvk_number")).to_have_value("1234 5678")
+
+
 # ---------------------------------------------------------------------------------------------
 # 15. The live region.
 # ---------------------------------------------------------------------------------------------
