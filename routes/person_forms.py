@@ -125,6 +125,13 @@ class PersonForm(StepForm):
     )
 
 
+    @staticmethod
+    def values(person: people.Person) -> dict:
+        """A stored person as this form shows them (the inverse of ``person``)."""
+        return {"initials": person.initials, "prefix": person.prefix, "surname": person.surname,
+                "birth_date": validators.format_date(person.birth_date), "email": person.email,
+                "mobile": validators.format_mobile(person.mobile)}
+
     def person(self, **extra) -> people.Person:
         """The person as typed, normalised by the validators."""
         return people.Person(initials=self.initials.data, prefix=self.prefix.data, surname=self.surname.data,

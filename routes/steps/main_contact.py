@@ -2,7 +2,7 @@
 
 from flask import request
 
-from onboarding import people, validators
+from onboarding import people
 
 from .. import person_forms
 from ..pages import get_db
@@ -10,12 +10,6 @@ from ..wizard import Step, step, step_url
 
 # ``?van=tekenbevoegde``: fill the form with the signatory's details (nothing is saved yet).
 COPY_SIGNATORY = "tekenbevoegde"
-
-
-def _values(person) -> dict:
-    return {"initials": person.initials, "prefix": person.prefix, "surname": person.surname,
-            "birth_date": validators.format_date(person.birth_date), "email": person.email,
-            "mobile": validators.format_mobile(person.mobile)}
 
 
 @step
@@ -27,9 +21,9 @@ class MainContactStep(Step):
     def load(self, draft):
         db = get_db()
         if request.args.get("van") == COPY_SIGNATORY and (signatory := people.person(db, draft, people.SIGNATORY)):
-            return _values(signatory)
+            return self.form_class.values(signatory)
         saved = people.person(db, draft, people.MAIN_CONTACT)
-        return {**_values(saved), "employed": saved.employed} if saved else {}
+        return {**self.form_class.values(saved), "employed": saved.employed} if saved else {}
 
     def context(self, draft):
         return {"copy_signatory": COPY_SIGNATORY}

@@ -50,10 +50,7 @@ class SignatoryStep(Step):
         if officer is None:
             return {}  # nobody chosen yet, or the saved signatory may no longer sign alone
         if saved and officer.id == saved.officer_id:
-            return {"signatory": saved.officer_id, "initials": saved.initials, "prefix": saved.prefix,
-                    "surname": saved.surname, "birth_date": validators.format_date(saved.birth_date),
-                    "email": saved.email,
-                    "mobile": validators.format_mobile(saved.mobile)}
+            return {"signatory": saved.officer_id, **self.form_class.values(saved)}
         return {"signatory": officer.id, "initials": officer.initials, "prefix": officer.prefix,
                 "surname": officer.surname,
                 "birth_date": validators.format_date(_birth_date(draft.kvk_number, officer.id))}

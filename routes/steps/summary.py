@@ -94,9 +94,6 @@ class SummaryStep(Step):
     form_class = forms.DeclarationForm
     announcement = _l("Uw aanmelding is verstuurd.")
 
-    def load(self, draft):
-        return {}
-
     def unchanged(self, draft, form):
         # The declaration is about what the page showed: a summary of an older version
         # is never "the same answers" (a second click meets the gate: submitted already).
