@@ -11,6 +11,7 @@ from .conftest import (
     CONTACT,
     LARGE_KVK,
     Applicant,
+    assert_htmx_posts_disable_their_button,
     edit_registry,
     element,
     hidden_inputs,
@@ -78,6 +79,12 @@ def at_step_6(with_main_contact):
 
 
 # -- the table -------------------------------------------------------------------------------
+
+
+def test_every_form_htmx_posts_disables_its_button_while_sent(at_step_6):
+    # A second click on "Verwijder" would otherwise meet the row's new version: "changed elsewhere".
+    save_row(at_step_6, MISSING[0])
+    assert_htmx_posts_disable_their_button(at_step_6.get("/stap/6").get_data(as_text=True))
 
 
 def test_the_gate_sends_an_applicant_without_a_main_contact_to_step_5(signed):
