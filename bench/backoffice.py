@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 
-from onboarding import mail, services, staff, store
+from onboarding import mail, services, staff, store, validators
 from onboarding.registry import company_snapshot
 
 from .fixtures import DATA
@@ -141,7 +141,8 @@ def generate(db, count: int, manual_checks: int = 20, seed: int = 2026) -> Appli
         drafts_rows.append((
             draft_id, secrets.token_urlsafe(24), 1 + reached * 2, status, email, created_stamp, kvk, agb,
             company_json, looked_up, data_correct, created_stamp, stamp, contacts_done, ict_done, services_ok,
-            reference, submitted_at, completed_at, method, company_name))
+            reference, submitted_at, completed_at, method, company_name,
+            validators.searchable(company_name) if company_name else None))
 
     checked = set(rng.sample([draft_id for draft_id in submitted_ids
                               if drafts_rows[draft_id - 1][3] == "submitted"], manual_checks))
@@ -159,8 +160,8 @@ def generate(db, count: int, manual_checks: int = 20, seed: int = 2026) -> Appli
         db.conn.executemany(
             "INSERT INTO drafts (id, key, version, status, email, email_verified_at, kvk_number, agb_code, "
             "company_json, looked_up_at, data_correct, created_at, updated_at, contacts_done_at, ict_done_at, "
-            "services_ok_at, reference, submitted_at, completed_at, method, company_name) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", drafts_rows)
+            "services_ok_at, reference, submitted_at, completed_at, method, company_name, company_name_searchable) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", drafts_rows)
         db.conn.executemany(
             "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type, version, "
             "contacts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", code_rows)

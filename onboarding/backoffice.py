@@ -35,8 +35,9 @@ def _where(status: str | None, query: str) -> tuple[str, list]:
     query = (query or "").strip()
     if query:
         digits = validators.strip_separators(query)
-        options = ["d.reference = ?", "d.company_name LIKE ? ESCAPE '\\'"]
-        parameters += [query.upper(), query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"]
+        options = ["d.reference = ?", "d.company_name_searchable LIKE ? ESCAPE '\\'"]
+        name = validators.searchable(query)
+        parameters += [query.upper(), name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"]
         if digits.isdigit():
             options.insert(0, "d.kvk_number = ?")
             parameters.insert(len(parameters) - 2, digits)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import tokens
+from . import tokens, validators
 from .ratelimit import Limit, hit
 from .registry import AgbCode, Company, Contact, company_from_json, company_snapshot
 from .services import store_code_groups
@@ -51,6 +51,7 @@ class Draft:
     completed_at: str | None = None
     method: str | None = None
     company_name: str | None = None
+    company_name_searchable: str | None = None  # as the back office's search compares it
     agb_codes_sha256: str | None = None
     # Read with the draft (see by_key): what steps 4-6 hold, for their "done" rules.
     has_signatory: bool = False
@@ -293,6 +294,7 @@ def _save_company(db, draft, version, kvk_number, agb_code, company_raw, codes, 
         "SELECT agb_codes_sha256 FROM drafts WHERE id = ?", (draft.id,)).fetchone()[0] == digest
     save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
                  company_json=snapshot, company_name=company_raw.get("naam"),
+                 company_name_searchable=validators.searchable(company_raw.get("naam")),
                  looked_up_at=timestamp(), data_correct=None, services_ok_at=None, agb_codes_sha256=digest,
                  **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
     if other_company:

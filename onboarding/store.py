@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from .validators import searchable
+
 BUSY_TIMEOUT_MS = 10_000
 # Commits of one connection between its checkpoints (``_checkpoint_now_and_then``): a write of
 # a step is a few pages, so the WAL is copied well before SQLite's own 1,000 pages.
@@ -656,3 +658,18 @@ _INITIAL_SCHEMA = [
     )
     """,
 ]
+
+
+@migrations()
+def m014_company_names_searchable(db: sqlite_utils.Database) -> None:
+    # The back office finds a name whatever its case and accents ("ozturk" finds "Öztürk"):
+    # SQLite's LIKE folds the case of ASCII letters only. validators.searchable makes it, and
+    # drafts.save_company writes it beside the name.
+    db.conn.execute("ALTER TABLE drafts ADD COLUMN company_name_searchable TEXT")
+    rows = db.conn.execute("SELECT id, company_name FROM drafts WHERE company_name IS NOT NULL").fetchall()
+    db.conn.executemany("UPDATE drafts SET company_name_searchable = ? WHERE id = ?",
+                        [(searchable(row["company_name"]), row["id"]) for row in rows])
+    db.conn.execute("DROP INDEX drafts_company_name")
+    # A search on the start of a name reads the index (LIKE's prefix needs NOCASE to use it).
+    db.conn.execute("CREATE INDEX drafts_company_name_searchable ON drafts "
+                    "(company_name_searchable COLLATE NOCASE, updated_at)")

@@ -29,6 +29,12 @@ def strip_separators(value: str) -> str:
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
 
 
+def searchable(text) -> str:
+    """A name as a search compares it, case and accents left out: "Öztürk" as "ozturk"."""
+    decomposed = unicodedata.normalize("NFKD", str(text or "").casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def eight_digits(value: str) -> str:
     """A KvK number or AGB code: exactly 8 digits once separators are removed."""
     number = strip_separators(value)

@@ -10,7 +10,7 @@ import pytest
 
 from onboarding import mail, staff
 
-from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, table
+from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
 from .test_step10 import book, choose, identify_signatory
 
 PASSWORD = "correct horse battery"
@@ -157,6 +157,17 @@ def test_the_list_finds_an_application_by_kvk_name_or_reference(anna, submitted)
         html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
         assert draft["reference"] in html and "1 aanmelding" in html, query
     assert "Geen aanmeldingen gevonden" in anna.client.get("/beheer?q=99999999").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["Huisartsenpraktijk Öztürk", "huisartsenpraktijk öztürk", "HUISARTSENPRAKTIJK ÖZ",
+                                   "huisartsenpraktijk ozturk"])
+def test_a_name_is_found_whatever_the_case_and_accents_typed(anna, verified, registry_path, query):
+    def rename(data):
+        data["companies"][0]["naam"] = "Huisartsenpraktijk Öztürk B.V."
+    edit_registry(registry_path, rename)
+    assert verified.look_up().status_code == 303
+    html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
+    assert "Huisartsenpraktijk Öztürk B.V." in html and "1 aanmelding" in html
 
 
 def test_the_search_field_takes_no_more_than_the_search_keeps(anna):
