@@ -296,6 +296,9 @@ def assert_htmx_posts_disable_their_button(html: str) -> None:
     for form in posts:
         assert form.get("hx-disabled-elt") == "find button[type=submit]", form
         assert "submit" in form["buttons"], form
+        if form["buttons"].count("submit") > 1:
+            # hx-disabled-elt's "find" disables the first button only: the form drops a second send.
+            assert form.get("hx-sync") == "this:drop", form
 
 
 def table(db, name: str) -> list[dict]:
