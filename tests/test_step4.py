@@ -69,6 +69,16 @@ def test_with_htmx_choosing_an_officer_swaps_in_only_the_details(confirmed):
     assert 'hx-post="/stap/4"' in html
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_when_the_registry_is_down_the_birth_date_is_asked_for_and_the_page_says_why(confirmed, registry_path,
+                                                                                     htmx):
+    edit_registry(registry_path, lambda data: data.update(unavailable=["41000001"]))
+    headers = {"HX-Request": "true", "HX-Target": "signatory-details"} if htmx else {}
+    html = confirmed.client.get("/stap/4?signatory=f1", headers=headers).get_data(as_text=True)
+    assert element(html, "surname")["value"] == "Linden" and element(html, "birth_date")["value"] == ""
+    assert "Het Handelsregister is op dit moment niet bereikbaar" in html
+
+
 def test_choosing_an_officer_who_may_not_sign_prefills_nothing(confirmed):
     html = confirmed.get("/stap/4?signatory=f2").get_data(as_text=True)
     assert 'id="surname"' not in html and "Smit\"" not in html

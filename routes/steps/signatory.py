@@ -20,13 +20,19 @@ REASONS = {
 OFFICER_LABEL = Markup('<span lang="nl" dir="auto">{}</span>, <span lang="nl" dir="auto">{}</span>')
 
 
+def _registry_company(kvk_number: str):
+    """The company as the registry gives it now, or None when the registry cannot answer."""
+    try:
+        return registry_file().get().company(kvk_number)
+    except RegistryError:
+        return None
+
+
 def _birth_date(kvk_number: str, officer_id: str) -> str:
     """The officer's birth date as the registry gives it now: the draft never keeps it."""
-    try:
-        company = registry_file().get().company(kvk_number)
-    except RegistryError:
-        return ""
-    return next((officer.birth_date for officer in company.officers if officer.id == officer_id), "")
+    company = _registry_company(kvk_number)
+    officers = company.officers if company else ()
+    return next((officer.birth_date for officer in officers if officer.id == officer_id), "")
 
 
 @step
@@ -63,6 +69,8 @@ class SignatoryStep(Step):
             "selectable": selectable,
             "choices": [(officer.id, OFFICER_LABEL.format(officer.full_name, officer.role)) for officer in selectable],
             "reasons": {key: str(reason) for key, reason in REASONS.items()},
+            # The birth date the registry would have filled in: the applicant types it instead.
+            "registry_down": _registry_company(draft.kvk_number) is None,
         }
 
     def unchanged(self, draft, form):
