@@ -261,18 +261,21 @@ def step_post(number: int):
 
 
 def stored_answers(step: Step, draft, typed) -> list[tuple[str, str]]:
-    """(label, answer) of what the draft holds now, for each field where it differs from
-    ``typed`` (what this tab sent, after another tab saved)."""
+    """(label, answer) of what the draft holds now (the step's ``load``), for each field where it
+    differs from ``typed`` (what this tab sent, after another tab saved)."""
     stored = step.bind(draft)
     answers = []
-    for field in stored:
-        if field.type in ("CSRFTokenField", "HiddenField") or _checked(field) == typed[field.name].data:
+    for name in step.load(draft):
+        field = stored[name]
+        if field.type == "HiddenField" or _checked(field) == typed[name].data:
             continue
         if field.type == "BooleanField":
             answer = _("Ja") if field.data else _("Nee")
+        elif hasattr(field, "choices"):
+            answer = next((str(label) for value, label, *_rest in field.iter_choices() if value == field.data),
+                          _("Niet opgegeven"))
         else:
-            choices = {value: label for value, label, *_rest in field.iter_choices()} if hasattr(field, "choices") else {}
-            answer = str(choices.get(field.data, field.data) or "") or _("Niet opgegeven")
+            answer = str(field.data or "") or _("Niet opgegeven")
         answers.append((str(field.label.text), answer))
     return answers
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import edit_registry
+from .conftest import edit_registry, hidden_inputs
 
 
 def test_gate_before_the_lookup(verified):
@@ -115,9 +115,17 @@ def test_a_company_with_only_the_required_fields_shows(verified, registry_path):
     assert "Er staan geen functionarissen in het Handelsregister." in response.get_data(as_text=True)
 
 
+def test_an_answer_from_an_old_tab_shows_the_answer_stored_meanwhile(looked_up):
+    old_tab = hidden_inputs(looked_up.get("/stap/3").get_data(as_text=True))
+    looked_up.confirm("no")
+    response = looked_up.client.post("/stap/3", data={**old_tab, "data_correct": "yes"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'value="yes" checked' in html
+    assert "<li>Kloppen deze gegevens?: Nee, er klopt iets niet</li>" in html
+
+
 def test_starting_again_from_an_old_tab_says_what_happened(looked_up):
     looked_up.confirm("no")
-    from .conftest import hidden_inputs
     old_tab = hidden_inputs(looked_up.get("/stap/3/onjuist").get_data(as_text=True))
     looked_up.confirm("yes")
     response = looked_up.client.post("/stap/3/opnieuw", data=old_tab)
