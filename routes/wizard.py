@@ -66,6 +66,12 @@ class FormRejected(Exception):
         (getattr(form, self.field).errors if self.field else form.form_errors).append(self.message)
 
 
+def save_unavailable(error: store.Unavailable) -> str:
+    """What a save the store could not take says (logged for the operator): nothing was lost."""
+    current_app.logger.warning("store unavailable for a save (%s): %s", request.path, error)
+    return str(SAVE_UNAVAILABLE)
+
+
 def rate_limited(error: RateLimited):
     return too_many_tries(error.minutes)
 
@@ -227,8 +233,7 @@ def step_post(number: int):
         try:
             return _saved(step, draft, form)
         except store.Unavailable as error:
-            current_app.logger.warning("store unavailable for a save of step %s: %s", number, error)
-            return show(number, draft, form, 503, notice=SAVE_UNAVAILABLE)
+            return show(number, draft, form, 503, notice=save_unavailable(error))
         except FormRejected as rejected:
             extra = rejected.context
             if rejected.notice:

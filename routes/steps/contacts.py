@@ -17,7 +17,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..pages import Pager, advance, current_draft, get_db, phone_formatter, translated, wants_fragment
-from ..wizard import SAVE_UNAVAILABLE, STALE, FormRejected, Step, bp, gate, show, step, step_url
+from ..wizard import STALE, FormRejected, Step, bp, gate, save_unavailable, show, step, step_url
 
 # Rows per page: 25 keep the page light on a phone (35 KB at 1,000 codes rather than 68 KB, and half
 # the time to make); the filter and the spreadsheet serve an organisation with many codes.
@@ -270,8 +270,8 @@ def contact_save(agb_code: str, position: int):
             return _show_row(draft, row, form=form, position=position, status=409, stale=True)
         except people.Refused:
             form.form_errors.append(_("Bij een AGB-code horen hoogstens twee contactpersonen."))
-        except store.Unavailable:
-            form.form_errors.append(SAVE_UNAVAILABLE)
+        except store.Unavailable as error:
+            form.form_errors.append(save_unavailable(error))
             return _show_row(draft, row, form=form, position=position, status=503)
         else:
             return _saved(draft, agb_code, position)

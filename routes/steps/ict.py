@@ -8,7 +8,7 @@ from .. import forms, person_forms
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..pages import advance, current_draft, get_db
-from ..wizard import SAVE_UNAVAILABLE, STALE, Step, bp, gate, show, step, step_url
+from ..wizard import STALE, Step, bp, gate, save_unavailable, show, step, step_url
 
 ADD_TITLE = _l("ICT-beheerder toevoegen")
 
@@ -52,8 +52,8 @@ def ict_add():
     except people.Refused:
         form.form_errors.append(_("U kunt hoogstens %(count)s ICT-beheerders opgeven.", count=people.MAX_ICT_ADMINS))
         return _add_page(draft, form, 422)
-    except store.Unavailable:
-        form.form_errors.append(SAVE_UNAVAILABLE)
+    except store.Unavailable as error:
+        form.form_errors.append(save_unavailable(error))
         return _add_page(draft, form, 503)
     except drafts.StaleDraft:
         form.version.data = str(current_draft().version)
