@@ -193,6 +193,11 @@ def check_idle():
         if now - seen >= min(60, timeout // 30) and not request.headers.get(POLL_HEADER):
             session[SESSION_SEEN] = now
         return None
+    if request.headers.get(POLL_HEADER) or request.endpoint == "access.keep_alive":
+        # Asked by the page, not sent by the applicant (the idle warning, the status page's poll):
+        # it has ended, but ending it is left to the applicant's next request, which then meets
+        # the page that says so rather than a blank step 1.
+        return navigate(url_for("access.session_expired"))
     session.pop(SESSION_DRAFT, None)
     session.pop(SESSION_PERSON, None)
     session.pop(SESSION_SEEN, None)

@@ -57,30 +57,35 @@
     timer = window.setTimeout(function () { dialog.showModal(); }, Math.max(timeout - warnBefore, 1) * 1000);
     ending = window.setTimeout(end, (timeout + 1) * 1000);
   }
+  // The keep-alive URL answers 204 while the session lasts, else a redirect to the page that
+  // says it ended (not followed: the server leaves ending it to the applicant's next request).
+  function ask(headers) {
+    return fetch(dialog.getAttribute("data-keep-alive"), {
+      credentials: "same-origin", redirect: "manual", headers: headers || {}
+    }).then(function (response) { return response.status === 204; });
+  }
+  function showEnded() {
+    ended = true;
+    dialog.querySelector('[data-part="warning"]').hidden = true;
+    var part = dialog.querySelector('[data-part="ended"]');
+    part.hidden = false;
+    dialog.setAttribute("aria-labelledby", "session-ended-title");
+    dialog.setAttribute("aria-describedby", "session-ended-text");
+    if (!dialog.open) dialog.showModal();
+    part.querySelector("a").focus();
+  }
   function end() {
     // Asked without counting as activity (as a polling page asks): another tab may have kept
-    // the session alive.
-    fetch(dialog.getAttribute("data-keep-alive"), {
-      credentials: "same-origin", headers: { "X-Aansluiten-Poll": "1" }
-    }).then(function (response) {
-      if (response.status === 204) { arm(); return; }
-      ended = true;
-      dialog.querySelector('[data-part="warning"]').hidden = true;
-      var part = dialog.querySelector('[data-part="ended"]');
-      part.hidden = false;
-      dialog.setAttribute("aria-labelledby", "session-ended-title");
-      dialog.setAttribute("aria-describedby", "session-ended-text");
-      if (!dialog.open) dialog.showModal();
-      part.querySelector("a").focus();
+    // the session alive, and then this one's warning is out of date.
+    ask({ "X-Aansluiten-Poll": "1" }).then(function (lasts) {
+      if (!lasts) { showEnded(); return; }
+      if (dialog.open) dialog.close();
+      arm();
     });
   }
   function stay() {
-    fetch(dialog.getAttribute("data-keep-alive"), { credentials: "same-origin" }).then(function (response) {
-      if (response.status !== 204) {
-        // Too late: the session ended, and the answer is the page that says so.
-        window.location.assign(response.url);
-        return;
-      }
+    ask().then(function (lasts) {
+      if (!lasts) { showEnded(); return; }  // too late: say so, and leave the page as it is
       if (dialog.open) dialog.close();
       arm();
     });
@@ -89,7 +94,7 @@
   dialog.addEventListener("cancel", function (event) {
     event.preventDefault();
     dialog.close();
-    if (!ended) stay();
+    if (!ended) stay();  // which says so when the session has ended meanwhile
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     // A page polling for news (the status page) is not the applicant at work: the server

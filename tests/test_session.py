@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 
-from .conftest import Applicant
+from .conftest import Applicant, hidden_inputs
 
 
 def idle(client, seconds):
@@ -37,8 +37,19 @@ def test_an_idle_session_ends_with_a_clear_page(looked_up, htmx):
 
 def test_a_form_posted_after_the_timeout_meets_the_expiry_page_not_a_csrf_error(looked_up):
     page = looked_up.get("/stap/3").get_data(as_text=True)
-    from .conftest import hidden_inputs
     idle(looked_up.client, 31 * 60)
+    response = looked_up.client.post("/stap/3", data={**hidden_inputs(page), "data_correct": "yes"})
+    assert response.headers["Location"] == "/sessie-verlopen"
+    assert looked_up.draft()["data_correct"] is None
+
+
+def test_a_page_asking_whether_the_session_ended_leaves_the_ending_to_the_applicants_next_request(looked_up):
+    # The idle warning asks (as a polling page does, without counting as activity) once the time is up;
+    # the form the applicant then sends must meet the page that says the session ended, not step 1.
+    page = looked_up.get("/stap/3").get_data(as_text=True)
+    idle(looked_up.client, 31 * 60)
+    asked = looked_up.client.get("/sessie/verlengen", headers={"X-Aansluiten-Poll": "1"})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/sessie-verlopen"
     response = looked_up.client.post("/stap/3", data={**hidden_inputs(page), "data_correct": "yes"})
     assert response.headers["Location"] == "/sessie-verlopen"
     assert looked_up.draft()["data_correct"] is None

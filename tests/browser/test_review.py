@@ -139,6 +139,10 @@ def test_once_the_session_has_ended_the_warning_says_so_and_leaves_the_page_as_i
     expect(ended).to_be_hidden()
     expect(page).to_have_url(url("/stap/2"))
     expect(page.locator("#kvk_number")).to_have_value("1234 5678")
+    # Sent anyway, the form meets the page that says the session ended (not a blank step 1).
+    page.locator("#main form button[type=submit]").first.click()
+    expect(page).to_have_url(url("/sessie-verlopen"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uw sessie is verlopen")
 
 
 # ---------------------------------------------------------------------------------------------
