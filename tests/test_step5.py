@@ -119,6 +119,14 @@ def test_bad_input(signed, db, field, typed, message, htmx):
     assert main_contact(db) is None and signed.draft()["version"] == version
 
 
+def test_what_was_typed_comes_back_as_it_was_typed(signed):
+    # Checked fields keep their normalised value for saving; the form shows what the applicant typed.
+    response = name_main_contact(signed, birth_date="02-02-1982", mobile="06 1234 5678", email="geen-adres")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert element(html, "birth_date")["value"] == "02-02-1982" and element(html, "mobile")["value"] == "06 1234 5678"
+
+
 def test_a_save_from_an_older_tab_is_refused_and_keeps_what_was_typed(signed, db):
     old_tab = hidden_inputs(signed.get("/stap/5").get_data(as_text=True))
     assert name_main_contact(signed).status_code == 303
