@@ -39,6 +39,15 @@ def test_english_messages_for_bad_input(applicant):
     assert '<html lang="en">' in html and "Error: " in html
 
 
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_mail_says_its_own_language(applicant, db, language):
+    # Its HTML part declares the language it is written in, for screen readers in mail programs.
+    applicant.client.get(f"/taal/{language}?next=/")
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    [html] = [row[0] for row in db.conn.execute("SELECT body_html FROM outbox")]
+    assert f'<html lang="{language}">' in html
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "",
                                     "http://[", "/\\evil.example", "/\n", "/\r\nSet-Cookie: x=1", "/a\rb", "/\t"])
 def test_the_language_switch_only_goes_back_to_this_site(client, target):
