@@ -385,6 +385,18 @@ def test_a_visit_then_signing_completes_the_application(by_appointment, db):
     assert by_appointment.draft()["status"] == "completed"
 
 
+def test_without_providers_a_visit_ends_where_signing_waits_for_them_and_says_so(by_appointment, app):
+    book(by_appointment)
+    app.config["SIMULATED_PROVIDERS"] = False
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    assert "Toch online identificeren?" not in html and NO_PROVIDER not in html  # the visit is chosen
+    by_appointment.submit("/stap/10/demo-bezoek", page="/stap/10")
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    assert "Beide personen zijn tijdens het bezoek geïdentificeerd" in html
+    assert "Online ondertekenen is op dit moment niet beschikbaar" in html and ">Ondertekenen</button>" not in html
+    assert "kan de overeenkomst nu ondertekenen, op stap 10" in by_appointment.get("/aanmelding").get_data(as_text=True)
+
+
 def test_two_applicants_posting_the_same_slot_at_once_one_wins(by_appointment, db, app):
     """A second application, in another browser, at step 10; both post the same slot at once."""
     other = Applicant(app.test_client(), db)

@@ -85,7 +85,9 @@ def step_context(draft) -> dict:
         "signatory": people.person(db, draft, people.SIGNATORY),
         "main_contact": people.person(db, draft, people.MAIN_CONTACT),
         "providers": providers.available(),
-        "notice": None if providers.available() or draft.status != submission.SUBMITTED else NO_PROVIDER,
+        # Said where the method is chosen; once the visit is chosen, where signing waits.
+        "notice": NO_PROVIDER if not providers.available() and draft.status == submission.SUBMITTED
+        and not draft.method else None,
         "same_person": draft.method == submission.ONLINE and submission.same_person(db, draft),
         "poll_seconds": POLL_SECONDS,
         "back_url": url_for("status.index"),
