@@ -452,3 +452,18 @@ def test_step_3_shows_the_177_codes_of_the_hospital_in_pages_of_50(flow):
     flow.choose("Ja, de gegevens kloppen")
     flow.at("/stap/4", H1[4])
     flow.assert_accessible_throughout()
+
+
+def test_a_long_word_in_a_choice_wraps_rather_than_widening_the_page(page):
+    """A registry name without spaces (an officer, a service) in a radio or checkbox label: the
+    label is a flex item, which does not shrink below its longest word unless told to."""
+    word = "Bestuurder" + "x" * 90
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    page.evaluate("""word => {
+        const main = document.querySelector("main");
+        main.insertAdjacentHTML("beforeend",
+            `<div class="radio"><input class="radio__input" type="radio" id="r"><label class="radio__label" for="r">${word}</label></div>` +
+            `<div class="checkbox"><input class="checkbox__input" type="checkbox" id="c"><label class="checkbox__label" for="c">${word}</label></div>`);
+    }""", word)
+    no_horizontal_scroll(page)
