@@ -23,7 +23,7 @@ from werkzeug.routing import RoutingException
 
 from onboarding import mail, retention, services, staff, store, validators
 from onboarding.registry import RegistryFile, load_names
-from routes.forms import described_by
+from routes.forms import described_by, shown_value
 from routes.i18n import RequestBabel, forget_translations, language
 from routes.i18n import gettext as _
 
@@ -222,6 +222,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The form macros, in every template without an import: `{{ forms.text_field(form.email) }}`.
     app.jinja_env.globals["forms"] = TemplateMacros(app.jinja_env, "_forms.html")
     app.add_template_global(described_by)
+    app.add_template_global(shown_value)
     # The tasks of a submitted application (step 10, the status page, a person's own page).
     app.jinja_env.globals["tasklist"] = TemplateMacros(app.jinja_env, "_tasks.html")
     # Step 6's rows, for its table and a row on its own.

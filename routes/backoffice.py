@@ -111,6 +111,8 @@ def page(template: str, title, status: int = 200, **context):
 @bp.get("/login")
 def login_get():
     expired = g.get("staff_session_expired")
+    if request.args.get("uitgelogd") == "1":
+        return page("login.html", _("U bent uitgelogd"), form=LoginForm(None), logged_out=True)
     return page("login.html", _("Inloggen beheer"), form=LoginForm(None), expired=expired)
 
 
@@ -206,7 +208,7 @@ def logout():
         staff.end_sessions(get_db(), g.staff.id)
     staff_session.end()
     g.staff = None
-    return page("login.html", _("U bent uitgelogd"), form=LoginForm(None), logged_out=True)
+    return redirect(url_for("backoffice.login_get", uitgelogd=1), 303)
 
 
 # -- the applications --------------------------------------------------------------------------------

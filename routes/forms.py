@@ -28,6 +28,14 @@ class Checked:
             raise StopValidation(self.messages[invalid.code]) from None
 
 
+def shown_value(field) -> str:
+    """What a text field shows: what was typed, as it was typed (a check keeps its normalised value
+    in ``data``, for saving), else the stored value; never a password (a template global)."""
+    if field.type == "PasswordField":
+        return ""
+    return field.raw_data[0] if field.raw_data else field._value()
+
+
 def described_by(field, hint=None) -> str:
     """What a field's ``aria-describedby`` names: its hint and its message, when shown (a template
     global: a macro for this cost more than the rest of a text field)."""

@@ -124,9 +124,21 @@ def test_first_login_enrols_the_second_factor(app, db):
     assert client.get("/beheer").status_code == 200
 
 
+def test_a_refused_password_is_never_sent_back(app, db):
+    bram = Staff(app, db, "bram")
+    response = bram.client.post("/beheer/login", data={"csrf_token": bram.token(), "username": "bram",
+                                                       "password": "not the password"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "not the password" not in html
+    assert 'value="bram"' in html  # the user name comes back
+
+
 def test_logout_and_idle_timeout(anna, app):
     assert anna.client.get("/beheer").status_code == 200
-    anna.client.post("/beheer/uitloggen", data={"csrf_token": anna.token("/beheer")})
+    response = anna.client.post("/beheer/uitloggen", data={"csrf_token": anna.token("/beheer")})
+    # Post, redirect, get: reloading the page that says so sends nothing again.
+    assert response.status_code == 303 and response.headers["Location"] == "/beheer/login?uitgelogd=1"
+    assert "U bent uitgelogd uit het beheer" in anna.client.get(response.headers["Location"]).get_data(as_text=True)
     assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
     anna.log_in()
     app.config["STAFF_IDLE_TIMEOUT"] = -1
