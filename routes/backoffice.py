@@ -17,7 +17,7 @@ from wtforms.validators import AnyOf, InputRequired, Length
 from onboarding import backoffice, drafts, people, services, staff, submission
 
 from . import notify, staff_session
-from .forms import Form, StepForm
+from .forms import Form, StepForm, forget
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
@@ -126,7 +126,7 @@ def login_post():
             message = (too_many_tries(refused.minutes) if refused.reason == "rate_limited"
                        else _("De gebruikersnaam of het wachtwoord klopt niet."))
             form.form_errors.append(message)
-            form.password.data = ""
+            forget(form.password)
             return page("login.html", _("Inloggen beheer"), 422, form=form)
         staff_session.start(user.id, user.session_epoch, "password")
         return redirect(url_for("backoffice.code_get" if user.totp_enrolled else "backoffice.enrol_get"), 303)
@@ -145,7 +145,7 @@ def refuse_code(form, refused: staff.CodeRefused, wrong: str) -> None:
     form.code.errors.append(
         too_many_tries(refused.minutes)
         if refused.reason == "rate_limited" else wrong)
-    form.code.data = ""
+    forget(form.code)
 
 
 @bp.post("/code")

@@ -36,6 +36,12 @@ def shown_value(field) -> str:
     return field.raw_data[0] if field.raw_data else field._value()
 
 
+def forget(field) -> None:
+    """Leave a field empty when its form comes back (a refused code): not even what was typed."""
+    field.data = ""
+    field.raw_data = []
+
+
 def described_by(field, hint=None) -> str:
     """What a field's ``aria-describedby`` names: its hint and its message, when shown (a template
     global: a macro for this cost more than the rest of a text field)."""

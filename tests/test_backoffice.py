@@ -124,6 +124,13 @@ def test_first_login_enrols_the_second_factor(app, db):
     assert client.get("/beheer").status_code == 200
 
 
+def test_a_refused_code_is_not_sent_back(app, db):
+    bram = Staff(app, db, "bram")
+    bram.client.post("/beheer/login", data={"csrf_token": bram.token(), "username": "bram", "password": PASSWORD})
+    response = bram.client.post("/beheer/code", data={"csrf_token": bram.token("/beheer/code"), "code": "ABCD-EFGH-JKLM"})
+    assert response.status_code == 422 and "ABCD-EFGH-JKLM" not in response.get_data(as_text=True)
+
+
 def test_a_refused_password_is_never_sent_back(app, db):
     bram = Staff(app, db, "bram")
     response = bram.client.post("/beheer/login", data={"csrf_token": bram.token(), "username": "bram",
