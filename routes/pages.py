@@ -298,12 +298,14 @@ ANNOUNCE_EVENT = "aansluiten:announce"
 
 
 def render_page(template: str, *, title, status: int = 200, number: int | None = None, error: bool = False,
-                **context):
+                whole: bool = False, **context):
     """The whole page on a plain request; for htmx the ``main`` block, after a ``<title>``
     that htmx moves into the document head, and the live region's new text: what
-    ``advance()`` announces, else nothing, so that no earlier "saved" outlives an error."""
+    ``advance()`` announces, else nothing, so that no earlier "saved" outlives an error.
+    ``whole``: the ``main`` block even when a part of the page was asked for (an answer
+    about the page as a whole, such as an error summary), and htmx is told to put it there."""
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
-    if wants_fragment() and (block := fragment_block(template)) != "main":
+    if wants_fragment() and not whole and (block := fragment_block(template)) != "main":
         # A part of the page alone (a table row among them: nothing may stand beside it), so
         # what it announces travels in an event that app.js writes into the live region.
         announce = g.pop("announce", None) if status < 300 else None
@@ -315,7 +317,7 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
             + Markup(render_block(template, "main", **context))
             + STATUS_REGION.format(g.pop("announce", "") if status < 300 else "")
         )
-        return htmx_response(body, status)
+        return into_main(htmx_response(body, status))
     return render_template(template, **context), status
 
 
@@ -335,11 +337,16 @@ def advance(url: str, announce: str | None = None):
     response = current_app.make_response(current_app.view_functions[endpoint](**values))
     if response.status_code < 300:
         response.headers["HX-Push-Url"] = url
-        if (current_app.htmx.target or "main") != "main":
-            # Asked for a part of a page (a row, a list) and sent to another step by the
-            # gate: the step goes where steps go, not into the row.
-            response.headers["HX-Retarget"] = "#main"
-            response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def into_main(response):
+    """A ``main`` block sent in answer to a request for a part of a page (a row, a list: sent
+    on to another step by the gate, or an error about the whole page) goes where ``main``
+    goes, not into the part."""
+    if (current_app.htmx.target or "main") != "main":
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
     return response
 
 

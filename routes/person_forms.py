@@ -141,6 +141,7 @@ class PersonForm(StepForm):
 
 REASON_JOINT = _l("gezamenlijk bevoegd, kan niet alleen tekenen")
 REASON_NONE = _l("niet bevoegd om te tekenen")
+CHOOSE_SIGNATORY = _l("Kies wie de overeenkomst tekent.")
 NOT_AUTHORISED = _l("Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is.")
 
 

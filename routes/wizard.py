@@ -63,7 +63,11 @@ class FormRejected(Exception):
 
     def shown_in(self, form) -> None:
         """The message as an error of its field, or of the whole form."""
-        (getattr(form, self.field).errors if self.field else form.form_errors).append(self.message)
+        if self.field:
+            field = getattr(form, self.field)
+            field.errors = [*field.errors, self.message]  # a tuple until the form is validated
+        else:
+            form.form_errors.append(self.message)
 
 
 def save_unavailable(error: store.Unavailable) -> str:
@@ -93,6 +97,10 @@ class Step:
     def save(self, draft, form) -> str:
         """Store the valid form and return the URL to go on to; may raise FormRejected."""
         raise NotImplementedError
+
+    def asked(self, draft, form) -> None:
+        """Check what a GET form of the page asked (step 4's choice of officer); may raise
+        FormRejected, which the page shows as a whole."""
 
     def unchanged(self, draft, form) -> bool:
         """Whether the draft holds what the form says already (a second click)."""
@@ -213,7 +221,14 @@ def step_get(number: int):
     draft = current_draft()
     if response := gate(draft, number):
         return response
-    return show(number, draft, STEPS[number].bind(draft))
+    step = STEPS[number]
+    form = step.bind(draft)
+    try:
+        step.asked(draft, form)
+    except FormRejected as rejected:
+        rejected.shown_in(form)
+        return show(number, draft, form, rejected.status, whole=True, **rejected.context)
+    return show(number, draft, form)
 
 
 # How often a save that met the same answers stored by another click tries again.

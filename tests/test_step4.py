@@ -79,9 +79,36 @@ def test_when_the_registry_is_down_the_birth_date_is_asked_for_and_the_page_says
     assert "Het Handelsregister is op dit moment niet bereikbaar" in html
 
 
-def test_choosing_an_officer_who_may_not_sign_prefills_nothing(confirmed):
-    html = confirmed.get("/stap/4?signatory=f2").get_data(as_text=True)
+@pytest.mark.parametrize("query, message", [
+    ("kies=1", "Kies wie de overeenkomst tekent."),  # "Kies deze persoon" with nobody chosen
+    ("signatory=f2&kies=1", "Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is."),
+    ("signatory=f2", "Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is."),
+    ("signatory=nobody", "Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is."),
+])
+def test_choosing_nobody_or_an_officer_who_may_not_sign_says_so_and_prefills_nothing(confirmed, query, message):
+    response = confirmed.get(f"/stap/4?{query}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and html.count(message) == 2  # the error summary and the choice
+    assert 'href="#signatory-0"' in html and 'aria-invalid="true"' in html and "<title>Fout: " in html
     assert 'id="surname"' not in html and "Smit\"" not in html
+
+
+def test_with_htmx_choosing_nobody_answers_the_whole_page_with_its_error_summary(confirmed):
+    response = confirmed.client.get("/stap/4?kies=1", headers={"HX-Request": "true", "HX-Target": "signatory-details"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert response.headers["HX-Retarget"] == "#main" and response.headers["HX-Reswap"] == "innerHTML"
+    assert html.startswith("<title>Fout: ") and 'class="error-summary"' in html and 'type="radio"' in html
+
+
+def test_the_choice_is_made_with_a_named_button(confirmed):
+    html = confirmed.get("/stap/4").get_data(as_text=True)
+    assert '<button type="submit" name="kies" value="1"' in html
+
+
+def test_the_dead_end_has_nobody_to_choose_and_no_message(dead_end):
+    response = dead_end.get("/stap/4?kies=1")
+    assert response.status_code == 200 and "error-summary" not in response.get_data(as_text=True)
 
 
 def test_without_javascript_choosing_and_saving_goes_to_step_5(confirmed, db):

@@ -15,6 +15,8 @@ REASONS = {
     "nb": person_forms.REASON_NONE,
 }
 
+# The name of the button that makes the choice: sent also when no officer was chosen.
+CHOOSE_BUTTON = "kies"
 # An officer in the choice: name and role as the registry writes them, each in the direction of
 # its own script (``format`` escapes them).
 OFFICER_LABEL = Markup('<span lang="nl" dir="auto">{}</span>, <span lang="nl" dir="auto">{}</span>')
@@ -33,6 +35,12 @@ def _birth_date(kvk_number: str, officer_id: str) -> str:
     company = _registry_company(kvk_number)
     officers = company.officers if company else ()
     return next((officer.birth_date for officer in officers if officer.id == officer_id), "")
+
+
+def _refused(message) -> FormRejected:
+    """A refused choice of officer: the choice is the officer list's, not a field of the form,
+    so the error summary links to its first radio."""
+    return FormRejected(message, field="signatory", context={"summary_links": [("#signatory-0", message)]})
 
 
 @step
@@ -66,12 +74,22 @@ class SignatoryStep(Step):
         selectable = [officer for officer in officers if people.may_sign(officer)]
         return {
             "officers": officers,
+            "choose_button": CHOOSE_BUTTON,
             "selectable": selectable,
             "choices": [(officer.id, OFFICER_LABEL.format(officer.full_name, officer.role)) for officer in selectable],
             "reasons": {key: str(reason) for key, reason in REASONS.items()},
             # The birth date the registry would have filled in: the applicant types it instead.
             "registry_down": _registry_company(draft.kvk_number) is None,
         }
+
+    def asked(self, draft, form):
+        # "Kies deze persoon" with nobody chosen, or a choice of an officer who may not sign alone.
+        if form.signatory.data or not (CHOOSE_BUTTON in request.args or request.args.get("signatory")):
+            return
+        if not any(people.may_sign(officer) for officer in draft.company.officers):
+            return  # the dead end says what to do; there is nobody to choose
+        message = person_forms.NOT_AUTHORISED if request.args.get("signatory") else person_forms.CHOOSE_SIGNATORY
+        raise _refused(message)
 
     def unchanged(self, draft, form):
         return people.person(get_db(), draft, people.SIGNATORY) == form.person(officer_id=form.signatory.data)
@@ -80,9 +98,6 @@ class SignatoryStep(Step):
         try:
             officer = people.signatory_officer(draft.company, form.signatory.data or "")
         except people.Refused:
-            # The choice is the officer list's, not a field of this form: the summary links there.
-            raise FormRejected(person_forms.NOT_AUTHORISED, field="signatory", context={
-                "summary_links": [("#signatory-0", person_forms.NOT_AUTHORISED)],
-            }) from None
+            raise _refused(person_forms.NOT_AUTHORISED) from None
         people.save_person(get_db(), draft, form.based_on(), people.SIGNATORY, form.person(officer_id=officer.id))
         return step_url(5)

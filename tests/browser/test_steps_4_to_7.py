@@ -41,6 +41,7 @@ TEXT = {
                6: "Geef uw contactpersonen op", 7: "Geef uw ICT-beheerder(s) op (optioneel)",
                8: "Controleer uw diensten", "ict_add": "ICT-beheerder toevoegen"},
         "choose": "Kies deze persoon",
+        "choose_nobody": "Kies wie de overeenkomst tekent.",
         "details": "Gegevens van de tekenbevoegde",
         "initials": "Voorletters",
         "surname": "Achternaam",
@@ -66,6 +67,7 @@ TEXT = {
                6: "Add your contact people", 7: "Add your ICT administrator(s) (optional)",
                8: "Check your services", "ict_add": "Add an ICT administrator"},
         "choose": "Choose this person",
+        "choose_nobody": "Choose who signs the agreement.",
         "details": "Details of the authorised signatory",
         "initials": "Initials",
         "surname": "Surname",
@@ -209,6 +211,11 @@ class Applicant:
         expect(details.get_by_role("heading", name=t["details"])).to_have_count(0)
         if self.js:
             page.evaluate("window.__marker = 1")
+        self.submit(t["choose"])  # nobody chosen yet: the page says so
+        summary = page.locator(".error-summary")
+        expect(summary).to_be_focused()
+        expect(summary.get_by_role("link", name=t["choose_nobody"])).to_have_attribute("href", "#signatory-0")
+        self.axe("step 4, nobody chosen")
         page.get_by_role("radio", name=re.compile(re.escape(company["officer"]))).check()
         if not self.js:
             self.submit(t["choose"])
