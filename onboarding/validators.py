@@ -288,8 +288,9 @@ _DUTCH_MOBILE = re.compile(r"^\+316[0-9]{8}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
-def _dutch_number(value: str) -> phonenumbers.PhoneNumber:
-    """A valid Dutch phone number, as typed in the Netherlands (0..., +31..., 0031...)."""
+def _parsed(value: str) -> phonenumbers.PhoneNumber:
+    """A phone number as typed in the Netherlands: Dutch (0..., +31..., 0031...) or with another
+    country's code (+32..., 0032...); not yet known to be valid."""
     typed = unicodedata.normalize("NFKC", value or "").strip()  # full-width digits, no-break spaces
     if not typed:
         raise Invalid("required")
@@ -297,11 +298,12 @@ def _dutch_number(value: str) -> phonenumbers.PhoneNumber:
     if len(typed) > 30 or not _PHONE_CHARACTERS.match(typed):
         raise Invalid("invalid")
     try:
-        number = phonenumbers.parse(typed, "NL")
+        return phonenumbers.parse(typed, "NL")
     except phonenumbers.NumberParseException:
         raise Invalid("invalid") from None
-    if number.country_code != 31:
-        raise Invalid("not_dutch")
+
+
+def _valid(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
     if not phonenumbers.is_valid_number(number):
         raise Invalid("invalid")
     return number
@@ -313,7 +315,10 @@ def _e164(number: phonenumbers.PhoneNumber) -> str:
 
 def mobile(value: str) -> str:
     """A Dutch mobile number (06..., +316..., 00316...) in E.164: "+31612345678"."""
-    number = _e164(_dutch_number(value))
+    number = _parsed(value)
+    if number.country_code != 31:
+        raise Invalid("not_dutch")
+    number = _e164(_valid(number))
     # 097 numbers are mobile to phonenumbers too, but they are for machines, not people.
     if not _DUTCH_MOBILE.match(number):
         raise Invalid("not_mobile")
@@ -321,8 +326,9 @@ def mobile(value: str) -> str:
 
 
 def phone(value: str) -> str:
-    """Any Dutch phone number (mobile, landline, 085, 088, 0800, ...) in E.164."""
-    return _e164(_dutch_number(value))
+    """Any phone number in E.164: Dutch (mobile, landline, 085, 088, 0800, ...) or, typed with
+    its country code, foreign (an ICT firm across the border)."""
+    return _e164(_valid(_parsed(value)))
 
 
 def format_mobile(value: str) -> str:

@@ -56,8 +56,8 @@ _MOBILE = {
 }
 _PHONE = {
     "required": _l("Vul het telefoonnummer in"),
-    "invalid": _l("Vul een Nederlands telefoonnummer in, zoals 030-2345678 of 06-12345678"),
-    "not_dutch": _l("Vul een Nederlands telefoonnummer in, zoals 030-2345678. Een buitenlands nummer kan niet"),
+    "invalid": _l("Vul een geldig telefoonnummer in, zoals 030-2345678 of 06-12345678; een buitenlands "
+                  "nummer met het landnummer, zoals +32 2 234 56 78"),
 }
 _NAME = {
     "required": _l("Vul de naam in"),

@@ -74,6 +74,12 @@ def test_adding_without_javascript_returns_to_the_list(at_step_7, db):
         ("ICT & Zorg B.V.", "servicedesk@ict.example", "+31851234567")]
 
 
+def test_an_administrator_across_the_border_gives_a_foreign_number_with_its_country_code(at_step_7, db):
+    assert add(at_step_7, phone="0032 2 234 56 78").status_code == 303
+    assert admins(db)[0]["phone"] == "+3222345678"
+    assert "+32 2 234 56 78" in at_step_7.get("/stap/7").get_data(as_text=True)
+
+
 def test_adding_with_htmx_answers_the_list_and_pushes_its_url(at_step_7):
     response = add(at_step_7, htmx=True)
     html = response.get_data(as_text=True)

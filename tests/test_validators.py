@@ -383,16 +383,19 @@ def test_mobile_numbers_refused(typed, code):
     ("088-1234567", "+31881234567"),
     ("0800-1234", "+318001234"),
     ("0900-1234567", "+319001234567"),
+    ("+32 2 234 56 78", "+3222345678"),  # foreign, typed with its country code
+    ("0049 30 1234567", "+49301234567"),
+    ("+44 7911 123456", "+447911123456"),
 ])
-def test_any_dutch_phone_number_is_stored_in_e164(typed, expected):
+def test_any_dutch_or_foreign_phone_number_is_stored_in_e164(typed, expected):
     assert phone(typed) == expected
 
 
 @pytest.mark.parametrize("typed, code", [
     ("", "required"),
     ("  ", "required"),
-    ("+32 2 123 45 67", "not_dutch"),
-    ("0049 30 123456", "not_dutch"),
+    ("+32 2 123", "invalid"),  # too short for Belgium
+    ("+999 123456", "invalid"),  # no such country
     ("030-234567", "invalid"),
     ("112", "invalid"),
     ("2345678", "invalid"),
