@@ -515,16 +515,17 @@ def large(applicant, large_registry):
 LARGE_CODES = sorted(f"{('01', '04', '06', '12')[number % 4]}{number:06d}" for number in range(1000))
 
 
-def test_a_large_organisation_sees_its_codes_in_pages_of_25(large):
-    assert PAGE_SIZE == 25
+def test_a_large_organisation_sees_its_codes_in_pages_of_50(large):
+    assert PAGE_SIZE == 50  # SPEC §1, step 6
     html = large.get("/stap/6").get_data(as_text=True)
-    assert "AGB-codes (1000)" in html and "Pagina 1 van 40" in html
-    assert codes_shown(html) == LARGE_CODES[:25]
+    assert "AGB-codes (1000)" in html and "Pagina 1 van 20" in html
+    assert "AGB-code 1 tot en met 50 van 1000" in html
+    assert codes_shown(html) == LARGE_CODES[:50]
     assert 'href="/stap/6?pagina=2"' in html
     second = large.get("/stap/6?pagina=2").get_data(as_text=True)
-    assert codes_shown(second) == LARGE_CODES[25:50] and "Pagina 2 van 40" in second
-    last = large.get("/stap/6?pagina=40").get_data(as_text=True)
-    assert codes_shown(last) == LARGE_CODES[975:] and 'name="version"' in last
+    assert codes_shown(second) == LARGE_CODES[50:100] and "Pagina 2 van 20" in second
+    last = large.get("/stap/6?pagina=20").get_data(as_text=True)
+    assert codes_shown(last) == LARGE_CODES[950:] and 'name="version"' in last
     assert "01999999" not in html  # the inactive code
 
 
@@ -533,22 +534,22 @@ def test_with_htmx_a_page_of_codes_swaps_only_the_table(large):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.lstrip().startswith('<section id="contact-rows"')
     assert "<title>" not in html and 'name="zoek"' not in html and 'action="/stap/6"' not in html
-    assert codes_shown(html) == LARGE_CODES[25:50]
+    assert codes_shown(html) == LARGE_CODES[50:100]
 
 
 def test_rows_without_a_contact_come_first_and_saving_returns_to_the_page_of_the_row(large):
     first = LARGE_CODES[0]
     response = save_row(large, first)
-    # The row now has a contact: it moves behind the 999 rows without one, onto page 40.
-    assert response.status_code == 303 and response.headers["Location"] == f"/stap/6?pagina=40#row-{first}"
-    assert codes_shown(large.get("/stap/6").get_data(as_text=True)) == LARGE_CODES[1:26]
-    last = large.get("/stap/6?pagina=40").get_data(as_text=True)
+    # The row now has a contact: it moves behind the 999 rows without one, onto page 20.
+    assert response.status_code == 303 and response.headers["Location"] == f"/stap/6?pagina=20#row-{first}"
+    assert codes_shown(large.get("/stap/6").get_data(as_text=True)) == LARGE_CODES[1:51]
+    last = large.get("/stap/6?pagina=20").get_data(as_text=True)
     assert codes_shown(last)[-1] == first and "A.S. El Amrani" in row_of(last, first)
 
 
 def test_without_javascript_a_rows_page_leads_back_to_the_page_of_the_table_that_holds_the_row(large):
     html = open_row(large, LARGE_CODES[120]).get_data(as_text=True)
-    assert f'class="back-link" href="/stap/6?pagina=5#row-{LARGE_CODES[120]}"' in html
+    assert f'class="back-link" href="/stap/6?pagina=3#row-{LARGE_CODES[120]}"' in html
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -583,10 +584,10 @@ def test_the_filter_field_takes_no_more_than_the_filter_keeps(large):
 
 def test_a_filter_with_many_results_comes_in_pages_that_keep_the_filter(large):
     html = large.get("/stap/6?zoek=Locatie+01").get_data(as_text=True)
-    assert "100 codes gevonden" in html and "Pagina 1 van 4" in html
+    assert "100 codes gevonden" in html and "Pagina 1 van 2" in html
     assert 'href="/stap/6?pagina=2&amp;zoek=Locatie+01"' in html
-    last = large.get("/stap/6?pagina=4&zoek=Locatie+01").get_data(as_text=True)
-    assert len(codes_shown(last)) == 25 and "Locatie 0199" in last
+    last = large.get("/stap/6?pagina=2&zoek=Locatie+01").get_data(as_text=True)
+    assert len(codes_shown(last)) == 50 and "Locatie 0199" in last
 
 
 def test_with_htmx_the_filter_swaps_only_the_table(large):
@@ -641,7 +642,7 @@ def test_saving_a_row_changes_that_row_only(large, db):
 
 def test_a_page_of_rows_that_share_a_landline_formats_it_once(large, db, phones_formatted):
     # A hospital group gives most codes the same few people, often with a landline: phonenumbers
-    # takes about 25 µs a landline, so a page of 25 rows must not pay it per row.
+    # takes about 25 µs a landline, so a page of 50 rows must not pay it per row.
     assert large.submit("/stap/6/aanvullen", page="/stap/6").status_code == 303
     db.conn.execute("UPDATE contact_persons SET phone = '+31302345678'")
     db.conn.commit()

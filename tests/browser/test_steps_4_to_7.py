@@ -416,7 +416,7 @@ def test_one_code_practice_steps_1_to_8(applicant):
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. The hospital group: 177 codes in pages of 25, filter, bulk fill, on to step 8.
+# 2. The hospital group: 177 codes in pages of 50, filter, bulk fill, on to step 8.
 # ---------------------------------------------------------------------------------------------
 
 def test_hospital_group_steps_1_to_7(applicant):
@@ -427,8 +427,8 @@ def test_hospital_group_steps_1_to_7(applicant):
 
     section = page.locator("#contact-rows")
     expect(section.get_by_role("heading", name=f"AGB-codes ({len(codes)})")).to_be_visible()
-    expect(section.locator(".pagination__current")).to_have_text("Pagina 1 van 8")
-    expect(section.locator("tr.contact-row")).to_have_count(25)
+    expect(section.locator(".pagination__current")).to_have_text("Pagina 1 van 4")
+    expect(section.locator("tr.contact-row")).to_have_count(50)
     # Codes without a contact first.
     expect(section.locator("tr.contact-row").first).to_have_class(re.compile(r"contact-row--missing"))
     a.axe("step 6, 177 codes")
@@ -462,7 +462,7 @@ def test_hospital_group_steps_1_to_7(applicant):
         expect(section).to_contain_text(f"{matching(HOSPITAL['kvk'], '038')} codes gevonden voor “038”")
         expect(search).to_have_value("038")
     expected = matching(HOSPITAL["kvk"], "038")
-    assert 1 < expected < 25  # one page
+    assert 1 < expected < 50  # one page
     expect(rows).to_have_count(expected)
     for index in range(expected):
         expect(rows.nth(index).locator("th")).to_contain_text("038")
@@ -474,8 +474,8 @@ def test_hospital_group_steps_1_to_7(applicant):
     expect(page.get_by_role("button", name=BULK)).to_have_count(0)
     expect(page.locator("#main")).not_to_contain_text("nog geen contactpersoon")
     expect(page.locator("tr.contact-row--missing")).to_have_count(0)
-    expect(section.locator(".pagination__current")).to_have_text("Pagina 1 van 8")
-    expect(rows).to_have_count(25)
+    expect(section.locator(".pagination__current")).to_have_text("Pagina 1 van 4")
+    expect(rows).to_have_count(50)
     expect(section.locator(".tag", has_text="hoofdcontactpersoon").first).to_be_visible()
     if a.js:
         filled = len(codes) - 4  # four codes have contacts known at VECOZO
