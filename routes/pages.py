@@ -5,6 +5,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
 from babel import Locale
@@ -336,7 +337,11 @@ def advance(url: str, announce: str | None = None):
         g.announce = announce
     response = current_app.make_response(current_app.view_functions[endpoint](**values))
     if response.status_code < 300:
-        response.headers["HX-Push-Url"] = url
+        # The page it stays on (step 6's bulk fill, a row removed without a row) replaces its
+        # history entry: Back goes to the page before, not to the same page again.
+        same = urlsplit(current_app.htmx.current_url or "")
+        staying = url == (f"{same.path}?{same.query}" if same.query else same.path)
+        response.headers["HX-Replace-Url" if staying else "HX-Push-Url"] = url
     return response
 
 

@@ -404,6 +404,20 @@ def test_a_row_save_without_javascript_from_an_older_tab_is_refused_too(at_step_
 # -- filling rows with the main contact ------------------------------------------------------
 
 
+@pytest.mark.parametrize("current, pushed, replaced", [
+    ("http://localhost/stap/6", None, "/stap/6"),  # the page it stays on: no second history entry
+    ("http://localhost/stap/6?pagina=2", "/stap/6", None),
+    (None, "/stap/6", None),
+])
+def test_with_htmx_the_bulk_action_replaces_the_history_entry_of_the_page_it_stays_on(at_step_6, current, pushed,
+                                                                                      replaced):
+    fields = hidden_inputs(at_step_6.get("/stap/6").get_data(as_text=True))
+    headers = {"HX-Request": "true", **({"HX-Current-URL": current} if current else {})}
+    response = at_step_6.client.post("/stap/6/aanvullen", data=fields, headers=headers)
+    assert response.status_code == 200
+    assert response.headers.get("HX-Push-Url") == pushed and response.headers.get("HX-Replace-Url") == replaced
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_the_bulk_action_fills_every_empty_row_with_the_main_contact(at_step_6, db, htmx):
     save_row(at_step_6, "01004567")

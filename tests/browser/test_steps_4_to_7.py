@@ -841,3 +841,14 @@ def test_the_contact_page_without_htmx_has_one_error_summary(nojs_applicant):
     # The page has loaded: what it holds is final, no need to wait for a count to change.
     assert page.locator(".error-summary").count() == 1
     assert page.get_by_role("alert").count() == 1
+
+
+def test_with_htmx_the_bulk_action_leaves_one_history_entry_for_step_6(js_applicant):
+    """The bulk action answers the page it was on: Back then goes to step 5, not to step 6 again."""
+    a, page = js_applicant, js_applicant.page
+    a.to_step_6(MAATSCHAP)
+    a.submit(BULK)
+    expect(page.locator("tr.contact-row--missing")).to_have_count(0)
+    a.settled()
+    page.go_back()
+    a.at_step(5, query=True)  # the shortcut that copied the signatory: /stap/5?van=tekenbevoegde
