@@ -188,10 +188,13 @@ def check_idle():
     now = int(time.time())
     timeout = idle_timeout()
     seen = session.get(SESSION_SEEN, 0)
-    if now - seen <= timeout:
-        # Moving `seen` re-signs and resends the cookie: only once it is a minute old
-        # (a thirtieth of a shorter timeout), not on every request.
-        if now - seen >= min(60, timeout // 30) and not request.headers.get(POLL_HEADER):
+    # Moving `seen` re-signs and resends the cookie: only once it is a minute old (a thirtieth
+    # of a shorter timeout), not on every request. So `seen` may be that much older than the
+    # last request, from which the page counts: the session lasts that much longer, so that it
+    # never ends before the page's countdown does.
+    lag = min(60, timeout // 30)
+    if now - seen <= timeout + lag:
+        if now - seen >= lag and not request.headers.get(POLL_HEADER):
             session[SESSION_SEEN] = now
         return None
     if request.headers.get(POLL_HEADER) or request.endpoint == "access.keep_alive":
