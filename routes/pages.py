@@ -159,9 +159,9 @@ def _idle_texts(timeout: int) -> dict:
         "warn_before": warn_before,
         "title": _("Uw sessie verloopt over %(time)s",
                    time=format_timedelta(timedelta(seconds=warn_before), threshold=1)),
-        "text": _("U bent bijna %(time)s niet actief geweest. Wat u per stap heeft opgeslagen, blijft bewaard. "
+        "text": _("U bent %(time)s niet actief geweest. Wat u per stap heeft opgeslagen, blijft bewaard. "
                   "Wat u op deze pagina heeft ingevuld maar nog niet verstuurd, wordt niet bewaard als uw "
-                  "sessie verloopt.", time=idle_duration()),
+                  "sessie verloopt.", time=format_timedelta(timedelta(seconds=timeout - warn_before), threshold=1)),
         # Once it has ended (the warning left open, or the page in the background).
         "ended_title": _("Uw sessie is verlopen"),
         "ended_text": _("U was %(time)s niet actief. Om uw gegevens te beschermen, hebben wij u uitgelogd.",

@@ -85,6 +85,8 @@ def test_idle_warning_is_built_from_the_timeout_and_says_that_unsent_input_is_no
     assert described_by, "the idle warning has no aria-describedby"
     description = page.locator(f"#{described_by}")
     expect(description).to_be_visible()
+    # How long the applicant has been away when it comes, not the whole timeout.
+    expect(description).to_contain_text(f"U bent {SHORT_IDLE_TIMEOUT - WARN_BEFORE} seconden niet actief geweest.")
     expect(description).to_contain_text("op deze pagina heeft ingevuld maar nog niet verstuurd, wordt niet bewaard")
     expect(warning).to_have_accessible_description(re.compile("nog niet verstuurd, wordt niet bewaard"))
     flow.axe()
