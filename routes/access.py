@@ -1,10 +1,10 @@
 """Getting in and out: the e-mail link, logging out, an expired session or form."""
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, session, url_for
 
 from onboarding import drafts, tokens
 
-from . import forms
+from . import forms, unsent
 from .i18n import gettext as _
 from .pages import bind_draft, current_draft, get_db, idle_duration, navigate, remembered_email, render_page, sign_out
 from .wizard import resume_url
@@ -86,9 +86,11 @@ def verify_post():
 
 
 def go_on(draft):
-    """To the first unfinished step, as a whole page, not a swap: the layout of a
-    bound session carries the idle warning."""
-    return navigate(resume_url(draft))
+    """To the page whose form was sent after the session ended (``unsent``), else the first
+    unfinished step; as a whole page, not a swap: the layout of a bound session carries the
+    idle warning."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    return navigate(unsent.url_for_draft(draft, adapter) or resume_url(draft))
 
 
 @bp.post("/uitloggen")
@@ -105,7 +107,7 @@ def logged_out():
 @bp.get("/sessie-verlopen")
 def session_expired():
     return render_page("expired.html", title=_("Uw sessie is verlopen"), email_form=new_link_form(),
-                       idle_duration=idle_duration())
+                       idle_duration=idle_duration(), unsent_kept=unsent.SESSION_UNSENT in session)
 
 
 @bp.get("/pagina-verlopen")

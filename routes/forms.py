@@ -10,6 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, StopValidatio
 
 from onboarding import validators
 
+from . import unsent
 from .i18n import language
 from .i18n import lazy_gettext as _l
 
@@ -62,11 +63,16 @@ def wtforms_translations():
 
 
 class Form(FlaskForm):
-    """The base of every form: CSRF from Flask-WTF, translations cached."""
+    """The base of every form: CSRF from Flask-WTF, translations cached, and on the page a form
+    was sent to after the session ended, what it said (``unsent``)."""
 
     class Meta:
         def get_translations(self, form):
             return wtforms_translations()
+
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            return unsent.restored() if formdata is None else formdata
 
 
 class StepForm(Form):

@@ -18,6 +18,7 @@ from onboarding import drafts, store, tokens, validators
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
+from . import unsent
 from .i18n import language
 from .i18n import gettext as _
 from .i18n import ngettext
@@ -166,8 +167,8 @@ def _idle_texts(timeout: int) -> dict:
         "ended_title": _("Uw sessie is verlopen"),
         "ended_text": _("U was %(time)s niet actief. Om uw gegevens te beschermen, hebben wij u uitgelogd.",
                         time=idle_duration()) + " " + _(
-            "Wat u per stap heeft opgeslagen, is bewaard. Wat u op deze pagina nog niet verstuurde, kunt u nu "
-            "nog kopiëren: sluit deze melding met Escape."),
+            "Wat u per stap heeft opgeslagen, is bewaard. Sluit deze melding en verstuur wat u op deze pagina "
+            "invulde: wij bewaren het in deze browser tot u terugkomt met een nieuwe link."),
     }
 
 
@@ -202,6 +203,8 @@ def check_idle():
         # it has ended, but ending it is left to the applicant's next request, which then meets
         # the page that says so rather than a blank step 1.
         return navigate(url_for("access.session_expired"))
+    if request.method == "POST" and SESSION_DRAFT in session:
+        unsent.keep(drafts.by_key(get_db(), session[SESSION_DRAFT]))
     session.pop(SESSION_DRAFT, None)
     session.pop(SESSION_PERSON, None)
     session.pop(SESSION_SEEN, None)
@@ -309,6 +312,8 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
     ``whole``: the ``main`` block even when a part of the page was asked for (an answer
     about the page as a whole, such as an error summary), and htmx is told to put it there."""
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
+    if g.get("unsent_restored") and not context.get("notice"):
+        context["notice"] = str(unsent.RESTORED)
     if wants_fragment() and not whole and (block := fragment_block(template)) != "main":
         # A part of the page alone (a table row among them: nothing may stand beside it), so
         # what it announces travels in an event that app.js writes into the live region.

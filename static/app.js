@@ -90,7 +90,8 @@
       arm();
     });
   }
-  dialog.querySelector("button").addEventListener("click", stay);
+  dialog.querySelector('[data-part="warning"] button').addEventListener("click", stay);
+  dialog.querySelector("[data-close]").addEventListener("click", function () { dialog.close(); });
   dialog.addEventListener("cancel", function (event) {
     event.preventDefault();
     dialog.close();

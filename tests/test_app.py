@@ -304,7 +304,7 @@ def test_the_idle_timeout_is_a_setting_and_the_texts_follow_it(app, applicant):
     person.verify()
     html = person.get("/stap/2").get_data(as_text=True)
     assert 'data-session-timeout="600"' in html and 'data-session-warning="120"' in html
-    assert "Uw sessie verloopt over 2 minuten" in html and "bijna 10 minuten" in html
+    assert "Uw sessie verloopt over 2 minuten" in html and "U bent 8 minuten niet actief geweest" in html
     assert 'aria-describedby="session-warning-text"' in html
     assert "nog niet verstuurd" in html
 

@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 
-from .conftest import Applicant, hidden_inputs
+from .conftest import MAIN_CONTACT, Applicant, element, hidden_inputs, table
 
 
 def idle(client, seconds):
@@ -132,3 +132,69 @@ def test_a_person_link_session_ends_with_the_idle_timeout_too(submitted, app):
     response = other.get("/persoon")
     assert response.status_code == 303 and response.headers["Location"] == "/sessie-verlopen"
     assert other.get("/persoon").status_code == 404
+
+
+# -- a form sent after the session ended (SPEC §2: nothing is lost by an expired session) --------
+
+def come_back(applicant, email="praktijk@example.nl"):
+    """A new link asked for on the expiry page and opened in the same browser."""
+    assert applicant.submit("/stap/1", {"email": email}, page="/sessie-verlopen").status_code == 303
+    return applicant.open_link(applicant.last_link(email))
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_form_sent_after_the_session_ended_is_kept_and_filled_in_again_after_a_new_link(signed, db, htmx):
+    page = signed.get("/stap/5").get_data(as_text=True)
+    idle(signed.client, 32 * 60)
+    typed = {**hidden_inputs(page), **MAIN_CONTACT}
+    response = signed.client.post("/stap/5", data=typed, headers={"HX-Request": "true"} if htmx else {})
+    assert (response.headers.get("HX-Redirect") or response.headers["Location"]) == "/sessie-verlopen"
+    assert [row for row in table(db, "persons") if row["role"] == "main_contact"] == []  # not saved: the session had ended
+    expired = signed.get("/sessie-verlopen").get_data(as_text=True)
+    assert "Wij hebben het in deze browser bewaard" in expired
+
+    assert come_back(signed).headers["Location"] == "/stap/5"
+    html = signed.get("/stap/5").get_data(as_text=True)
+    assert "staat hieronder weer. Het is nog niet opgeslagen" in html
+    assert element(html, "surname")["value"] == "Jansen" and element(html, "mobile")["value"] == "+31 6 8765 4321"
+    assert "checked" in element(html, "employed")
+    assert [row for row in table(db, "persons") if row["role"] == "main_contact"] == []  # still the applicant's to send
+    # Once: the next visit shows the draft as stored.
+    again = signed.get("/stap/5").get_data(as_text=True)
+    assert element(again, "surname")["value"] == "" and "Het is nog niet opgeslagen" not in again
+    # Sent, it is saved as any form is.
+    assert signed.submit("/stap/5", MAIN_CONTACT).headers["Location"] == "/stap/6"
+
+
+def test_a_change_sent_from_the_summary_after_the_session_ended_comes_back_on_its_page(signed):
+    page = signed.get("/stap/4?terug=overzicht").get_data(as_text=True)
+    idle(signed.client, 32 * 60)
+    signed.client.post("/stap/4?terug=overzicht", data={**hidden_inputs(page), "surname": "Linden-Bos",
+                                                        "initials": "M.", "signatory": "f1"})
+    assert come_back(signed).headers["Location"] == "/stap/4?terug=overzicht"
+    assert element(signed.get("/stap/4?terug=overzicht").get_data(as_text=True), "surname")["value"] == "Linden-Bos"
+
+
+def test_a_kept_form_goes_only_to_the_draft_it_was_typed_for(signed):
+    page = signed.get("/stap/5").get_data(as_text=True)
+    idle(signed.client, 32 * 60)
+    signed.client.post("/stap/5", data={**hidden_inputs(page), **MAIN_CONTACT})
+    # Another address in this browser: a draft of its own, which never sees the kept form.
+    assert come_back(signed, "iemand.anders@example.nl").headers["Location"] == "/stap/2"
+    assert "Het is nog niet opgeslagen" not in signed.get("/stap/2").get_data(as_text=True)
+
+
+def test_a_form_too_large_for_the_session_is_not_kept_and_the_expiry_page_does_not_claim_it(signed):
+    page = signed.get("/stap/5").get_data(as_text=True)
+    idle(signed.client, 32 * 60)
+    signed.client.post("/stap/5", data={**hidden_inputs(page), **MAIN_CONTACT, "surname": "J" * 3000})
+    assert "in deze browser bewaard" not in signed.get("/sessie-verlopen").get_data(as_text=True)
+    assert come_back(signed).headers["Location"] == "/stap/5"
+    assert "Het is nog niet opgeslagen" not in signed.get("/stap/5").get_data(as_text=True)
+
+
+def test_a_kept_form_of_a_url_that_shows_no_page_resumes_at_the_first_unfinished_step(with_main_contact):
+    page = with_main_contact.get("/stap/6").get_data(as_text=True)
+    idle(with_main_contact.client, 32 * 60)
+    with_main_contact.client.post("/stap/6/aanvullen", data=hidden_inputs(page))
+    assert come_back(with_main_contact).headers["Location"] == "/stap/6"

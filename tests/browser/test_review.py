@@ -125,26 +125,37 @@ def test_escape_on_the_idle_warning_extends_the_session_and_the_warning_comes_ag
     flow.expect_signed_in()
 
 
-def test_once_the_session_has_ended_the_warning_says_so_and_leaves_the_page_as_it_is(idle_flow):
+def test_once_the_session_has_ended_the_warning_says_so_and_what_is_sent_then_comes_back_after_a_new_link(idle_flow):
     """Past the timeout the warning no longer counts down: it says the session ended, with the
-    way to a new link, and Escape closes it on the page as it was, so that what was typed and
-    not sent can still be copied."""
+    way to a new link, and its close button (a phone has no Escape) leaves the page as it was.
+    Sent anyway, the form meets the page that says the session ended; it is kept in this browser
+    and filled in again once the applicant is back with a new link (SPEC §2)."""
     flow, page = idle_flow, idle_flow.page
     flow.sign_in()
     page.locator("#kvk_number").fill("1234 5678")
     ended = page.get_by_role("dialog", name="Uw sessie is verlopen")
     expect(ended).to_be_visible(timeout=(SHORT_IDLE_TIMEOUT + 6) * 1000)
-    expect(ended).to_have_accessible_description(re.compile("nog kopiëren"))
+    expect(ended).to_have_accessible_description(re.compile("Sluit deze melding en verstuur"))
     expect(ended.get_by_role("link", name="Vraag een nieuwe link aan")).to_be_focused()
     flow.axe()
-    page.keyboard.press("Escape")
+    ended.get_by_role("button", name="Sluit deze melding").click()
     expect(ended).to_be_hidden()
     expect(page).to_have_url(url("/stap/2"))
     expect(page.locator("#kvk_number")).to_have_value("1234 5678")
-    # Sent anyway, the form meets the page that says the session ended (not a blank step 1).
     page.locator("#main form button[type=submit]").first.click()
     expect(page).to_have_url(url("/sessie-verlopen"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Uw sessie is verlopen")
+    expect(page.locator("#main")).to_contain_text("Wij hebben het in deze browser bewaard")
+    flow.axe()
+
+    page.get_by_label("E-mailadres").fill(flow.email)
+    flow.submit("Stuur mij een nieuwe link")
+    flow.open_mail()
+    flow.continue_from_link()
+    expect(page.locator("#kvk_number")).to_have_value("1234 5678")
+    expect(page.locator("#main")).to_contain_text("Het is nog niet opgeslagen")
+    flow.axe()
+    flow.assert_accessible_throughout()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""What an applicant sends after the idle timeout: not saved (the session that would save it has
+ended), but kept in this browser's session and filled in again, once, when the applicant is back
+in the same draft with a new e-mail link (SPEC §2: nothing is lost by an expired session).
+
+The session is a cookie: a form that does not fit in a part of it is not kept, and the expiry
+page says which of the two happened. What is kept is what this browser showed a moment before,
+and it goes with the draft it was typed for: another draft opened in this browser never sees it.
+"""
+
+import json
+import time
+
+from flask import g, request, session
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+
+from .i18n import lazy_gettext as _l
+
+SESSION_UNSENT = "unsent"
+# A cookie holds about 4 KB, and the session has its own values besides.
+MAX_CHARACTERS = 2500
+# As long as the e-mail link with which the applicant comes back works.
+LIFETIME = 24 * 3600
+NOT_KEPT = frozenset({"csrf_token"})
+
+RESTORED = _l("Wat u had ingevuld toen uw sessie verliep, staat hieronder weer. Het is nog niet opgeslagen: "
+              "controleer het en verstuur het.")
+
+
+def keep(draft) -> bool:
+    """Keep the form this POST sends for ``draft``, whose session just ended; whether it was."""
+    fields = {name: values for name, values in request.form.lists() if name not in NOT_KEPT}
+    if draft is None or not fields or len(json.dumps(fields, ensure_ascii=False)) > MAX_CHARACTERS:
+        session.pop(SESSION_UNSENT, None)
+        return False
+    url = request.full_path.rstrip("?")
+    session[SESSION_UNSENT] = {"draft": draft.id, "url": url, "fields": fields, "at": int(time.time())}
+    return True
+
+
+def url_for_draft(draft, adapter) -> str | None:
+    """The page to go back to in ``draft``, when a form of it was kept and that page can be
+    shown (a GET of the URL the form was sent to); else None."""
+    kept = _kept(draft)
+    if kept is None:
+        return None
+    try:
+        adapter.match(kept["url"].partition("?")[0], method="GET")
+    except (NotFound, MethodNotAllowed, RequestRedirect):
+        return None
+    return kept["url"]
+
+
+def restored() -> MultiDict | None:
+    """The form kept for this page of the draft the view read (``g.draft``), as form data: once, on
+    a GET of the URL it was sent to. Every form the page makes gets it (they share their fields'
+    names only where they are the same answer)."""
+    if "unsent_restored" in g:
+        return g.unsent_restored
+    g.unsent_restored = None
+    if SESSION_UNSENT not in session or request.method != "GET":
+        return None
+    kept = _kept(g.get("draft"))
+    if kept is not None and request.path == kept["url"].partition("?")[0]:
+        session.pop(SESSION_UNSENT)
+        g.unsent_restored = MultiDict([(name, value) for name, values in kept["fields"].items()
+                                       for value in values])
+    return g.unsent_restored
+
+
+def _kept(draft) -> dict | None:
+    kept = session.get(SESSION_UNSENT)
+    if not kept:
+        return None
+    if time.time() - kept.get("at", 0) > LIFETIME:
+        session.pop(SESSION_UNSENT)
+        return None
+    return kept if draft is not None and kept.get("draft") == draft.id else None
