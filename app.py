@@ -213,6 +213,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     app.after_request(security_headers)
     app.add_template_filter(validators.format_postcode, "postcode")
+    app.add_template_global(validators.house_number_text, "house_number_text")
     app.add_template_filter(pages.shown_phone, "phone")
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(lambda stamp: format_datetime(datetime.fromisoformat(stamp), "short"), "local_time")

@@ -54,7 +54,7 @@ def agreement_data(db, draft: Draft, reference: str, on: date, catalogue, zorgso
         submitted_on=on,
         company_name=company.name,
         kvk_number=company.kvk_number,
-        address=f"{address.street} {address.number}{address.addition}, "
+        address=f"{address.street} {validators.house_number_text(address.number, address.addition)}, "
                 f"{validators.format_postcode(address.postcode)} {address.city}",
         signatory=party(signatory.full_name, signatory.email, signatory.mobile),
         main_contact=party(main.full_name, main.email, main.mobile),

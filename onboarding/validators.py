@@ -381,7 +381,10 @@ def free_text(value: str, limit: int) -> str:
 # An address in the Netherlands (step 10's visit).
 
 MAX_ADDRESS_PART = 100
-_HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(?:[ -]?[A-Za-z0-9]{1,6})?$")
+# A number, then an addition of letters and digits in parts joined by a space, dash or slash:
+# "12a", "12-2", "12 bis", "1234 bis-3hg", "1 A-2", "99 ZW 1e etage".
+_HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(?:[ -/]?[A-Za-z0-9]+(?:[ -/][A-Za-z0-9]+){0,3})?$")
+_HOUSE_NUMBER_LIMIT = 24
 
 
 def postcode(value: str) -> str:
@@ -400,9 +403,18 @@ def house_number(value: str) -> str:
     typed = _typed(value)
     if not typed:
         raise Invalid("required")
-    if not _HOUSE_NUMBER.match(typed):
+    if len(typed) > _HOUSE_NUMBER_LIMIT or not _HOUSE_NUMBER.match(typed):
         raise Invalid("invalid")
     return typed
+
+
+def house_number_text(number, addition: str) -> str:
+    """A registry's house number and addition as one: a single letter joins the number ("12a"),
+    any other addition follows a space ("1234 bis-3hg", "1 A-2")."""
+    addition = (addition or "").strip()
+    if not addition:
+        return str(number)
+    return f"{number}{addition}" if len(addition) == 1 and addition.isalpha() else f"{number} {addition}"
 
 
 def address_part(value: str) -> str:

@@ -1,6 +1,7 @@
 """Step 10: identification online (simulated iDIN) or by a visit, signing (simulated
 CM Sign with signed callbacks), the status page and completion."""
 
+import json
 import re
 import threading
 from datetime import datetime
@@ -307,6 +308,18 @@ def book(applicant, slot=None, **changes):
 def test_the_visit_form_is_prefilled_with_the_company_address(by_appointment):
     values = fields(by_appointment.get("/stap/10").get_data(as_text=True))
     assert values["street"] and values["postcode"] and values["city"]
+
+
+def test_a_registry_address_with_a_long_addition_is_prefilled_as_one_the_form_takes(by_appointment, db):
+    # The registry's number and addition, as the draft keeps them from the look-up.
+    company = json.loads(by_appointment.draft()["company_json"])
+    company["hoofdvestiging"]["adres"].update(huisnummer=1234, huisnummerToevoeging="bis-3hg")
+    db.conn.execute("UPDATE drafts SET company_json = ?", (json.dumps(company),))
+    db.conn.commit()
+    values = fields(by_appointment.get("/stap/10").get_data(as_text=True))
+    assert values["house_number"] == "1234 bis-3hg"
+    assert book(by_appointment).status_code == 303
+    assert table(db, "appointments")[0]["house_number"] == "1234 bis-3hg"
 
 
 def test_booking_mails_both_persons_with_an_ics(by_appointment, db):

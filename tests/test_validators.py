@@ -6,7 +6,7 @@ from datetime import date
 
 from onboarding.validators import (
     Invalid, agreement_email, birth_date, eight_digits, email_address, format_mobile, format_phone, full_name,
-    initials, mobile, name, phone, phone_formatter, prefix, strip_separators, surname,
+    house_number, house_number_text, initials, mobile, name, phone, phone_formatter, prefix, strip_separators, surname,
 )
 
 
@@ -494,3 +494,26 @@ def test_the_person_checks_answer_a_value_or_a_code(text):
             assert invalid.code
         else:
             assert isinstance(result, str) and "<" not in result and "\x00" not in result
+
+
+@pytest.mark.parametrize("typed", ["12", "12a", "12 A", "12-2", "12 bis", "1234 bis-3hg", "1 A-2", "1A-2",
+                                   "99 ZW 1e etage", "7/9", "12 hs"])
+def test_house_numbers_with_their_additions_are_accepted_as_typed(typed):
+    assert house_number(typed) == typed
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("", "required"), ("twaalf", "invalid"), ("0", "invalid"), ("a12", "invalid"), ("12 <b>", "invalid"),
+    ("12 a--b", "invalid"), ("12 a-b-c-d-e", "invalid"), ("1" + " abcdefghij" * 3, "invalid"),
+])
+def test_house_numbers_refused(typed, code):
+    assert refusal(house_number, typed) == code
+
+
+@pytest.mark.parametrize("number, addition, text", [
+    (12, "", "12"), (12, "a", "12a"), (4, "A", "4A"), (1234, "bis-3hg", "1234 bis-3hg"), (1, "A-2", "1 A-2"),
+    ("7", " 2 ", "7 2"),
+])
+def test_a_registry_house_number_and_addition_read_as_one(number, addition, text):
+    assert house_number_text(number, addition) == text
+    assert house_number(text) == text  # and the visit form, prefilled with it, takes it

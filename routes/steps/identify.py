@@ -109,7 +109,7 @@ def visit_context(draft, visit, form=None) -> dict:
                     "slot": appointments.slot_value(visit.slot)}
         else:
             company = draft.company.address
-            data = {"street": company.street, "house_number": f"{company.number}{company.addition}",
+            data = {"street": company.street, "house_number": validators.house_number_text(company.number, company.addition),
                     "postcode": validators.format_postcode(company.postcode), "city": company.city}
         form = forms.VisitForm(None, data=data)
     slots = appointments.open_slots(get_db(), submission.today(), keep=visit.slot if visit else None)
