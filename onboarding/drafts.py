@@ -261,8 +261,8 @@ def save_company(db, draft: Draft, version: int, kvk_number: str, agb_code: str,
                  limits: list[tuple[Limit, str]] | None = None) -> None:
     """Step 2: the looked-up company and all its active AGB codes.
 
-    The registries were read afresh, so step 3 must be confirmed again, and step 8 (the
-    services follow from the codes). For the same
+    The registries were read afresh, so step 3 must be confirmed again, and step 8 when the
+    codes changed (the services follow from the codes). For the same
     company, what the applicant entered stays: codes still active keep their contact
     persons, codes no longer active go with theirs. Another company starts steps 4-7
     afresh (the page asked first: ``replaces_company``). A new code gets the contact
@@ -292,10 +292,12 @@ def _save_company(db, draft, version, kvk_number, agb_code, company_raw, codes, 
     # digest, the same rows (read in this transaction, so no other save can come between).
     unchanged = not other_company and db.conn.execute(
         "SELECT agb_codes_sha256 FROM drafts WHERE id = ?", (draft.id,)).fetchone()[0] == digest
+    # Step 3 is confirmed again after every look-up; step 8 only when the codes changed.
     save_answers(db, draft, version, 2, "company looked up", kvk_number=kvk_number, agb_code=agb_code,
                  company_json=snapshot, company_name=company_raw.get("naam"),
                  company_name_searchable=validators.searchable(company_raw.get("naam")),
-                 looked_up_at=timestamp(), data_correct=None, services_ok_at=None, agb_codes_sha256=digest,
+                 looked_up_at=timestamp(), data_correct=None, agb_codes_sha256=digest,
+                 **({} if unchanged else {"services_ok_at": None}),
                  **({"contacts_done_at": None, "ict_done_at": None} if other_company else {}))
     if other_company:
         db.conn.execute("DELETE FROM draft_agb_codes WHERE draft_id = ?", (draft.id,))

@@ -187,9 +187,9 @@ def show(number: int, draft, form=None, status: int = 200, **extra):
     context.update(extra)
     context.setdefault("template", step.template)
     context.setdefault("title", TITLES[number])
-    if returning():
+    if returning() and draft is not None and steps.may_visit(draft, SUMMARY_STEP):
         context.setdefault("back_url", step_url(SUMMARY_STEP))
-    context.setdefault("back_url", step_url(number - 1) if number > 1 else url_for("start.index"))
+    context.setdefault("back_url", keep_return(step_url(number - 1)) if number > 1 else url_for("start.index"))
     return render_page(
         context.pop("template"),
         status=status,
@@ -315,7 +315,12 @@ def _checked(field):
 
 def _saved(step: Step, draft, form):
     url = step.save(draft, form)
-    if returning() and step.number != SUMMARY_STEP and steps.may_visit(current_draft(), SUMMARY_STEP):
-        url = step_url(SUMMARY_STEP)
-        g.back_at_summary = True
+    if returning() and step.number != SUMMARY_STEP:
+        if steps.may_visit(current_draft(), SUMMARY_STEP):
+            url = step_url(SUMMARY_STEP)
+            g.back_at_summary = True
+        else:
+            # The change made steps due again (a new look-up: step 3, and step 8 when the codes
+            # changed): on through them, and back to the summary once it can be shown.
+            url = keep_return(url)
     return advance(url, announce=step.announcement)

@@ -55,12 +55,27 @@ def test_a_change_link_returns_to_the_summary_once_saved(at_step_9, htmx):
 
 
 def test_a_change_that_reopens_earlier_steps_goes_on_through_them(at_step_9):
-    # Another company: steps 3 onwards must be done again, so the summary is not reachable.
+    # Another company: steps 3 onwards must be done again, so the summary is not reachable; the way
+    # back to it goes along, and the back link goes to the step before, not to the summary.
     response = at_step_9.submit("/stap/2?terug=overzicht", {"kvk_number": "41000002", "agb_code": "04071111",
                                                              "replace": "yes"})
-    assert response.status_code == 303 and response.headers["Location"] == "/stap/3"
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/3?terug=overzicht"
     assert at_step_9.draft()["kvk_number"] == "41000002"
     assert at_step_9.get("/stap/9").headers["Location"] == "/stap/3"
+    page = at_step_9.get("/stap/3?terug=overzicht").get_data(as_text=True)
+    assert 'class="back-link" href="/stap/2?terug=overzicht"' in page
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_same_company_looked_up_again_from_the_summary_comes_back_to_it_after_step_3(at_step_9, htmx):
+    # The registries are read afresh, so step 3 is confirmed again; the codes are the same, so the
+    # services of step 8 stay confirmed, and confirming step 3 returns to the summary.
+    response = at_step_9.submit("/stap/2?terug=overzicht", {"kvk_number": "41000001", "agb_code": "01051234"},
+                                htmx=htmx)
+    assert (response.headers.get("HX-Push-Url") or response.headers["Location"]) == "/stap/3?terug=overzicht"
+    assert at_step_9.draft()["services_ok_at"] is not None and at_step_9.draft()["data_correct"] is None
+    response = at_step_9.submit("/stap/3?terug=overzicht", {"data_correct": "yes"}, htmx=htmx)
+    assert (response.headers.get("HX-Push-Url") or response.headers["Location"]) == "/stap/9"
 
 
 def test_the_declaration_is_required(at_step_9, db):
