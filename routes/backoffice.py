@@ -238,6 +238,11 @@ def _application(draft_id: int):
     return draft
 
 
+def _name(draft) -> str:
+    """What a heading calls an application: its reference, else what is known of it so far."""
+    return draft.reference or draft.company_name or draft.email
+
+
 @bp.get("/aanvraag/<int:draft_id>")
 def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visit_form=None, settle_role=None):
     draft = _application(draft_id)
@@ -245,7 +250,7 @@ def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visi
     pager = Pager.from_request(drafts.agb_code_count(db, draft))
     version = {"version": draft.version}
     return page(
-        "detail.html", _("Aanmelding %(name)s", name=draft.reference or draft.company_name or draft.email), status,
+        "detail.html", _("Aanmelding %(name)s", name=_name(draft)), status,
         draft=draft, notice=notice, pager=pager,
         signatory=people.person(db, draft, people.SIGNATORY),
         main_contact=people.person(db, draft, people.MAIN_CONTACT),
@@ -333,8 +338,18 @@ def reopen(draft_id: int):
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("De aanmelding is heropend."))
 
 
+@bp.get("/aanvraag/<int:draft_id>/verwijderen")
+def delete_get(draft_id: int):
+    """Deleting cannot be undone: this page names the application and asks first. Its form
+    carries the version shown, so that what a colleague changed meanwhile is not deleted unseen."""
+    draft = _application(draft_id)
+    return page("delete.html", _("Weet u zeker dat u aanmelding %(name)s wilt verwijderen?", name=_name(draft)),
+                draft=draft, version_form=StepForm(None, data={"version": draft.version}),
+                status_names=STATUS_NAMES, current_step=backoffice.current_step(draft))
+
+
 @bp.post("/aanvraag/<int:draft_id>/verwijderen")
-def delete(draft_id: int):
+def delete_post(draft_id: int):
     draft = _application(draft_id)
     form = StepForm()
     try:
