@@ -295,6 +295,9 @@ def settle(draft_id: int, role: str):
                           g.staff.username)
     except drafts.StaleDraft:
         return _stale(draft_id)
+    except backoffice.NoManualCheck:
+        return detail(draft_id, status=409, notice=_("Voor de %(role)s is geen handmatige controle (meer) nodig.",
+                                                      role=ROLE_NAMES[role]))
     if approve:
         submission.share_identification(get_db(), drafts.by_id(get_db(), draft_id))
         after_change(draft_id)

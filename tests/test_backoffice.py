@@ -258,6 +258,55 @@ def test_two_staff_on_one_application_the_second_gets_a_stale_message(app, anna,
     assert table(db, "identifications")[0]["state"] == "identified"
 
 
+def hidden_fields(html: str) -> dict:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+COLLEAGUE = "Een collega heeft deze aanmelding intussen gewijzigd"
+
+
+def assert_refused(response, message: str) -> None:
+    """A 409 that says what is true, and blames no colleague."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and message in html and COLLEAGUE not in html
+
+
+def no_check(role: str) -> str:
+    return f"Voor de {role} is geen handmatige controle (meer) nodig."
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("situation, role, name", [
+    ("not identified yet", "signatory", "tekenbevoegde"),
+    ("identified by the bank", "signatory", "tekenbevoegde"),
+    ("only the other person waits", "main_contact", "hoofdcontactpersoon"),
+])
+def test_settling_a_person_who_waits_for_no_check_says_so(anna, submitted, db, situation, role, name, htmx):
+    choose(submitted, "online")
+    if situation == "identified by the bank":
+        identify_signatory(submitted)
+    elif situation == "only the other person waits":
+        identify_signatory(submitted, surname="Linde")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    before = (submitted.draft()["version"], table(db, "identifications"), len(table(db, "audit_log")))
+    response = anna.post(f"{page}/identificatie/{role}", {"decision": "approve"}, page=page, htmx=htmx)
+    assert_refused(response, no_check(name))
+    assert (submitted.draft()["version"], table(db, "identifications"), len(table(db, "audit_log"))) == before
+
+
+def test_settling_a_check_twice_is_not_blamed_on_a_colleague(anna, submitted, db):
+    # Sent twice (a double click without JavaScript, or Back and again): the first one counts.
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    first = anna.client.post(f"{page}/identificatie/signatory", data=fields | {"decision": "approve"})
+    again = anna.client.post(f"{page}/identificatie/signatory", data=fields | {"decision": "reject", "reason": "x"})
+    assert first.status_code == 303
+    assert_refused(again, no_check("tekenbevoegde"))
+    assert table(db, "identifications")[0]["state"] == "identified"
+
+
 @pytest.mark.parametrize("method, form", [("online", "Handmatige controle"), ("appointment", "Uitkomst van het bezoek")])
 def test_the_detail_disables_its_buttons_while_sending(anna, submitted, method, form):
     choose(submitted, method)
