@@ -28,6 +28,11 @@ class NotReopenable(Exception):
     """Signing has started: the agreement the signatory sees may no longer change."""
 
 
+class AlreadyCompleted(Exception):
+    """The application is completed: no visit is left to record, and no colleague recorded
+    the one that completed it since the page was loaded."""
+
+
 def today() -> date:
     return utcnow().astimezone(NETHERLANDS).date()
 
@@ -232,7 +237,11 @@ VISIT_OUTCOMES = ("identified", "signed", "no_show")
 def record_visit(db, draft: Draft, version: int, outcome: str, actor: str) -> None:
     """What happened at the visit: both persons showed an ID document ("identified"),
     and perhaps the signatory signed the agreement on paper there too ("signed"), or
-    nobody was there ("no_show": the visit is over, a new one can be booked)."""
+    nobody was there ("no_show": the visit is over, a new one can be booked).
+
+    Raises LookupError when no visit is booked, StaleDraft when the page was of another
+    version, except that a completed application raises AlreadyCompleted unless a colleague
+    recorded the visit (``identifications.decided_by``) since the page was loaded."""
     if outcome not in VISIT_OUTCOMES:
         raise ValueError(outcome)
     stamp = timestamp()
@@ -241,6 +250,12 @@ def record_visit(db, draft: Draft, version: int, outcome: str, actor: str) -> No
                                 (draft.id,)).fetchone()
         if visit is None:
             raise LookupError("no visit booked")
+        now = db.conn.execute("SELECT version, status FROM drafts WHERE id = ?", (draft.id,)).fetchone()
+        if now is not None and now["status"] == COMPLETED:
+            recorded_by = {row[0] for row in db.conn.execute(
+                "SELECT decided_by FROM identifications WHERE draft_id = ? AND via = 'visit'", (draft.id,))}
+            if not (recorded_by - {None, actor} and now["version"] != version):
+                raise AlreadyCompleted()
         save_answers(db, draft, version, 10, f"visit recorded: {outcome}", actor=actor, allowed_status=SUBMITTED)
         db.conn.execute("UPDATE appointments SET outcome = ? WHERE id = ?", (outcome, visit["id"]))
         if outcome == "no_show":

@@ -323,6 +323,9 @@ def visit(draft_id: int):
         return _stale(draft_id)
     except LookupError:
         return detail(draft_id, status=409, notice=_("Er is geen afspraak (meer) voor deze aanmelding."))
+    except submission.AlreadyCompleted:
+        return detail(draft_id, status=409,
+                      notice=_("Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen."))
     after_change(draft_id)
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
 

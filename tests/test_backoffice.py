@@ -307,6 +307,37 @@ def test_settling_a_check_twice_is_not_blamed_on_a_colleague(anna, submitted, db
     assert table(db, "identifications")[0]["state"] == "identified"
 
 
+def test_a_visit_recorded_on_a_completed_application_says_it_is_completed(anna, submitted, db):
+    draft = completed_by_a_visit(anna, submitted)
+    page = f"/beheer/aanvraag/{draft['id']}"
+    # The detail has no visit form any more: the fields of a page of the same version.
+    response = anna.post(f"{page}/bezoek", {"outcome": "identified"}, page=f"{page}/verwijderen")
+    assert_refused(response, "Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen.")
+    assert submitted.draft()["version"] == draft["version"]
+
+
+def test_a_visit_recorded_twice_is_not_blamed_on_a_colleague(anna, submitted):
+    choose(submitted, "appointment")
+    book(submitted)
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert anna.client.post(f"{page}/bezoek", data=fields | {"outcome": "signed"}).status_code == 303
+    again = anna.client.post(f"{page}/bezoek", data=fields | {"outcome": "signed"})
+    assert_refused(again, "Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen.")
+
+
+def test_a_visit_a_colleague_recorded_meanwhile_gets_the_colleague_message(app, anna, submitted, db):
+    choose(submitted, "appointment")
+    book(submitted)
+    bram = Staff(app, db, "bram")
+    bram.log_in()
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
+    assert anna.post(f"{page}/bezoek", {"outcome": "signed"}, page=page).status_code == 303
+    late = bram.client.post(f"{page}/bezoek", data=bram_fields | {"outcome": "no_show"})
+    assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("method, form", [("online", "Handmatige controle"), ("appointment", "Uitkomst van het bezoek")])
 def test_the_detail_disables_its_buttons_while_sending(anna, submitted, method, form):
     choose(submitted, method)
