@@ -28,6 +28,11 @@ class NotReopenable(Exception):
     """Signing has started: the agreement the signatory sees may no longer change."""
 
 
+class NotSubmitted(NotReopenable):
+    """A draft (never submitted, or reopened already): the applicant can change it as it is,
+    and no colleague reopened it since the page was loaded."""
+
+
 class AlreadyCompleted(Exception):
     """The application is completed: no visit is left to record, and no colleague recorded
     the one that completed it since the page was loaded."""
@@ -133,14 +138,27 @@ def agreement_pdf(db, draft_id: int, signed: bool = False) -> bytes | None:
     return row[0] if row else None
 
 
+REOPENED = "application reopened for a change"
+
+
 def reopen(db, draft: Draft, version: int, actor: str = APPLICANT) -> None:
     """Make a submitted application a draft again, for a change. Only until signing has
-    started; what step 10 had done is voided (identifications, a booked visit, the PDF)."""
+    started; what step 10 had done is voided (identifications, a booked visit, the PDF).
+
+    A draft raises NotSubmitted, or StaleDraft when another staff member reopened it (by the
+    audit log) and the page was of an older version; signing begun or completed raises
+    NotReopenable."""
     with write(db):
+        if draft.status == DRAFT:
+            last = db.conn.execute("SELECT actor FROM audit_log WHERE draft_id = ? AND action = ? "
+                                   "ORDER BY id DESC LIMIT 1", (draft.id, REOPENED)).fetchone()
+            if last is not None and last[0] not in (APPLICANT, actor) and draft.version != version:
+                raise StaleDraft()
+            raise NotSubmitted()
         state = db.conn.execute("SELECT signing_state FROM agreements WHERE draft_id = ?", (draft.id,)).fetchone()
         if draft.status != SUBMITTED or (state and state[0] != "none"):
             raise NotReopenable()
-        save_answers(db, draft, version, 9, "application reopened for a change", actor=actor, allowed_status=SUBMITTED,
+        save_answers(db, draft, version, 9, REOPENED, actor=actor, allowed_status=SUBMITTED,
                      status=DRAFT, submitted_at=None, method=None)
         db.conn.execute("DELETE FROM agreements WHERE draft_id = ?", (draft.id,))
         identity.clear(db, draft.id)

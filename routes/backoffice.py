@@ -338,6 +338,9 @@ def reopen(draft_id: int):
         notify.reopen(draft, form.based_on(), actor=g.staff.username)
     except drafts.StaleDraft:
         return _stale(draft_id)
+    except submission.NotSubmitted:
+        return detail(draft_id, status=409, notice=_("Deze aanmelding hoeft niet te worden heropend: de aanvrager "
+                                                      "kan haar al wijzigen."))
     except submission.NotReopenable:
         return detail(draft_id, status=409, notice=_("Deze aanmelding kan niet meer worden heropend: het "
                                                       "ondertekenen is begonnen of de aanmelding is afgerond."))

@@ -338,6 +338,38 @@ def test_a_visit_a_colleague_recorded_meanwhile_gets_the_colleague_message(app, 
     assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
 
 
+ALREADY_OPEN = "Deze aanmelding hoeft niet te worden heropend: de aanvrager kan haar al wijzigen."
+
+
+def test_reopening_an_application_that_is_open_already_says_so(anna, submitted):
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert anna.client.post(f"{page}/heropenen", data=fields).status_code == 303
+    again = anna.client.post(f"{page}/heropenen", data=fields)  # sent twice
+    assert_refused(again, ALREADY_OPEN)
+    assert "het ondertekenen is begonnen" not in again.get_data(as_text=True)
+    # Posted at the version it has now (not from a page, which offers no reopen for a draft).
+    current = anna.post(f"{page}/heropenen", page=f"{page}/verwijderen")
+    assert_refused(current, ALREADY_OPEN)
+
+
+def test_an_application_the_applicant_reopened_meanwhile_is_not_blamed_on_a_colleague(anna, submitted):
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert submitted.submit("/aanmelding/wijzigen", page="/aanmelding").status_code == 303
+    assert_refused(anna.client.post(f"{page}/heropenen", data=fields), ALREADY_OPEN)
+
+
+def test_an_application_a_colleague_reopened_meanwhile_gets_the_colleague_message(app, anna, submitted, db):
+    bram = Staff(app, db, "bram")
+    bram.log_in()
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
+    assert anna.post(f"{page}/heropenen", page=page).status_code == 303
+    late = bram.client.post(f"{page}/heropenen", data=bram_fields)
+    assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("method, form", [("online", "Handmatige controle"), ("appointment", "Uitkomst van het bezoek")])
 def test_the_detail_disables_its_buttons_while_sending(anna, submitted, method, form):
     choose(submitted, method)
