@@ -107,19 +107,39 @@ def claims(db, draft_id: int) -> dict[str, identity.Claims]:
         "SELECT role, claims FROM identifications WHERE draft_id = ? AND claims IS NOT NULL", (draft_id,))}
 
 
+class NoManualCheck(Exception):
+    """The person does not wait for a manual check, and no colleague settled it since the page."""
+
+
 def settle(db, draft: Draft, version: int, role: str, approve: bool, reason: str, actor: str) -> None:
-    """A manual identity check: approved (the person is identified) or rejected with a reason."""
+    """A manual identity check: approved (the person is identified) or rejected with a reason.
+
+    Raises StaleDraft when the page was of another version (a colleague settled this check
+    since, or changed the application otherwise), NoManualCheck when the person waits for no
+    check and no colleague decided about them since: never identified, identified by the bank,
+    or decided already by ``actor`` (the same form sent twice)."""
     with write(db):
+        found = db.conn.execute("SELECT state, decided_by FROM identifications WHERE draft_id = ? AND role = ?",
+                                (draft.id, role)).fetchone()
+        if found is None or found["state"] != "manual_check":
+            by_colleague = found is not None and found["decided_by"] not in (None, actor)
+            if by_colleague and _version(db, draft.id) != version:
+                raise StaleDraft()
+            raise NoManualCheck()
         save_answers(db, draft, version, 10,
                      f"manual check of the {role} " + ("approved" if approve else f"rejected: {reason}"),
                      actor=actor, allowed_status=submission.SUBMITTED)
-        changed = db.conn.execute(
+        db.conn.execute(
             "UPDATE identifications SET state = ?, via = 'staff', decided_by = ?, reason = ?, at = ? "
-            "WHERE draft_id = ? AND role = ? AND state = 'manual_check'",
+            "WHERE draft_id = ? AND role = ?",
             ("identified" if approve else "rejected", actor, None if approve else reason, timestamp(), draft.id,
-             role)).rowcount
-        if not changed:
-            raise StaleDraft()  # settled by someone else a moment ago
+             role))
+
+
+def _version(db, draft_id: int) -> int | None:
+    """The draft's version as stored now (None: deleted), inside the caller's transaction."""
+    row = db.conn.execute("SELECT version FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+    return row["version"] if row else None
 
 
 def delete(db, draft: Draft, version: int, actor: str) -> None:

@@ -28,6 +28,16 @@ class NotReopenable(Exception):
     """Signing has started: the agreement the signatory sees may no longer change."""
 
 
+class NotSubmitted(NotReopenable):
+    """A draft (never submitted, or reopened already): the applicant can change it as it is,
+    and no colleague reopened it since the page was loaded."""
+
+
+class AlreadyCompleted(Exception):
+    """The application is completed: no visit is left to record, and no colleague recorded
+    the one that completed it since the page was loaded."""
+
+
 def today() -> date:
     return utcnow().astimezone(NETHERLANDS).date()
 
@@ -128,14 +138,27 @@ def agreement_pdf(db, draft_id: int, signed: bool = False) -> bytes | None:
     return row[0] if row else None
 
 
+REOPENED = "application reopened for a change"
+
+
 def reopen(db, draft: Draft, version: int, actor: str = APPLICANT) -> None:
     """Make a submitted application a draft again, for a change. Only until signing has
-    started; what step 10 had done is voided (identifications, a booked visit, the PDF)."""
+    started; what step 10 had done is voided (identifications, a booked visit, the PDF).
+
+    A draft raises NotSubmitted, or StaleDraft when another staff member reopened it (by the
+    audit log) and the page was of an older version; signing begun or completed raises
+    NotReopenable."""
     with write(db):
+        if draft.status == DRAFT:
+            last = db.conn.execute("SELECT actor FROM audit_log WHERE draft_id = ? AND action = ? "
+                                   "ORDER BY id DESC LIMIT 1", (draft.id, REOPENED)).fetchone()
+            if last is not None and last[0] not in (APPLICANT, actor) and draft.version != version:
+                raise StaleDraft()
+            raise NotSubmitted()
         state = db.conn.execute("SELECT signing_state FROM agreements WHERE draft_id = ?", (draft.id,)).fetchone()
         if draft.status != SUBMITTED or (state and state[0] != "none"):
             raise NotReopenable()
-        save_answers(db, draft, version, 9, "application reopened for a change", actor=actor, allowed_status=SUBMITTED,
+        save_answers(db, draft, version, 9, REOPENED, actor=actor, allowed_status=SUBMITTED,
                      status=DRAFT, submitted_at=None, method=None)
         db.conn.execute("DELETE FROM agreements WHERE draft_id = ?", (draft.id,))
         identity.clear(db, draft.id)
@@ -232,7 +255,11 @@ VISIT_OUTCOMES = ("identified", "signed", "no_show")
 def record_visit(db, draft: Draft, version: int, outcome: str, actor: str) -> None:
     """What happened at the visit: both persons showed an ID document ("identified"),
     and perhaps the signatory signed the agreement on paper there too ("signed"), or
-    nobody was there ("no_show": the visit is over, a new one can be booked)."""
+    nobody was there ("no_show": the visit is over, a new one can be booked).
+
+    Raises LookupError when no visit is booked, StaleDraft when the page was of another
+    version, except that a completed application raises AlreadyCompleted unless a colleague
+    recorded the visit (``identifications.decided_by``) since the page was loaded."""
     if outcome not in VISIT_OUTCOMES:
         raise ValueError(outcome)
     stamp = timestamp()
@@ -241,6 +268,12 @@ def record_visit(db, draft: Draft, version: int, outcome: str, actor: str) -> No
                                 (draft.id,)).fetchone()
         if visit is None:
             raise LookupError("no visit booked")
+        now = db.conn.execute("SELECT version, status FROM drafts WHERE id = ?", (draft.id,)).fetchone()
+        if now is not None and now["status"] == COMPLETED:
+            recorded_by = {row[0] for row in db.conn.execute(
+                "SELECT decided_by FROM identifications WHERE draft_id = ? AND via = 'visit'", (draft.id,))}
+            if not (recorded_by - {None, actor} and now["version"] != version):
+                raise AlreadyCompleted()
         save_answers(db, draft, version, 10, f"visit recorded: {outcome}", actor=actor, allowed_status=SUBMITTED)
         db.conn.execute("UPDATE appointments SET outcome = ? WHERE id = ?", (outcome, visit["id"]))
         if outcome == "no_show":

@@ -238,6 +238,11 @@ def _application(draft_id: int):
     return draft
 
 
+def _name(draft) -> str:
+    """What a heading calls an application: its reference, else what is known of it so far."""
+    return draft.reference or draft.company_name or draft.email
+
+
 @bp.get("/aanvraag/<int:draft_id>")
 def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visit_form=None, settle_role=None):
     draft = _application(draft_id)
@@ -245,7 +250,7 @@ def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visi
     pager = Pager.from_request(drafts.agb_code_count(db, draft))
     version = {"version": draft.version}
     return page(
-        "detail.html", _("Aanmelding %(name)s", name=draft.reference or draft.company_name or draft.email), status,
+        "detail.html", _("Aanmelding %(name)s", name=_name(draft)), status,
         draft=draft, notice=notice, pager=pager,
         signatory=people.person(db, draft, people.SIGNATORY),
         main_contact=people.person(db, draft, people.MAIN_CONTACT),
@@ -290,6 +295,9 @@ def settle(draft_id: int, role: str):
                           g.staff.username)
     except drafts.StaleDraft:
         return _stale(draft_id)
+    except backoffice.NoManualCheck:
+        return detail(draft_id, status=409, notice=_("Voor de %(role)s is geen handmatige controle (meer) nodig.",
+                                                      role=ROLE_NAMES[role]))
     if approve:
         submission.share_identification(get_db(), drafts.by_id(get_db(), draft_id))
         after_change(draft_id)
@@ -315,6 +323,9 @@ def visit(draft_id: int):
         return _stale(draft_id)
     except LookupError:
         return detail(draft_id, status=409, notice=_("Er is geen afspraak (meer) voor deze aanmelding."))
+    except submission.AlreadyCompleted:
+        return detail(draft_id, status=409,
+                      notice=_("Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen."))
     after_change(draft_id)
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
 
@@ -327,14 +338,27 @@ def reopen(draft_id: int):
         notify.reopen(draft, form.based_on(), actor=g.staff.username)
     except drafts.StaleDraft:
         return _stale(draft_id)
+    except submission.NotSubmitted:
+        return detail(draft_id, status=409, notice=_("Deze aanmelding hoeft niet te worden heropend: de aanvrager "
+                                                      "kan haar al wijzigen."))
     except submission.NotReopenable:
         return detail(draft_id, status=409, notice=_("Deze aanmelding kan niet meer worden heropend: het "
                                                       "ondertekenen is begonnen of de aanmelding is afgerond."))
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("De aanmelding is heropend."))
 
 
+@bp.get("/aanvraag/<int:draft_id>/verwijderen")
+def delete_get(draft_id: int):
+    """Deleting cannot be undone: this page names the application and asks first. Its form
+    carries the version shown, so that what a colleague changed meanwhile is not deleted unseen."""
+    draft = _application(draft_id)
+    return page("delete.html", _("Weet u zeker dat u aanmelding %(name)s wilt verwijderen?", name=_name(draft)),
+                draft=draft, version_form=StepForm(None, data={"version": draft.version}),
+                status_names=STATUS_NAMES, current_step=backoffice.current_step(draft))
+
+
 @bp.post("/aanvraag/<int:draft_id>/verwijderen")
-def delete(draft_id: int):
+def delete_post(draft_id: int):
     draft = _application(draft_id)
     form = StepForm()
     try:

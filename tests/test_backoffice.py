@@ -1,6 +1,7 @@
 """The back office: staff log in with two factors, find applications and act on them."""
 
 import csv
+import html as markup
 import io
 import re
 import time
@@ -40,10 +41,10 @@ class Staff:
         code = code or pyotp.TOTP(self.secret).at(time.time() + 30)  # the next step: the enrolment used this one
         return self.client.post("/beheer/code", data={"csrf_token": self.token("/beheer/code"), "code": code})
 
-    def post(self, path, data=None, page=None):
+    def post(self, path, data=None, page=None, htmx=False):
         html = self.client.get(page or path).get_data(as_text=True)
         fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
-        return self.client.post(path, data=fields | (data or {}))
+        return self.client.post(path, data=fields | (data or {}), headers={"HX-Request": "true"} if htmx else {})
 
 
 @pytest.fixture
@@ -257,6 +258,118 @@ def test_two_staff_on_one_application_the_second_gets_a_stale_message(app, anna,
     assert table(db, "identifications")[0]["state"] == "identified"
 
 
+def hidden_fields(html: str) -> dict:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+COLLEAGUE = "Een collega heeft deze aanmelding intussen gewijzigd"
+
+
+def assert_refused(response, message: str) -> None:
+    """A 409 that says what is true, and blames no colleague."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and message in html and COLLEAGUE not in html
+
+
+def no_check(role: str) -> str:
+    return f"Voor de {role} is geen handmatige controle (meer) nodig."
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("situation, role, name", [
+    ("not identified yet", "signatory", "tekenbevoegde"),
+    ("identified by the bank", "signatory", "tekenbevoegde"),
+    ("only the other person waits", "main_contact", "hoofdcontactpersoon"),
+])
+def test_settling_a_person_who_waits_for_no_check_says_so(anna, submitted, db, situation, role, name, htmx):
+    choose(submitted, "online")
+    if situation == "identified by the bank":
+        identify_signatory(submitted)
+    elif situation == "only the other person waits":
+        identify_signatory(submitted, surname="Linde")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    before = (submitted.draft()["version"], table(db, "identifications"), len(table(db, "audit_log")))
+    response = anna.post(f"{page}/identificatie/{role}", {"decision": "approve"}, page=page, htmx=htmx)
+    assert_refused(response, no_check(name))
+    assert (submitted.draft()["version"], table(db, "identifications"), len(table(db, "audit_log"))) == before
+
+
+def test_settling_a_check_twice_is_not_blamed_on_a_colleague(anna, submitted, db):
+    # Sent twice (a double click without JavaScript, or Back and again): the first one counts.
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    first = anna.client.post(f"{page}/identificatie/signatory", data=fields | {"decision": "approve"})
+    again = anna.client.post(f"{page}/identificatie/signatory", data=fields | {"decision": "reject", "reason": "x"})
+    assert first.status_code == 303
+    assert_refused(again, no_check("tekenbevoegde"))
+    assert table(db, "identifications")[0]["state"] == "identified"
+
+
+def test_a_visit_recorded_on_a_completed_application_says_it_is_completed(anna, submitted, db):
+    draft = completed_by_a_visit(anna, submitted)
+    page = f"/beheer/aanvraag/{draft['id']}"
+    # The detail has no visit form any more: the fields of a page of the same version.
+    response = anna.post(f"{page}/bezoek", {"outcome": "identified"}, page=f"{page}/verwijderen")
+    assert_refused(response, "Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen.")
+    assert submitted.draft()["version"] == draft["version"]
+
+
+def test_a_visit_recorded_twice_is_not_blamed_on_a_colleague(anna, submitted):
+    choose(submitted, "appointment")
+    book(submitted)
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert anna.client.post(f"{page}/bezoek", data=fields | {"outcome": "signed"}).status_code == 303
+    again = anna.client.post(f"{page}/bezoek", data=fields | {"outcome": "signed"})
+    assert_refused(again, "Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen.")
+
+
+def test_a_visit_a_colleague_recorded_meanwhile_gets_the_colleague_message(app, anna, submitted, db):
+    choose(submitted, "appointment")
+    book(submitted)
+    bram = Staff(app, db, "bram")
+    bram.log_in()
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
+    assert anna.post(f"{page}/bezoek", {"outcome": "signed"}, page=page).status_code == 303
+    late = bram.client.post(f"{page}/bezoek", data=bram_fields | {"outcome": "no_show"})
+    assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
+
+
+ALREADY_OPEN = "Deze aanmelding hoeft niet te worden heropend: de aanvrager kan haar al wijzigen."
+
+
+def test_reopening_an_application_that_is_open_already_says_so(anna, submitted):
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert anna.client.post(f"{page}/heropenen", data=fields).status_code == 303
+    again = anna.client.post(f"{page}/heropenen", data=fields)  # sent twice
+    assert_refused(again, ALREADY_OPEN)
+    assert "het ondertekenen is begonnen" not in again.get_data(as_text=True)
+    # Posted at the version it has now (not from a page, which offers no reopen for a draft).
+    current = anna.post(f"{page}/heropenen", page=f"{page}/verwijderen")
+    assert_refused(current, ALREADY_OPEN)
+
+
+def test_an_application_the_applicant_reopened_meanwhile_is_not_blamed_on_a_colleague(anna, submitted):
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert submitted.submit("/aanmelding/wijzigen", page="/aanmelding").status_code == 303
+    assert_refused(anna.client.post(f"{page}/heropenen", data=fields), ALREADY_OPEN)
+
+
+def test_an_application_a_colleague_reopened_meanwhile_gets_the_colleague_message(app, anna, submitted, db):
+    bram = Staff(app, db, "bram")
+    bram.log_in()
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
+    assert anna.post(f"{page}/heropenen", page=page).status_code == 303
+    late = bram.client.post(f"{page}/heropenen", data=bram_fields)
+    assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("method, form", [("online", "Handmatige controle"), ("appointment", "Uitkomst van het bezoek")])
 def test_the_detail_disables_its_buttons_while_sending(anna, submitted, method, form):
     choose(submitted, method)
@@ -274,9 +387,91 @@ def test_reopen_and_delete_are_audited(anna, submitted, db):
     page = f"/beheer/aanvraag/{draft_id}"
     assert anna.post(f"{page}/heropenen", page=page).status_code == 303
     assert submitted.draft()["status"] == "draft"
-    assert anna.post(f"{page}/verwijderen", page=page).headers["Location"] == "/beheer"
+    assert anna.post(f"{page}/verwijderen").headers["Location"] == "/beheer"  # from the confirmation's form
     assert table(db, "drafts") == [] and table(db, "persons") == []
     assert any(row["actor"] == "anna" and "deleted" in row["action"] for row in table(db, "audit_log"))
+
+
+# -- deleting: a page asks first ----------------------------------------------------------------------
+
+
+def completed_by_a_visit(anna, applicant) -> dict:
+    """An application completed and signed on paper at the visit: what must never go with one click."""
+    choose(applicant, "appointment")
+    book(applicant)
+    page = f"/beheer/aanvraag/{applicant.draft()['id']}"
+    assert anna.post(f"{page}/bezoek", {"outcome": "signed"}, page=page).status_code == 303
+    draft = applicant.draft()
+    assert draft["status"] == "completed"
+    return draft
+
+
+def test_the_detail_asks_first_rather_than_deleting(anna, submitted):
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    html = anna.client.get(page).get_data(as_text=True)
+    assert re.search(rf'<a class="button button--warning" href="{page}/verwijderen"[^>]*>Aanmelding verwijderen</a>',
+                     html)
+    assert f'action="{page}/verwijderen"' not in html  # no form on the detail posts the delete
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_confirmation_names_the_application_and_says_what_is_lost(anna, submitted, htmx):
+    draft = completed_by_a_visit(anna, submitted)
+    page = f"/beheer/aanvraag/{draft['id']}"
+    response = anna.client.get(f"{page}/verwijderen", headers={"HX-Request": "true"} if htmx else {})
+    html = response.get_data(as_text=True)
+    title = f"Weet u zeker dat u aanmelding {draft['reference']} wilt verwijderen?"
+    assert response.status_code == 200 and f"<title>{title} - " in html
+    assert ("<html" not in html and html.startswith("<title>")) if htmx else "<html" in html
+    assert f'<h1 class="heading" tabindex="-1">{title}</h1>' in html
+    summary = re.search(r'<dl class="summary">(.*?)</dl>', html, re.S).group(1)
+    for shown in (draft["reference"], markup.escape(draft["company_name"]), "Afgerond"):
+        assert shown in summary, shown
+    assert "de overeenkomst, de verstuurde e-mails en het logboek" in html
+    assert "Dit kan niet ongedaan worden gemaakt." in html
+    form = re.search(rf'<form method="post" action="{page}/verwijderen"[^>]*>(.*?)</form>', html, re.S).group(1)
+    assert 'name="csrf_token"' in form and f'name="version" value="{draft["version"]}"' in form
+    assert '<button type="submit" class="button button--warning">Ja, definitief verwijderen</button>' in form
+    assert re.search(rf'<a href="{page}" hx-get="{page}"[^>]*>Nee, terug naar de aanmelding</a>', form)
+    assert_htmx_posts_disable_their_button(html)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_looking_at_the_confirmation_never_deletes(anna, submitted, db, htmx):
+    before = table(db, "drafts")
+    for _ in range(2):
+        response = anna.client.get(f"/beheer/aanvraag/{submitted.draft()['id']}/verwijderen",
+                                   headers={"HX-Request": "true"} if htmx else {})
+        assert response.status_code == 200 and "Ja, definitief verwijderen" in response.get_data(as_text=True)
+    assert table(db, "drafts") == before and table(db, "persons")
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_confirming_deletes_the_application_and_audits_it(anna, submitted, db, htmx):
+    draft = completed_by_a_visit(anna, submitted)
+    response = anna.post(f"/beheer/aanvraag/{draft['id']}/verwijderen", htmx=htmx)
+    if htmx:
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and response.headers["HX-Push-Url"] == "/beheer"
+        assert html.startswith("<title>Aanmeldingen - ") and "De aanmelding is verwijderd." in html
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == "/beheer"
+    assert table(db, "drafts") == [] and table(db, "persons") == []
+    assert SIGNATORY["email"] not in [row["recipient"] for row in table(db, "outbox")]  # its mails go too
+    assert ("anna", f"application {draft['reference']} deleted") in [(row["actor"], row["action"])
+                                                                     for row in table(db, "audit_log")]
+
+
+def test_a_delete_posted_without_the_confirmation_still_needs_its_token_and_version(anna, submitted, db):
+    confirm = f"/beheer/aanvraag/{submitted.draft()['id']}/verwijderen"
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                             anna.client.get(confirm).get_data(as_text=True)))
+    no_token = anna.client.post(confirm, data={"version": fields["version"]})
+    assert no_token.status_code == 400 and "Deze pagina stond te lang open" in no_token.get_data(as_text=True)
+    for version in ("", str(int(fields["version"]) - 1)):
+        stale = anna.client.post(confirm, data=fields | {"version": version})
+        assert stale.status_code == 409 and "Een collega heeft" in stale.get_data(as_text=True)
+    assert len(table(db, "drafts")) == 1
 
 
 def test_a_reopen_by_staff_cancels_a_booked_visit_and_tells_both_persons(anna, submitted, db):

@@ -3,7 +3,8 @@
 A staff member logs in for the first time (password, the authenticator app coupled from the
 secret on the page, the recovery codes); finds a submitted application by its KvK number and
 settles the signatory's manual check; records the outcome of a visit and finds it in the audit
-log under their own name; downloads the CSV export; logs out.
+log under their own name; deletes a completed application, but only after a page that asks
+first; downloads the CSV export; logs out.
 
 The applications are prepared by an applicant in a browser of their own (the helpers of
 ``test_steps_8_to_10``), the staff users straight in the live server's database: a browser adds
@@ -47,6 +48,10 @@ NO_REASON = "Vul de reden van afwijzen in"
 APPROVE = "Goedkeuren: de persoon is geïdentificeerd"
 REJECT = "Afwijzen"
 VISIT_IDENTIFIED = "Beide personen zijn geïdentificeerd"
+VISIT_SIGNED = "Beide personen zijn geïdentificeerd en de overeenkomst is op papier ondertekend"
+DELETE = "Aanmelding verwijderen"
+CONFIRM_DELETE = "Ja, definitief verwijderen"
+KEEP = "Nee, terug naar de aanmelding"
 
 
 class StaffMember:
@@ -392,7 +397,55 @@ def test_staff_record_a_visit_outcome_and_see_it_in_the_audit_log(member, applic
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. The export opens in Dutch spreadsheet programs.
+# 4. Deleting asks first, even (above all) for a completed, signed application.
+# ---------------------------------------------------------------------------------------------
+
+def test_staff_delete_a_completed_application_only_after_confirming(member, applicant):
+    reference = submit_with_a_visit(applicant)
+    person, page = member, member.page
+    person.log_in()
+    person.open(reference)
+    detail = page.url
+    outcome = page.locator("section.summary-card").filter(
+        has=page.get_by_role("heading", name="Uitkomst van het bezoek vastleggen"))
+    outcome.get_by_label(VISIT_SIGNED, exact=True).check()
+    person.submit("Vastleggen", outcome)
+    person.at(detail, f"Aanmelding {reference}")
+    status = page.locator(".summary__row").filter(has=page.get_by_text("Status", exact=True)).locator("dd")
+    expect(status).to_have_text("Afgerond")
+
+    # The button on the detail deletes nothing: it opens a page that names the application.
+    confirmation = f"Weet u zeker dat u aanmelding {reference} wilt verwijderen?"
+    page.get_by_role("link", name=DELETE, exact=True).click()
+    person.at(re.compile(r"/beheer/aanvraag/\d+/verwijderen$"), confirmation)
+    expect(page).to_have_title(re.compile("^" + re.escape(confirmation)))
+    summary = main(page).locator("dl.summary")
+    expect(summary).to_contain_text(reference)
+    expect(summary).to_contain_text("Afgerond")
+    expect(main(page)).to_contain_text("Dit kan niet ongedaan worden gemaakt.")
+    person.axe("delete confirmation")
+
+    # "No" goes back to the application, which is still there.
+    page.get_by_role("link", name=KEEP, exact=True).click()
+    person.at(detail, f"Aanmelding {reference}")
+    expect(status).to_have_text("Afgerond")
+
+    # "Yes" deletes it: the list no longer has it, and its page is gone.
+    page.get_by_role("link", name=DELETE, exact=True).click()
+    person.at(re.compile(r"/beheer/aanvraag/\d+/verwijderen$"), confirmation)
+    person.submit(CONFIRM_DELETE)
+    person.at("/beheer", H1["list"])
+    if person.js:  # without JavaScript the list itself is the answer
+        expect(page.locator("div#status[role=status]")).to_have_text("De aanmelding is verwijderd.")
+    expect(page.locator("#applications")).not_to_contain_text(reference)
+    person.axe("list after deleting")
+    page.goto(detail)
+    expect(page.locator("h1")).to_have_text("Pagina niet gevonden")
+    person.assert_accessible_throughout()
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. The export opens in Dutch spreadsheet programs.
 # ---------------------------------------------------------------------------------------------
 
 def test_the_csv_export_starts_with_a_byte_order_mark_and_separates_with_semicolons(page, axe, new_staff_user):
@@ -408,7 +461,7 @@ def test_the_csv_export_starts_with_a_byte_order_mark_and_separates_with_semicol
 
 
 # ---------------------------------------------------------------------------------------------
-# 5. Logging out ends the session.
+# 6. Logging out ends the session.
 # ---------------------------------------------------------------------------------------------
 
 def test_logging_out_ends_the_staff_session(member):
