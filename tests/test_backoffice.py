@@ -516,3 +516,9 @@ def test_the_export_opens_in_dutch_spreadsheets_with_formulas_neutralised(anna, 
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "kenmerk" and len(rows) == 1 + 3  # a row per AGB code
     assert all(row[1].startswith("'=") for row in rows[1:])
+
+
+def test_the_status_filter_has_an_id_of_its_own_beside_the_live_region(anna):
+    html = anna.client.get("/beheer").get_data(as_text=True)
+    assert html.count('id="status"') == 1  # the live region
+    assert '<label class="label" for="status-filter">' in html and 'id="status-filter" name="status"' in html

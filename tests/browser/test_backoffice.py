@@ -436,7 +436,7 @@ def test_staff_delete_a_completed_application_only_after_confirming(member, appl
     person.submit(CONFIRM_DELETE)
     person.at("/beheer", H1["list"])
     if person.js:  # without JavaScript the list itself is the answer
-        expect(page.locator("div#status[role=status]")).to_have_text("De aanmelding is verwijderd.")
+        expect(page.locator("#status")).to_have_text("De aanmelding is verwijderd.")
     expect(page.locator("#applications")).not_to_contain_text(reference)
     person.axe("list after deleting")
     page.goto(detail)
