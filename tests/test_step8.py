@@ -8,7 +8,9 @@ import pytest
 from app import create_app
 from onboarding import services
 
-from .conftest import edit_registry
+from routes.forms import REMARK_LIMIT
+
+from .conftest import edit_registry, element
 
 OK = {"services_ok": "y"}
 
@@ -90,6 +92,27 @@ def test_bad_input(at_step_8, field, data, message, htmx):
     assert response.status_code == 422
     assert f'<a href="#{field}">{message}' in html and f'id="{field}-error"' in html
     assert at_step_8.draft()["services_ok_at"] is None
+
+
+def test_the_remark_box_holds_no_more_than_the_server_takes_and_its_hint_says_so(at_step_8):
+    html = at_step_8.get("/stap/8").get_data(as_text=True)
+    remark = element(html, "services_remark")
+    assert remark["tag"] == "textarea" and remark["maxlength"] == str(REMARK_LIMIT) == "1000"
+    assert remark["aria-describedby"] == "services_remark-hint"
+    hint = html[html.index('id="services_remark-hint">'):]
+    assert "Hoogstens 1000 tekens." in hint[:hint.index("</p>")]
+
+
+def test_a_remark_over_the_limit_posted_anyway_comes_back_with_its_message_and_every_character(at_step_8):
+    # Accented letters weigh twice in the body: the limit is in characters, and the body stays far
+    # below the 64 KB that would refuse it unread (413).
+    typed = "é" * (REMARK_LIMIT + 1)
+    response = at_step_8.submit("/stap/8", {**OK, "services_remark": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<a href="#services_remark">Gebruik hoogstens 1000 tekens</a>' in html
+    assert f">{typed}</textarea>" in html
+    assert at_step_8.draft()["services_remark"] is None
 
 
 def test_the_remark_typed_comes_back_escaped(at_step_8):
