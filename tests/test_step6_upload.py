@@ -156,6 +156,11 @@ def test_the_xlsx_template_lists_every_active_code_with_its_name_zorgsoort_and_k
     assert rows[1][3:] == [""] * 10 and "01009999" not in str(rows)  # no contact yet; the inactive code left out
 
 
+def test_the_template_names_a_zorgsoort_the_vektis_list_lacks_as_unknown(unknown_zorgsoort, at_step_6):
+    rows = sheet_of(download(at_step_6).get_data())
+    assert [unknown_zorgsoort, "Nieuwe locatie", "Onbekende zorgsoort"] in [row[:3] for row in rows]
+
+
 def test_the_xlsx_templates_cells_are_text_so_leading_zeros_stay(at_step_6):
     workbook = openpyxl.load_workbook(io.BytesIO(download(at_step_6).get_data()))
     sheet = workbook.worksheets[0]

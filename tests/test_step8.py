@@ -143,6 +143,15 @@ def test_a_thousand_codes_are_grouped_not_listed(at_step_8, db):
     assert len(html) < 40_000
 
 
+def test_a_zorgsoort_the_vektis_list_lacks_is_named_as_unknown(unknown_zorgsoort, at_step_8, app, tmp_path):
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps({"services": [{"id": "x", "naam": {"nl": "Dienst X", "en": "Service X"},
+                                              "omschrijving": {"nl": "a", "en": "b"}, "zorgsoorten": ["01", "97"]}]}))
+    app.extensions["aansluiten.services"] = services.load(str(path))
+    html = at_step_8.get("/stap/8").get_data(as_text=True)
+    assert '<span lang="nl" dir="auto">Onbekende zorgsoort</span> (97): 97000123' in html
+
+
 def test_the_catalogue_comes_from_the_setting(app, tmp_path):
     path = tmp_path / "services.json"
     path.write_text(json.dumps({"services": [{"id": "x", "naam": {"nl": "Dienst X", "en": "Service X"},

@@ -92,6 +92,12 @@ def test_the_agreement_pdf_holds_everything_and_its_checksum(submitted, db):
     assert submitted.get("/aanmelding/overeenkomst.pdf").data == row["pdf"]
 
 
+def test_the_agreement_names_a_zorgsoort_the_vektis_list_lacks_as_unknown(unknown_zorgsoort, submitted, db):
+    [row] = table(db, "agreements")
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(row["pdf"])).pages)
+    assert f"{unknown_zorgsoort} Nieuwe locatie Onbekende zorgsoort" in text
+
+
 @pytest.mark.parametrize("path, data", [
     ("/stap/4", {"initials": "X."}),
     ("/stap/6/aanvullen", {}),
