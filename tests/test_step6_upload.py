@@ -446,6 +446,18 @@ BAD_FILES = {
 }
 
 
+def test_too_many_rows_for_an_application_of_one_code_says_agb_code_once(verified, registry_path):
+    def one_code(data):
+        data["agb"] = [code for code in data["agb"] if code["kvkNummer"] != "41000001" or code["agbCode"] == "01051234"]
+    edit_registry(registry_path, one_code)
+    for response in (verified.look_up(), verified.confirm(), sign(verified), name_main_contact(verified)):
+        assert response.status_code == 303
+    rows = [[f"01{n:06d}", "", "", *PIETERS] for n in range(101)]
+    html = upload(verified, csv_file([HEADER_NL] + rows), "lijst.csv").get_data(as_text=True)
+    assert ("Het bestand heeft meer dan 100 rijen. Uw aanmelding heeft 1 AGB-code: zet in het bestand hoogstens "
+            "een rij per code") in html
+
+
 def _broken_sheet(data: bytes) -> bytes:
     """The template with its sheet's XML cut short."""
     source = zipfile.ZipFile(io.BytesIO(data))
