@@ -103,11 +103,13 @@ class UploadGone(Exception):
 
 # Cells a spreadsheet would take for a formula (OWASP's list): a quote in front keeps them text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A phone number as stored (E.164, "+31612345678") starts with "+" but is a number, never a formula.
+_E164 = re.compile(r"\+[0-9]{7,15}")
 
 
 def neutralised(value) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(_FORMULA_START) and not _E164.fullmatch(text) else text
 
 
 def _unquoted(text: str) -> str:
