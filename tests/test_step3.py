@@ -2,8 +2,6 @@
 
 import pytest
 
-import pytest
-
 from .conftest import add_code, edit_registry, hidden_inputs
 
 
