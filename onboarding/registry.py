@@ -340,3 +340,14 @@ def load_names(path: str) -> dict[str, str]:
     """A JSON object of code -> name, such as the Vektis zorgsoort list."""
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+UNKNOWN_ZORGSOORT = "Onbekende zorgsoort"
+
+
+def zorgsoort_name(names: dict[str, str], code: str) -> str:
+    """A zorgsoort's name in the Vektis list (``load_names``). A registry may hold a code that the
+    list lacks ("00", a zorgsoort newer than the list): it is named as unknown, never left blank;
+    wherever it is shown its number stands beside it, or the AGB code that starts with it. Dutch,
+    as the list's names are: shown as Dutch data in every language (``lang="nl"``), and in the PDF."""
+    return names.get(code) or UNKNOWN_ZORGSOORT

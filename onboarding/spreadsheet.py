@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from . import validators
 from .drafts import Draft, StaleDraft, save_answers
 from .people import MAX_CONTACTS, CodeRow, ContactPerson, code_rows
+from .registry import zorgsoort_name
 from .store import timestamp, write
 
 log = logging.getLogger(__name__)
@@ -102,11 +103,13 @@ class UploadGone(Exception):
 
 # Cells a spreadsheet would take for a formula (OWASP's list): a quote in front keeps them text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A phone number as stored (E.164, "+31612345678") starts with "+" but is a number, never a formula.
+_E164 = re.compile(r"\+[0-9]{7,15}")
 
 
 def neutralised(value) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(_FORMULA_START) and not _E164.fullmatch(text) else text
 
 
 def _unquoted(text: str) -> str:
@@ -124,7 +127,7 @@ def template_rows(db, draft: Draft, zorgsoorten: dict[str, str]) -> list[list[st
         "FROM draft_agb_codes c LEFT JOIN contact_persons p ON p.draft_id = c.draft_id AND p.agb_code = c.agb_code "
         "WHERE c.draft_id = ? ORDER BY c.position, p.position", (draft.id,)):
         row = rows.setdefault(found["agb_code"], [
-            found["agb_code"], found["name"], zorgsoorten.get(found["zorgsoort"], found["zorgsoort"])])
+            found["agb_code"], found["name"], zorgsoort_name(zorgsoorten, found["zorgsoort"])])
         if found["surname"] is not None:
             row += [found["initials"], found["prefix"], found["surname"], found["email"],
                     phone(found["phone"])]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from . import agreement, appointments, identity, people, services, validators
 from .drafts import APPLICANT, Draft, StaleDraft, audit, save_answers
+from .registry import zorgsoort_name
 from .store import timestamp, utcnow, write
 
 DRAFT, SUBMITTED, COMPLETED = "draft", "submitted", "completed"
@@ -69,7 +70,7 @@ def agreement_data(db, draft: Draft, reference: str, on: date, catalogue, zorgso
         signatory=party(signatory.full_name, signatory.email, signatory.mobile),
         main_contact=party(main.full_name, main.email, main.mobile),
         codes=tuple(
-            agreement.Code(agb_code=row.agb_code, name=row.name, zorgsoort=zorgsoorten.get(row.zorgsoort, row.zorgsoort),
+            agreement.Code(agb_code=row.agb_code, name=row.name, zorgsoort=zorgsoort_name(zorgsoorten, row.zorgsoort),
                            contacts=tuple(party(c.full_name, c.email, c.phone) for c in row.contacts))
             for row in codes
         ),

@@ -151,11 +151,15 @@ class ServicesForm(StepForm):
     )
     services_remark = TextAreaField(
         _l("Mist er iets, of klopt er iets niet? (optioneel)"),
-        description=_l("Een medewerker van VECOZO leest dit bij de behandeling van uw aanmelding."),
+        description=_l("Een medewerker van VECOZO leest dit bij de behandeling van uw aanmelding. "
+                       "Hoogstens %(count)s tekens.", count=REMARK_LIMIT),
         validators=[Checked(lambda value: validators.free_text(value, REMARK_LIMIT), {
             "too_long": _l("Gebruik hoogstens %(count)s tekens", count=REMARK_LIMIT),
             "invalid": _l("Gebruik alleen gewone tekst, zonder stuurtekens"),
         })],
+        # The browser stops typing where the server would refuse; what gets past it (a body posted
+        # by hand) still meets the check above.
+        render_kw={"maxlength": REMARK_LIMIT},
     )
 
 

@@ -225,6 +225,21 @@ def with_main_contact(signed):
     return signed
 
 
+def add_code(registry_path, code: str, zorgsoort: str, name: str = "Nieuwe locatie") -> None:
+    """One more active code of the practice 41000001, of the zorgsoort given."""
+    edit_registry(registry_path, lambda data: data["agb"].append({
+        "agbCode": code, "kvkNummer": "41000001", "naam": name, "zorgsoort": zorgsoort,
+        "zorgpartijType": "vestiging", "actief": True}))
+
+
+@pytest.fixture
+def unknown_zorgsoort(registry_path):
+    """The practice has a code of zorgsoort 97 too, which the Vektis list lacks. Request it
+    before the fixture that looks the practice up (``looked_up`` and every one after it)."""
+    add_code(registry_path, "97000123", "97")
+    return "97000123"
+
+
 LARGE_KVK = "41001000"
 LARGE_ZORGSOORTEN = ("01", "04", "06", "12")
 

@@ -10,6 +10,7 @@ import pyotp
 import pytest
 
 from onboarding import mail, staff
+from onboarding.spreadsheet import neutralised
 
 from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
 from .test_step10 import book, choose, identify_signatory
@@ -522,3 +523,28 @@ def test_the_status_filter_has_an_id_of_its_own_beside_the_live_region(anna):
     html = anna.client.get("/beheer").get_data(as_text=True)
     assert html.count('id="status"') == 1  # the live region
     assert '<label class="label" for="status-filter">' in html and 'id="status-filter" name="status"' in html
+
+
+def test_the_export_gives_phone_numbers_as_stored_without_a_quote(anna, submitted, db):
+    db.conn.execute("UPDATE drafts SET status = 'completed', completed_at = '2026-11-29T10:00:00+00:00'")
+    body = anna.client.get("/beheer/export.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    phones = [row[rows[0].index("telefoon_1")] for row in rows[1:]]
+    assert phones and set(phones) <= {"+31687654321", "+31302345678"}
+
+
+@pytest.mark.parametrize("cell, shown", [
+    ("+31612345678", "+31612345678"),  # a phone number as stored (E.164): a number, never a formula
+    ("+3225551234", "+3225551234"),
+    ("+1234567", "+1234567"),
+    ("+123456789012345", "+123456789012345"),
+    ("+123456", "'+123456"),  # too short or too long for E.164: guarded like any other "+"
+    ("+1234567890123456", "'+1234567890123456"),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("+SUM(A1:A9)", "'+SUM(A1:A9)"),
+    ("+31612345678\n=1", "'+31612345678\n=1"),
+    ("+31 6 12345678", "'+31 6 12345678"),
+    ("=1+1", "'=1+1"), ("-2", "'-2"), ("@x", "'@x"), ("030 234 5678", "030 234 5678"),
+])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_gets_a_quote(cell, shown):
+    assert neutralised(cell) == shown

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import edit_registry, hidden_inputs
+from .conftest import add_code, edit_registry, hidden_inputs
 
 
 def test_gate_before_the_lookup(verified):
@@ -187,3 +187,13 @@ def test_a_name_written_right_to_left_keeps_its_own_direction(verified, registry
     html = verified.get("/stap/3").get_data(as_text=True)
     assert '<dd lang="nl" dir="auto">مستشفى الشفاء</dd>' in html
     assert '<td lang="nl" dir="auto">مستشفى 8</td>' in html
+
+
+@pytest.mark.parametrize("zorgsoort", ["00", "97"])
+def test_a_code_of_a_zorgsoort_the_vektis_list_lacks_says_its_zorgsoort_is_unknown(verified, registry_path, zorgsoort):
+    code = f"{zorgsoort}000123"
+    add_code(registry_path, code, zorgsoort)
+    verified.look_up()
+    html = verified.get("/stap/3").get_data(as_text=True)
+    assert (f'<tr><td>{code}</td><td lang="nl" dir="auto">Nieuwe locatie</td>'
+            f'<td lang="nl" dir="auto">{zorgsoort} Onbekende zorgsoort</td>') in html

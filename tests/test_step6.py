@@ -108,6 +108,13 @@ def test_full_page_lists_every_active_code_with_its_name_and_zorgsoort(at_step_6
     assert 'method="post" action="/stap/6"' in html
 
 
+def test_a_code_of_a_zorgsoort_the_vektis_list_lacks_says_its_zorgsoort_is_unknown(unknown_zorgsoort, at_step_6):
+    html = at_step_6.get("/stap/6").get_data(as_text=True)
+    assert '<td lang="nl" dir="auto">Onbekende zorgsoort</td>' in row_of(html, unknown_zorgsoort)
+    form = at_step_6.get(f"/stap/6/code/{unknown_zorgsoort}/1").get_data(as_text=True)
+    assert '&middot; <span lang="nl" dir="auto">Onbekende zorgsoort</span>' in form
+
+
 def test_fragment(at_step_6):
     response = at_step_6.get("/stap/6", htmx=True)
     html = response.get_data(as_text=True)

@@ -156,6 +156,11 @@ def test_the_xlsx_template_lists_every_active_code_with_its_name_zorgsoort_and_k
     assert rows[1][3:] == [""] * 10 and "01009999" not in str(rows)  # no contact yet; the inactive code left out
 
 
+def test_the_template_names_a_zorgsoort_the_vektis_list_lacks_as_unknown(unknown_zorgsoort, at_step_6):
+    rows = sheet_of(download(at_step_6).get_data())
+    assert [unknown_zorgsoort, "Nieuwe locatie", "Onbekende zorgsoort"] in [row[:3] for row in rows]
+
+
 def test_the_xlsx_templates_cells_are_text_so_leading_zeros_stay(at_step_6):
     workbook = openpyxl.load_workbook(io.BytesIO(download(at_step_6).get_data()))
     sheet = workbook.worksheets[0]
@@ -439,6 +444,18 @@ BAD_FILES = {
                     "lijst.csv", "Het bestand heeft meer dan 100 rijen. Uw aanmelding heeft 3 AGB-codes: zet in het "
                                  "bestand hoogstens een rij per code"),
 }
+
+
+def test_too_many_rows_for_an_application_of_one_code_says_agb_code_once(verified, registry_path):
+    def one_code(data):
+        data["agb"] = [code for code in data["agb"] if code["kvkNummer"] != "41000001" or code["agbCode"] == "01051234"]
+    edit_registry(registry_path, one_code)
+    for response in (verified.look_up(), verified.confirm(), sign(verified), name_main_contact(verified)):
+        assert response.status_code == 303
+    rows = [[f"01{n:06d}", "", "", *PIETERS] for n in range(101)]
+    html = upload(verified, csv_file([HEADER_NL] + rows), "lijst.csv").get_data(as_text=True)
+    assert ("Het bestand heeft meer dan 100 rijen. Uw aanmelding heeft 1 AGB-code: zet in het bestand hoogstens "
+            "een rij per code") in html
 
 
 def _broken_sheet(data: bytes) -> bytes:

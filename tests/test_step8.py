@@ -8,7 +8,9 @@ import pytest
 from app import create_app
 from onboarding import services
 
-from .conftest import edit_registry
+from routes.forms import REMARK_LIMIT
+
+from .conftest import edit_registry, element
 
 OK = {"services_ok": "y"}
 
@@ -92,6 +94,27 @@ def test_bad_input(at_step_8, field, data, message, htmx):
     assert at_step_8.draft()["services_ok_at"] is None
 
 
+def test_the_remark_box_holds_no_more_than_the_server_takes_and_its_hint_says_so(at_step_8):
+    html = at_step_8.get("/stap/8").get_data(as_text=True)
+    remark = element(html, "services_remark")
+    assert remark["tag"] == "textarea" and remark["maxlength"] == str(REMARK_LIMIT) == "1000"
+    assert remark["aria-describedby"] == "services_remark-hint"
+    hint = html[html.index('id="services_remark-hint">'):]
+    assert "Hoogstens 1000 tekens." in hint[:hint.index("</p>")]
+
+
+def test_a_remark_over_the_limit_posted_anyway_comes_back_with_its_message_and_every_character(at_step_8):
+    # Accented letters weigh twice in the body: the limit is in characters, and the body stays far
+    # below the 64 KB that would refuse it unread (413).
+    typed = "é" * (REMARK_LIMIT + 1)
+    response = at_step_8.submit("/stap/8", {**OK, "services_remark": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<a href="#services_remark">Gebruik hoogstens 1000 tekens</a>' in html
+    assert f">{typed}</textarea>" in html
+    assert at_step_8.draft()["services_remark"] is None
+
+
 def test_the_remark_typed_comes_back_escaped(at_step_8):
     html = at_step_8.submit("/stap/8", {"services_remark": "<script>x</script>"}).get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;</textarea>" in html
@@ -118,6 +141,15 @@ def test_a_thousand_codes_are_grouped_not_listed(at_step_8, db):
     assert "03000500" not in html
     assert "Medisch specialisten</span> (03): 1000 codes" in html
     assert len(html) < 40_000
+
+
+def test_a_zorgsoort_the_vektis_list_lacks_is_named_as_unknown(unknown_zorgsoort, at_step_8, app, tmp_path):
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps({"services": [{"id": "x", "naam": {"nl": "Dienst X", "en": "Service X"},
+                                              "omschrijving": {"nl": "a", "en": "b"}, "zorgsoorten": ["01", "97"]}]}))
+    app.extensions["aansluiten.services"] = services.load(str(path))
+    html = at_step_8.get("/stap/8").get_data(as_text=True)
+    assert '<span lang="nl" dir="auto">Onbekende zorgsoort</span> (97): 97000123' in html
 
 
 def test_the_catalogue_comes_from_the_setting(app, tmp_path):

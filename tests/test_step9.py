@@ -32,6 +32,7 @@ import re
 import pytest
 
 from onboarding import agreement
+from routes.steps.summary import in_sentence
 
 from .conftest import CONTACT, LARGE_KVK, MAIN_CONTACT, name_main_contact, sign
 
@@ -39,6 +40,27 @@ from .conftest import CONTACT, LARGE_KVK, MAIN_CONTACT, name_main_contact, sign
 def test_fragment(at_step_9):
     html = at_step_9.get("/stap/9", htmx=True).get_data(as_text=True)
     assert "<html" not in html and html.startswith("<title>Controleer uw aanmelding")
+
+
+@pytest.mark.parametrize("language, hidden", [
+    ("nl", ["e-mailadres", "onderneming", "tekenbevoegde", "hoofdcontactpersoon", "contactpersonen per AGB-code",
+            "ICT-beheerders", "diensten"]),
+    ("en", ["email address", "company", "authorised signatory", "main contact person", "contact persons per AGB code",
+            "ICT administrators", "services"]),
+])
+def test_each_change_link_names_its_section_for_a_screen_reader_with_abbreviations_in_capitals(
+        at_step_9, language, hidden):
+    at_step_9.client.set_cookie("taal", language)
+    html = at_step_9.get("/stap/9").get_data(as_text=True)
+    assert re.findall(r'>(?:Wijzigen|Change)<span class="visually-hidden"> ([^<]*)</span></a>', html) == hidden
+
+
+@pytest.mark.parametrize("title, in_a_sentence", [
+    ("Contactpersonen per AGB-code", "contactpersonen per AGB-code"), ("ICT-beheerders", "ICT-beheerders"),
+    ("KvK-nummer", "KvK-nummer"), ("AGB-code", "AGB-code"), ("E-mailadres", "e-mailadres"), ("", ""),
+])
+def test_a_title_within_a_sentence_keeps_the_capitals_of_an_abbreviation(title, in_a_sentence):
+    assert in_sentence(title) == in_a_sentence
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -105,6 +127,12 @@ def test_the_agreement_pdf_holds_everything_and_its_checksum(submitted, db):
     assert re.fullmatch(r"VZ-\d{4}-[2-9A-HJKMNP-Z]{6}", draft["reference"])
     assert row["sha256"] == __import__("hashlib").sha256(row["pdf"]).hexdigest()
     assert submitted.get("/aanmelding/overeenkomst.pdf").data == row["pdf"]
+
+
+def test_the_agreement_names_a_zorgsoort_the_vektis_list_lacks_as_unknown(unknown_zorgsoort, submitted, db):
+    [row] = table(db, "agreements")
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(row["pdf"])).pages)
+    assert f"{unknown_zorgsoort} Nieuwe locatie Onbekende zorgsoort" in text
 
 
 @pytest.mark.parametrize("path, data", [

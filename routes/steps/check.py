@@ -3,6 +3,7 @@
 from flask import current_app, request, url_for
 
 from onboarding import drafts
+from onboarding.registry import zorgsoort_name
 
 from .. import forms
 from ..i18n import lazy_gettext as _l
@@ -39,7 +40,7 @@ class CheckStep(Step):
         # the template costs more than the whole loop in Python.
         party_types = translated("party_types", PARTY_TYPES)
         rows = [
-            (row["agb_code"], row["name"], f"{row['zorgsoort']} {zorgsoorten.get(row['zorgsoort'], '')}",
+            (row["agb_code"], row["name"], f"{row['zorgsoort']} {zorgsoort_name(zorgsoorten, row['zorgsoort'])}",
              party_types.get(row["party_type"], row["party_type"]))
             for row in drafts.agb_code_page(db, draft, pager.offset, pager.size)
         ]

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from flask import abort, current_app, g, redirect, request, url_for
 
 from onboarding import drafts, people, steps, store, validators
+from onboarding.registry import zorgsoort_name
 
 from .. import forms, person_forms
 from ..i18n import gettext as _
@@ -103,7 +104,7 @@ def shown_rows(rows) -> list[ShownRow]:
         ShownRow(
             agb_code=row.agb_code,
             name=row.name,
-            zorgsoort=zorgsoorten.get(row.zorgsoort, row.zorgsoort),
+            zorgsoort=zorgsoort_name(zorgsoorten, row.zorgsoort),
             version=row.version,
             contacts=tuple(
                 ShownContact(

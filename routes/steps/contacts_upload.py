@@ -25,6 +25,7 @@ from .. import forms, person_forms
 from ..i18n import language
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
+from ..i18n import ngettext
 from ..pages import advance, current_draft, get_db
 from ..wizard import STALE, bp, gate, show, step_url
 
@@ -81,8 +82,6 @@ FILE_MESSAGES = {
                           "als kopregel"),
     "duplicate_column": _l("De kolom \u201c%(column)s\u201d staat er te vaak in. Gebruik de kolommen van het "
                            "sjabloon"),
-    "too_many_rows": _l("Het bestand heeft meer dan %(limit)s rijen. Uw aanmelding heeft %(codes)s AGB-codes: "
-                        "zet in het bestand hoogstens een rij per code"),
     "missing": _l("Kies het bestand met de contactpersonen"),
     "too_large": _l("Het bestand is groter dan %(size)s. Kies het ingevulde sjabloon: met alle AGB-codes "
                     "is het veel kleiner"),
@@ -225,7 +224,10 @@ def _refusal(refused: spreadsheet.FileRefused, codes: int) -> str:
         headers = spreadsheet.HEADERS[language()]
         details["columns"] = ", ".join(headers[key] for key in details["columns"])
     if refused.reason == "too_many_rows":
-        details["codes"] = codes
+        return ngettext("Het bestand heeft meer dan %(limit)s rijen. Uw aanmelding heeft %(num)s AGB-code: zet in "
+                        "het bestand hoogstens een rij per code",
+                        "Het bestand heeft meer dan %(limit)s rijen. Uw aanmelding heeft %(num)s AGB-codes: zet in "
+                        "het bestand hoogstens een rij per code", codes, **details)
     return FILE_MESSAGES[refused.reason] % details
 
 

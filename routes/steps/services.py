@@ -10,6 +10,7 @@ from flask import current_app
 
 
 from onboarding import drafts, services
+from onboarding.registry import zorgsoort_name
 
 from .. import forms
 from ..i18n import language, ngettext
@@ -48,7 +49,7 @@ def shown_services(groups: list[services.CodeGroup]) -> list[ShownService]:
 
     lines = {
         group.zorgsoort: GroupLine(
-            name=zorgsoorten.get(group.zorgsoort, group.zorgsoort),
+            name=zorgsoort_name(zorgsoorten, group.zorgsoort),
             zorgsoort=group.zorgsoort,
             codes=", ".join(group.codes) if group.codes else how_many(group.count),
         )

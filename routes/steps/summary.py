@@ -5,6 +5,7 @@ The page is a list of cards, each a list of rows (GOV.UK's summary list): built 
 data and drawn by one loop in the template, which costs a fraction of a macro call per row.
 """
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -70,10 +71,19 @@ class Card:
     title: str
     change_url: str
     rows: tuple[Row, ...]
+    change_about: str  # what the change link's hidden text says it changes
 
 
 def labels() -> dict:
     return translated("summary_labels", LABELS)
+
+
+def in_sentence(title: str) -> str:
+    """A title as it reads within a sentence ("Wijzigen e-mailadres"): its first letter in lower
+    case, unless its first word is an abbreviation ("ICT-beheerders", "KvK-nummer"), whose
+    capitals a screen reader needs to spell it out."""
+    first = re.split(r"[\s-]", title, maxsplit=1)[0]
+    return title if first[1:] != first[1:].lower() else title[:1].lower() + title[1:]
 
 
 def person_rows(text: dict, person) -> list[Row]:
@@ -110,7 +120,7 @@ class SummaryStep(Step):
         admins = people.ict_admins(db, draft)
 
         def card(number: int, id: str, title: str, rows: list[Row]) -> Card:
-            return Card(id, title, change_url(number), tuple(rows))
+            return Card(id, title, change_url(number), tuple(rows), in_sentence(title))
 
         return {
             "labels": text,

@@ -852,3 +852,37 @@ def test_with_htmx_the_bulk_action_leaves_one_history_entry_for_step_6(js_applic
     a.settled()
     page.go_back()
     a.at_step(5, query=True)  # the shortcut that copied the signatory: /stap/5?van=tekenbevoegde
+
+
+def test_on_a_320_px_phone_a_contact_row_with_long_values_wraps_rather_than_being_cut_off(js_applicant):
+    """Each row of step 6 stacks as a card on a phone: its cells must wrap a long surname, a long
+    e-mail address and a registry name without spaces, or the table region grows wider than the
+    screen and cuts them off (and the "add a second contact" link with them)."""
+    a, page = js_applicant, js_applicant.page
+    code = PRACTICE["agb"]
+    a.to_step_6(PRACTICE)
+    page.set_viewport_size({"width": 320, "height": 640})
+    a.open_row(code)
+    a.fill_contact(code, "A.B.", "O'Neill-Vandenbroucke-Oppenheimer",
+                   "administratie.contactpersoon@huisartsenpraktijk-sintjansdal.example", "030-2345678")
+    a.save_row(code, "O'Neill-Vandenbroucke-Oppenheimer")
+    expect(a.row(code).get_by_role("link", name=re.compile("^Voeg een tweede contactpersoon toe"))).to_be_visible()
+
+    def assert_nothing_cut_off(what: str) -> None:
+        widths = page.locator(".table-wrap").evaluate(
+            "region => ({scroll: region.scrollWidth, client: region.clientWidth})")
+        assert widths["scroll"] <= widths["client"], (
+            f"{what}: the table region is {widths['scroll']} px wide inside {widths['client']} px")
+        page_widths = page.evaluate(
+            "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+        assert page_widths["scroll"] <= page_widths["inner"], f"{what}: the page scrolls sideways"
+
+    assert_nothing_cut_off("a long surname and e-mail address")
+    # A registry name of 70 characters without a space (the registry file is the demo's own).
+    a.row(code).locator("td").first.evaluate("cell => { cell.textContent = 'Huisartsenpraktijk' + 'x'.repeat(52) }")
+    assert_nothing_cut_off("a long name without spaces")
+    # And the row's form, opened on the same row.
+    a.row(code).get_by_role("link", name=re.compile("^Wijzig")).click()
+    expect(a.row(code).locator("form.contact-form")).to_be_visible()
+    a.settled()
+    assert_nothing_cut_off("the row's form")
