@@ -2,9 +2,9 @@
 
 import sqlite3
 
-from flask import current_app, g, url_for
+from flask import current_app, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from onboarding import store
 
@@ -37,6 +37,23 @@ _MESSAGES = {
 }
 
 
+def page_of(path: str) -> str | None:
+    """The nearest URL above ``path`` that shows a page: ``/stap/10/afspraak`` -> ``/stap/10``,
+    ``/beheer/aanvraag/7/identificatie/signatory`` -> ``/beheer/aanvraag/7``; None when only the
+    start page is (a URL for machines, such as a callback, stays a 405)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 2:
+        parts.pop()
+        candidate = "/".join(parts)
+        try:
+            adapter.match(candidate, method="GET")
+        except HTTPException:  # none there, another method only, or a redirect
+            continue
+        return request.script_root + candidate
+    return None
+
+
 def register(app) -> None:
     @app.errorhandler(SecurityError)
     def untrusted_host(error):
@@ -50,6 +67,15 @@ def register(app) -> None:
         if wants_fragment():
             return navigate(url_for("access.form_expired"))
         return form_expired()
+
+    @app.errorhandler(MethodNotAllowed)
+    def method_not_allowed(error):
+        # A GET of a URL that only takes a form (the address bar after a form came back with its
+        # errors, the language switch from there) goes to the page that form belongs to.
+        page = page_of(request.path) if request.method in ("GET", "HEAD") else None
+        if page is not None:
+            return redirect(page, 303)
+        return handle_405(error)
 
     def handler(status):
         def handle(error):
@@ -65,7 +91,9 @@ def register(app) -> None:
         return handle
 
     for status in _MESSAGES:
-        app.register_error_handler(status, handler(status))
+        if status != 405:
+            app.register_error_handler(status, handler(status))
+    handle_405 = handler(405)
 
     unavailable = handler(503)
 

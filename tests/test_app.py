@@ -239,6 +239,23 @@ def test_a_405_says_which_methods_are_allowed(client, method, url, allowed):
     assert allowed <= {method.strip() for method in response.headers["Allow"].split(",")}
 
 
+@pytest.mark.parametrize("url, page", [
+    ("/stap/10/afspraak", "/stap/10"),
+    ("/stap/6/aanvullen", "/stap/6"),
+    ("/stap/7/beheerder/3/verwijder", "/stap/7"),
+    ("/beheer/aanvraag/7/identificatie/signatory", "/beheer/aanvraag/7"),
+])
+def test_a_get_of_a_url_that_only_takes_a_form_goes_to_the_page_of_that_form(client, url, page):
+    # The address bar after a form came back with its errors, or the language switch from there.
+    response = client.get(url)
+    assert response.status_code == 303 and response.headers["Location"] == page
+
+
+def test_a_get_of_a_url_for_machines_stays_a_405(client):
+    assert client.get("/callbacks/signing").status_code == 405
+    assert client.get("/uitloggen").status_code == 405
+
+
 @pytest.mark.parametrize("size, status", [(5_000_000, 413), (100, 303)])
 def test_a_chunked_body_is_held_to_the_same_limit(applicant, db, size, status):
     import io
