@@ -113,8 +113,19 @@ def save_person(db, draft: Draft, version: int, role: str, chosen: Person) -> No
 
 
 def may_sign(officer) -> bool:
-    """Only an officer who is alleen/zelfstandig bevoegd signs for the company alone."""
-    return officer.authority == "azb"
+    """Only an officer who is alleen/zelfstandig bevoegd signs for the company alone, and only a
+    natural person identifies and signs (SPEC: the natural persons of the KvK extract)."""
+    return why_not_sign(officer) is None
+
+
+def why_not_sign(officer) -> str | None:
+    """Why ``officer`` cannot sign alone: "not_a_person", "gb" (jointly authorised) or "nb" (not
+    authorised; also an authority the format does not know); None when they can."""
+    if not officer.natural_person:
+        return "not_a_person"
+    if officer.authority == "azb":
+        return None
+    return officer.authority if officer.authority == "gb" else "nb"
 
 
 def signatory_officer(company, officer_id: str):

@@ -63,6 +63,12 @@ class Officer:
     def full_name(self) -> str:
         return validators.full_name(self.initials, self.prefix, self.surname)
 
+    @property
+    def natural_person(self) -> bool:
+        """A person, not a legal entity (a holding as director): the extract gives a person's
+        initials or first names, an entity only its name (in ``achternaam``)."""
+        return bool(self.initials.strip() or self.first_names.strip())
+
 
 @dataclass(frozen=True)
 class Address:

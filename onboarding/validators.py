@@ -126,6 +126,12 @@ def _latin_letter(char: str) -> bool:
     return unicodedata.category(char).startswith("L") and unicodedata.name(char, "").startswith("LATIN ")
 
 
+def _other_script(text: str) -> bool:
+    """Whether ``text`` has a letter of another script than Latin (Greek, Cyrillic, Arabic): a name
+    to write as the Dutch identity document does, in Latin letters."""
+    return any(unicodedata.category(char).startswith("L") and not _latin_letter(char) for char in text)
+
+
 def _mark(char: str) -> bool:
     """A combining mark that NFC could not fold into its letter."""
     return unicodedata.category(char) == "Mn"
@@ -144,6 +150,8 @@ def initials(value: str) -> str:
     if len(typed) > 4 * MAX_INITIALS:
         raise Invalid("too_long")
     letters = _INITIALS_SEPARATORS.sub("", typed)
+    if _other_script(letters):
+        raise Invalid("not_latin")
     if not all(_latin_letter(char) or char == "-" for char in letters):
         raise Invalid("invalid")
     if letters.startswith("-") or letters.endswith("-") or "--" in letters:
@@ -186,6 +194,8 @@ def prefix(value: str) -> str:
         return ""
     if len(typed) > MAX_PREFIX:
         raise Invalid("too_long")
+    if _other_script(typed):
+        raise Invalid("not_latin")
     if not all(_latin_letter(char) or _mark(char) or char in " '" for char in typed):
         raise Invalid("invalid")
     if not any(_latin_letter(char) for char in typed):
@@ -211,6 +221,8 @@ def surname(value: str) -> str:
         raise Invalid("required")
     if len(typed) > MAX_NAME:
         raise Invalid("too_long")
+    if _other_script(typed):
+        raise Invalid("not_latin")
     if not all(_latin_letter(char) or _mark(char) or char in " '-" for char in typed):
         raise Invalid("invalid")
     if not any(_latin_letter(char) for char in typed):

@@ -18,16 +18,20 @@ from .i18n import lazy_gettext as _l
 
 _OFF = {"autocomplete": "off", "spellcheck": "false"}
 
+_NOT_LATIN = _l("Schrijf de naam in Latijnse letters, zoals op het Nederlandse identiteitsbewijs of het paspoort")
 _INITIALS = {
+    "not_latin": _NOT_LATIN,
     "required": _l("Vul de voorletters in"),
     "invalid": _l("Vul alleen letters in als voorletters, zoals J.W. of J.-P."),
     "too_long": _l("Vul hoogstens 10 voorletters in"),
 }
 _PREFIX = {
+    "not_latin": _NOT_LATIN,
     "invalid": _l("Een tussenvoegsel bestaat alleen uit letters, spaties en apostrofs, zoals van der of van 't"),
     "too_long": _l("Een tussenvoegsel heeft hoogstens 20 tekens"),
 }
 _SURNAME = {
+    "not_latin": _NOT_LATIN,
     "required": _l("Vul de achternaam in"),
     "invalid": _l("Een achternaam bestaat alleen uit letters, spaties, apostrofs en streepjes"),
     "too_long": _l("Een achternaam heeft hoogstens 100 tekens"),
@@ -141,6 +145,7 @@ class PersonForm(StepForm):
 
 REASON_JOINT = _l("gezamenlijk bevoegd, kan niet alleen tekenen")
 REASON_NONE = _l("niet bevoegd om te tekenen")
+REASON_NOT_A_PERSON = _l("een rechtspersoon, geen natuurlijk persoon: tekent via een eigen bestuurder")
 CHOOSE_SIGNATORY = _l("Kies wie de overeenkomst tekent.")
 NOT_AUTHORISED = _l("Kies een tekenbevoegde die in het Handelsregister alleen of zelfstandig bevoegd is.")
 

@@ -310,3 +310,26 @@ def test_an_officers_name_and_role_in_the_choice_are_text_not_markup(confirmed, 
     assert "<b>" not in html and "<i>" not in html
     assert ('<label class="radio__label" for="signatory-0"><span lang="nl" dir="auto">M. van der &lt;b&gt;Linden&lt;/b&gt;'
             '</span>, <span lang="nl" dir="auto">Bestuurder &amp; &lt;i&gt;directeur&lt;/i&gt;</span></label>') in html
+
+
+def test_an_officer_that_is_a_legal_entity_is_shown_but_cannot_be_chosen(confirmed, registry_path, db):
+    # A holding as director: the extract gives its name only, no initials, first names or birth date.
+    edit_registry(registry_path, lambda data: data["companies"][0]["functionarissen"].append(
+        {"id": "h1", "voorletters": "", "voornamen": "", "tussenvoegsel": "", "achternaam": "Holding Zuid B.V.",
+         "functie": "Bestuurder", "bevoegdheid": "azb"}))
+    assert confirmed.look_up().status_code == 303 and confirmed.confirm().status_code == 303
+    html = confirmed.get("/stap/4").get_data(as_text=True)
+    assert 'value="h1"' not in html
+    assert ("Holding Zuid B.V.</span>, <span lang=\"nl\" dir=\"auto\">Bestuurder</span>: een rechtspersoon, geen "
+            "natuurlijk persoon: tekent via een eigen bestuurder") in html
+    assert confirmed.get("/stap/4?signatory=h1").status_code == 422
+    assert sign(confirmed, signatory="h1").status_code == 422 and persons(db) == []
+
+
+@pytest.mark.parametrize("field, typed", [("surname", "Παπαδόπουλος"), ("initials", "Γ."), ("prefix", "фон")])
+def test_a_name_in_another_script_is_asked_for_in_latin_letters(confirmed, db, field, typed):
+    # A registry may give a name as its own script writes it; the ID document writes it in Latin letters.
+    response = sign(confirmed, **{field: typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and persons(db) == []
+    assert "Schrijf de naam in Latijnse letters, zoals op het Nederlandse identiteitsbewijs of het paspoort" in html

@@ -131,7 +131,7 @@ def test_initials_get_a_capital_and_a_dot_each(typed, expected):
     ("J\x00", "invalid"),
     ("J\u202eW", "invalid"),
     ("J\tW", "invalid"),
-    ("Д", "invalid"),  # Cyrillic: not the script of a Dutch identity document
+    ("Д", "not_latin"),  # Cyrillic: not the script of a Dutch identity document
     ("abcdefghijk", "too_long"),
     ("J." * 11, "too_long"),
     ("J " * 30, "too_long"),
@@ -214,7 +214,7 @@ def test_surnames_accepted(typed, expected):
     ("-Berg", "invalid"),
     ("Berg-", "invalid"),
     ("Jansen--Berg", "invalid"),
-    ("Петров", "invalid"),
+    ("Петров", "not_latin"),
     ("Berg😀", "invalid"),
     ("El\tAmrani", "invalid"),
     ("El\nAmrani", "invalid"),

@@ -13,6 +13,7 @@ from ..wizard import FormRejected, Step, step, step_url
 REASONS = {
     "gb": person_forms.REASON_JOINT,
     "nb": person_forms.REASON_NONE,
+    "not_a_person": person_forms.REASON_NOT_A_PERSON,
 }
 
 # The name of the button that makes the choice: sent also when no officer was chosen.
@@ -77,7 +78,8 @@ class SignatoryStep(Step):
             "choose_button": CHOOSE_BUTTON,
             "selectable": selectable,
             "choices": [(officer.id, OFFICER_LABEL.format(officer.full_name, officer.role)) for officer in selectable],
-            "reasons": {key: str(reason) for key, reason in REASONS.items()},
+            "others": [(officer, str(REASONS[reason])) for officer in officers
+                       if (reason := people.why_not_sign(officer))],
             # The birth date the registry would have filled in: the applicant types it instead.
             "registry_down": _registry_company(draft.kvk_number) is None,
         }
