@@ -204,3 +204,19 @@ def test_a_new_lookup_asks_to_check_the_services_again(at_step_8, registry_path)
     assert at_step_8.draft()["services_ok_at"] is None and at_step_8.draft()["services_remark"] == "blijft"
     assert at_step_8.get("/stap/9").headers["Location"] == "/stap/8"
     assert "37000890" not in at_step_8.get("/stap/8").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_without_a_service_the_remark_says_which_services_are_expected(at_step_8, app, tmp_path, htmx):
+    # A catalogue with no service for these zorgsoorten: "correct and complete" alone would make an
+    # agreement for no service at all.
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps({"services": [{"id": "x", "naam": {"nl": "Dienst X", "en": "Service X"},
+                                              "omschrijving": {"nl": "a", "en": "b"}, "zorgsoorten": ["99"]}]}))
+    app.extensions["aansluiten.services"] = services.load(str(path))
+    response = at_step_8.submit("/stap/8", {"services_ok": "y"}, htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and at_step_8.draft()["services_ok_at"] is None
+    assert html.count("Schrijf welke diensten u verwacht: voor de zorgsoorten van uw AGB-codes vinden wij er geen") == 2
+    saved = at_step_8.submit("/stap/8", {"services_ok": "y", "services_remark": "Declareren Wlz"}, htmx=htmx)
+    assert saved.status_code == (200 if htmx else 303) and at_step_8.draft()["services_ok_at"]

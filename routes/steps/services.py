@@ -14,8 +14,9 @@ from onboarding.registry import zorgsoort_name
 
 from .. import forms
 from ..i18n import language, ngettext
+from ..i18n import lazy_gettext as _l
 from ..pages import get_db
-from ..wizard import Step, step, step_url
+from ..wizard import FormRejected, Step, step, step_url
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ def shown_services(groups: list[services.CodeGroup]) -> list[ShownService]:
     return shown
 
 
+NO_SERVICE = _l("Schrijf welke diensten u verwacht: voor de zorgsoorten van uw AGB-codes vinden wij er geen")
+
+
 @step
 class ServicesStep(Step):
     number = 8
@@ -83,5 +87,10 @@ class ServicesStep(Step):
         return {"services": shown_services(services.code_groups(get_db(), draft.id))}
 
     def save(self, draft, form):
+        groups = services.code_groups(get_db(), draft.id)
+        if not form.services_remark.data and not services.open_services(current_app.extensions["aansluiten.services"],
+                                                                         groups):
+            # "Correct and complete" cannot be all there is to say about an agreement without a service.
+            raise FormRejected(NO_SERVICE, field="services_remark")
         drafts.confirm_services(get_db(), draft, form.based_on(), form.services_remark.data)
         return step_url(9)
