@@ -345,7 +345,7 @@ def advance(url: str, announce: str | None = None):
         g.announce = announce
     response = current_app.make_response(current_app.view_functions[endpoint](**values))
     if response.status_code < 300:
-        # The page it stays on (step 6's bulk fill, a row removed without a row) replaces its
+        # The page it stays on (step 6's bulk fill, step 7's removal of an administrator) replaces its
         # history entry: Back goes to the page before, not to the same page again.
         same = urlsplit(current_app.htmx.current_url or "")
         staying = url == (f"{same.path}?{same.query}" if same.query else same.path)

@@ -12,8 +12,7 @@ import time
 
 from flask import g, request, session
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import RequestRedirect
+from werkzeug.exceptions import HTTPException
 
 from .i18n import lazy_gettext as _l
 
@@ -34,7 +33,7 @@ def keep(draft) -> bool:
     if draft is None or not fields or len(json.dumps(fields, ensure_ascii=False)) > MAX_CHARACTERS:
         session.pop(SESSION_UNSENT, None)
         return False
-    url = request.full_path.rstrip("?")
+    url = request.full_path.rstrip("?")  # within the app, as the URL map matches it
     session[SESSION_UNSENT] = {"draft": draft.id, "url": url, "fields": fields, "at": int(time.time())}
     return True
 
@@ -47,9 +46,9 @@ def url_for_draft(draft, adapter) -> str | None:
         return None
     try:
         adapter.match(kept["url"].partition("?")[0], method="GET")
-    except (NotFound, MethodNotAllowed, RequestRedirect):
+    except HTTPException:  # none there, another method only, or a redirect
         return None
-    return kept["url"]
+    return request.script_root + kept["url"]
 
 
 def restored() -> MultiDict | None:
