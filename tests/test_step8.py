@@ -214,6 +214,9 @@ def test_without_a_service_the_remark_says_which_services_are_expected(at_step_8
     path.write_text(json.dumps({"services": [{"id": "x", "naam": {"nl": "Dienst X", "en": "Service X"},
                                               "omschrijving": {"nl": "a", "en": "b"}, "zorgsoorten": ["99"]}]}))
     app.extensions["aansluiten.services"] = services.load(str(path))
+    page = at_step_8.get("/stap/8").get_data(as_text=True)
+    assert '<label class="label" for="services_remark">Welke diensten verwacht u?</label>' in page
+    assert "Mist er iets, of klopt er iets niet? (optioneel)" not in page
     response = at_step_8.submit("/stap/8", {"services_ok": "y"}, htmx=htmx)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and at_step_8.draft()["services_ok_at"] is None

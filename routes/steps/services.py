@@ -72,6 +72,13 @@ def shown_services(groups: list[services.CodeGroup]) -> list[ShownService]:
 
 
 NO_SERVICE = _l("Schrijf welke diensten u verwacht: voor de zorgsoorten van uw AGB-codes vinden wij er geen")
+EXPECTED_LABEL = _l("Welke diensten verwacht u?")
+
+
+def _none_open(draft) -> bool:
+    """No service of the catalogue is open to the draft's zorgsoorten: the remark must say which are expected."""
+    groups = services.code_groups(get_db(), draft.id)
+    return not services.open_services(current_app.extensions["aansluiten.services"], groups)
 
 
 @step
@@ -86,10 +93,14 @@ class ServicesStep(Step):
     def context(self, draft):
         return {"services": shown_services(services.code_groups(get_db(), draft.id))}
 
+    def bind(self, draft, formdata=None):
+        form = super().bind(draft, formdata)
+        if draft is not None and _none_open(draft):
+            form.services_remark.label.text = EXPECTED_LABEL  # not "(optioneel)": it is asked for
+        return form
+
     def save(self, draft, form):
-        groups = services.code_groups(get_db(), draft.id)
-        if not form.services_remark.data and not services.open_services(current_app.extensions["aansluiten.services"],
-                                                                         groups):
+        if not form.services_remark.data and _none_open(draft):
             # "Correct and complete" cannot be all there is to say about an agreement without a service.
             raise FormRejected(NO_SERVICE, field="services_remark")
         drafts.confirm_services(get_db(), draft, form.based_on(), form.services_remark.data)
