@@ -1,12 +1,13 @@
 """Getting in and out: the e-mail link, logging out, an expired session or form."""
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, session, url_for
 
 from onboarding import drafts, tokens
 
 from . import forms, unsent
 from .i18n import gettext as _
-from .pages import bind_draft, current_draft, get_db, idle_duration, navigate, remembered_email, render_page, sign_out
+from .pages import (bind_draft, current_draft, get_db, idle_duration, navigate, remembered_email, render_page,
+                    shows_page, sign_out)
 from .wizard import resume_url
 
 bp = Blueprint("access", __name__)
@@ -89,8 +90,10 @@ def go_on(draft):
     """To the page whose form was sent after the session ended (``unsent``), else the first
     unfinished step; as a whole page, not a swap: the layout of a bound session carries the
     idle warning."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    return navigate(unsent.url_for_draft(draft, adapter) or resume_url(draft))
+    kept = unsent.kept_url(draft)
+    if kept and shows_page(kept.partition("?")[0]):
+        return navigate(request.script_root + kept)
+    return navigate(resume_url(draft))
 
 
 @bp.post("/uitloggen")

@@ -4,13 +4,13 @@ import sqlite3
 
 from flask import current_app, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
+from werkzeug.exceptions import MethodNotAllowed, SecurityError
 
 from onboarding import store
 
 from .access import form_expired
 from .i18n import gettext as _
-from .pages import navigate, render_page, wants_fragment
+from .pages import navigate, render_page, shows_page, wants_fragment
 
 
 def _error_page(status: int):
@@ -41,16 +41,12 @@ def page_of(path: str) -> str | None:
     """The nearest URL above ``path`` that shows a page: ``/stap/10/afspraak`` -> ``/stap/10``,
     ``/beheer/aanvraag/7/identificatie/signatory`` -> ``/beheer/aanvraag/7``; None when only the
     start page is (a URL for machines, such as a callback, stays a 405)."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
     parts = path.rstrip("/").split("/")
     while len(parts) > 2:
         parts.pop()
         candidate = "/".join(parts)
-        try:
-            adapter.match(candidate, method="GET")
-        except HTTPException:  # none there, another method only, or a redirect
-            continue
-        return request.script_root + candidate
+        if shows_page(candidate):
+            return request.script_root + candidate
     return None
 
 

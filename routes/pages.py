@@ -13,6 +13,7 @@ from flask_babel import format_timedelta
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from onboarding import drafts, store, tokens, validators
 from onboarding.registry import RegistryFile
@@ -254,6 +255,16 @@ def fixed_url(endpoint: str, **values) -> str:
     if url is None:
         url = cache[key] = url_for(endpoint, **values)
     return url
+
+
+def shows_page(path: str) -> bool:
+    """Whether a GET of ``path`` (within the app, without its query) shows a page here: not a
+    URL that only takes a form, redirects or does not exist."""
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def wants_fragment() -> bool:

@@ -12,7 +12,6 @@ import time
 
 from flask import g, request, session
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
 
 from .i18n import lazy_gettext as _l
 
@@ -38,17 +37,10 @@ def keep(draft) -> bool:
     return True
 
 
-def url_for_draft(draft, adapter) -> str | None:
-    """The page to go back to in ``draft``, when a form of it was kept and that page can be
-    shown (a GET of the URL the form was sent to); else None."""
+def kept_url(draft) -> str | None:
+    """The URL (within the app) a form of ``draft`` was kept from, else None."""
     kept = _kept(draft)
-    if kept is None:
-        return None
-    try:
-        adapter.match(kept["url"].partition("?")[0], method="GET")
-    except HTTPException:  # none there, another method only, or a redirect
-        return None
-    return request.script_root + kept["url"]
+    return kept["url"] if kept else None
 
 
 def restored() -> MultiDict | None:

@@ -72,7 +72,6 @@ def shown_services(groups: list[services.CodeGroup]) -> list[ShownService]:
 
 
 NO_SERVICE = _l("Schrijf welke diensten u verwacht: voor de zorgsoorten van uw AGB-codes vinden wij er geen")
-EXPECTED_LABEL = _l("Welke diensten verwacht u?")
 
 
 def _none_open(draft) -> bool:
@@ -92,12 +91,6 @@ class ServicesStep(Step):
 
     def context(self, draft):
         return {"services": shown_services(services.code_groups(get_db(), draft.id))}
-
-    def bind(self, draft, formdata=None):
-        form = super().bind(draft, formdata)
-        if draft is not None and _none_open(draft):
-            form.services_remark.label.text = EXPECTED_LABEL  # not "(optioneel)": it is asked for
-        return form
 
     def save(self, draft, form):
         if not form.services_remark.data and _none_open(draft):
