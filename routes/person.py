@@ -28,7 +28,9 @@ _REJECTED = {
 }
 
 
-@bp.get("/persoon/<token>")
+# A token's length (tokens.looks_like_a_token): the words of the person pages' own URLs
+# (``/persoon/afspraak``, only a form's) are no link.
+@bp.get("/persoon/<string(minlength=20, maxlength=64):token>")
 def open_link(token: str):
     """As with the e-mail link: the token leaves the URL first, then a button uses it."""
     if not tokens.looks_like_a_token(token):

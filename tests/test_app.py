@@ -244,6 +244,10 @@ def test_a_405_says_which_methods_are_allowed(client, method, url, allowed):
     ("/stap/6/aanvullen", "/stap/6"),
     ("/stap/7/beheerder/3/verwijder", "/stap/7"),
     ("/beheer/aanvraag/7/identificatie/signatory", "/beheer/aanvraag/7"),
+    # Not a person's token: a word of the person pages' own URLs.
+    ("/persoon/afspraak", "/persoon"),
+    ("/persoon/afspraak/annuleren", "/persoon"),
+    ("/persoon/identificeren", "/persoon"),
 ])
 def test_a_get_of_a_url_that_only_takes_a_form_goes_to_the_page_of_that_form(client, url, page):
     # The address bar after a form came back with its errors, or the language switch from there.
