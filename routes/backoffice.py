@@ -271,8 +271,9 @@ def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visi
     )
 
 
-STALE = _l("Een collega heeft deze aanmelding intussen gewijzigd. Er is niets opgeslagen: bekijk hieronder hoe "
-           "het nu staat en probeer het zo nodig opnieuw.")
+# A colleague, or the applicant (a reopen, an appointment, a signature): the version says only that it changed.
+STALE = _l("Deze aanmelding is intussen gewijzigd, door een collega of door de aanvrager. Er is niets opgeslagen: "
+           "bekijk hieronder hoe het nu staat en probeer het zo nodig opnieuw.")
 
 
 def _stale(draft_id: int):

@@ -29,6 +29,8 @@ LANGUAGES = ("nl", "en")
 _LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 LANGUAGE_COOKIE = "taal"
 SESSION_DRAFT = "draft"
+# Flask-WTF's CSRF token (its default WTF_CSRF_FIELD_NAME).
+CSRF_SESSION_KEY = "csrf_token"
 SESSION_SEEN = "seen"
 # A random id of this browser: which links it asked for (tokens.issue).
 SESSION_BROWSER = "browser"
@@ -92,7 +94,12 @@ def sign_out() -> None:
     draft = current_draft()
     if draft is not None:
         drafts.sign_out(get_db(), draft)
+    # Flask-WTF's token stays: it is no one's data, and the back office open in another tab of
+    # this browser posts with it.
+    csrf_token = session.get(CSRF_SESSION_KEY)
     session.clear()
+    if csrf_token:
+        session[CSRF_SESSION_KEY] = csrf_token
     g.draft = None
 
 

@@ -164,6 +164,19 @@ def test_logging_out_ends_the_session_on_the_server_too(anna, app):
     assert stolen.get("/beheer").headers["Location"] == "/beheer/login"
 
 
+def test_an_applicants_log_out_in_the_same_browser_leaves_the_back_office_open_in_another_tab(anna, verified):
+    # The tab with the back office was loaded before the applicant's log-out in another tab.
+    staff_page = hidden_fields(anna.client.get("/beheer").get_data(as_text=True))
+    with anna.client.session_transaction() as session:
+        session.update(draft=verified.draft()["key"], seen=int(time.time()))
+    applicant_page = anna.client.get("/stap/2").get_data(as_text=True)
+    assert anna.client.post("/uitloggen", data=hidden_fields(applicant_page)).status_code == 303
+    with anna.client.session_transaction() as session:
+        assert "draft" not in session
+    response = anna.client.post("/beheer/uitloggen", data=staff_page)
+    assert response.status_code == 303 and response.headers["Location"] == "/beheer/login?uitgelogd=1"
+
+
 def test_a_password_reset_ends_the_session(anna, db):
     staff.reset_password(db, "anna", "another good password")
     assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
@@ -255,7 +268,7 @@ def test_two_staff_on_one_application_the_second_gets_a_stale_message(app, anna,
     second = bram.client.post(f"{page}/identificatie/signatory",
                               data=fields(bram_form) | {"decision": "reject", "reason": "x"})
     assert first.status_code == 303 and second.status_code == 409
-    assert "Een collega heeft deze aanmelding intussen gewijzigd" in second.get_data(as_text=True)
+    assert STALE in second.get_data(as_text=True)
     assert table(db, "identifications")[0]["state"] == "identified"
 
 
@@ -263,13 +276,13 @@ def hidden_fields(html: str) -> dict:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
 
-COLLEAGUE = "Een collega heeft deze aanmelding intussen gewijzigd"
+STALE = "Deze aanmelding is intussen gewijzigd, door een collega of door de aanvrager."
 
 
 def assert_refused(response, message: str) -> None:
     """A 409 that says what is true, and blames no colleague."""
     html = response.get_data(as_text=True)
-    assert response.status_code == 409 and message in html and COLLEAGUE not in html
+    assert response.status_code == 409 and message in html and STALE not in html
 
 
 def no_check(role: str) -> str:
@@ -327,7 +340,7 @@ def test_a_visit_recorded_twice_is_not_blamed_on_a_colleague(anna, submitted):
     assert_refused(again, "Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen.")
 
 
-def test_a_visit_a_colleague_recorded_meanwhile_gets_the_colleague_message(app, anna, submitted, db):
+def test_a_visit_a_colleague_recorded_meanwhile_gets_the_stale_message(app, anna, submitted, db):
     choose(submitted, "appointment")
     book(submitted)
     bram = Staff(app, db, "bram")
@@ -336,7 +349,7 @@ def test_a_visit_a_colleague_recorded_meanwhile_gets_the_colleague_message(app, 
     bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
     assert anna.post(f"{page}/bezoek", {"outcome": "signed"}, page=page).status_code == 303
     late = bram.client.post(f"{page}/bezoek", data=bram_fields | {"outcome": "no_show"})
-    assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
+    assert late.status_code == 409 and STALE in late.get_data(as_text=True)
 
 
 ALREADY_OPEN = "Deze aanmelding hoeft niet te worden heropend: de aanvrager kan haar al wijzigen."
@@ -361,14 +374,14 @@ def test_an_application_the_applicant_reopened_meanwhile_is_not_blamed_on_a_coll
     assert_refused(anna.client.post(f"{page}/heropenen", data=fields), ALREADY_OPEN)
 
 
-def test_an_application_a_colleague_reopened_meanwhile_gets_the_colleague_message(app, anna, submitted, db):
+def test_an_application_a_colleague_reopened_meanwhile_gets_the_stale_message(app, anna, submitted, db):
     bram = Staff(app, db, "bram")
     bram.log_in()
     page = f"/beheer/aanvraag/{submitted.draft()['id']}"
     bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
     assert anna.post(f"{page}/heropenen", page=page).status_code == 303
     late = bram.client.post(f"{page}/heropenen", data=bram_fields)
-    assert late.status_code == 409 and COLLEAGUE in late.get_data(as_text=True)
+    assert late.status_code == 409 and STALE in late.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("method, form", [("online", "Handmatige controle"), ("appointment", "Uitkomst van het bezoek")])
@@ -471,7 +484,7 @@ def test_a_delete_posted_without_the_confirmation_still_needs_its_token_and_vers
     assert no_token.status_code == 400 and "Deze pagina stond te lang open" in no_token.get_data(as_text=True)
     for version in ("", str(int(fields["version"]) - 1)):
         stale = anna.client.post(confirm, data=fields | {"version": version})
-        assert stale.status_code == 409 and "Een collega heeft" in stale.get_data(as_text=True)
+        assert stale.status_code == 409 and STALE in stale.get_data(as_text=True)
     assert len(table(db, "drafts")) == 1
 
 
