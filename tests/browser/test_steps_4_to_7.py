@@ -854,7 +854,7 @@ def test_with_htmx_the_bulk_action_leaves_one_history_entry_for_step_6(js_applic
     a.at_step(5, query=True)  # the shortcut that copied the signatory: /stap/5?van=tekenbevoegde
 
 
-def test_on_a_320_px_phone_a_contact_row_with_long_values_wraps_rather_than_being_cut_off(js_applicant):
+def test_a_contact_row_with_long_values_wraps_rather_than_being_cut_off(js_applicant):
     """Each row of step 6 stacks as a card on a phone: its cells must wrap a long surname, a long
     e-mail address and a registry name without spaces, or the table region grows wider than the
     screen and cuts them off (and the "add a second contact" link with them)."""
@@ -881,6 +881,10 @@ def test_on_a_320_px_phone_a_contact_row_with_long_values_wraps_rather_than_bein
     # A registry name of 70 characters without a space (the registry file is the demo's own).
     a.row(code).locator("td").first.evaluate("cell => { cell.textContent = 'Huisartsenpraktijk' + 'x'.repeat(52) }")
     assert_nothing_cut_off("a long name without spaces")
+    # Wider than a phone the table is a table again: its columns share the width, and still wrap.
+    page.set_viewport_size({"width": 700, "height": 800})
+    assert_nothing_cut_off("a table 700 px wide")
+    page.set_viewport_size({"width": 320, "height": 640})
     # And the row's form, opened on the same row.
     a.row(code).get_by_role("link", name=re.compile("^Wijzig")).click()
     expect(a.row(code).locator("form.contact-form")).to_be_visible()
