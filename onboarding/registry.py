@@ -113,6 +113,15 @@ class Contact:
     phone: str
 
 
+def _flag(raw: dict, name: str) -> bool:
+    """A ``true | false`` of the format; left out, false. Anything else (``"false"``, ``0``) makes
+    the record broken: guessed, a string "false" would count as true."""
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} is {value!r}, not true or false")
+    return value
+
+
 def company_from_json(raw: dict) -> Company:
     branch = raw.get("hoofdvestiging") or {}
     address = branch.get("adres") or {}
@@ -121,7 +130,7 @@ def company_from_json(raw: dict) -> Company:
         name=raw["naam"],
         trade_names=tuple(raw.get("handelsnamen") or ()),
         legal_form=raw.get("rechtsvorm", ""),
-        active=bool(raw.get("actief", False)),
+        active=_flag(raw, "actief"),
         branch_number=branch.get("vestigingsnummer", ""),
         address=Address(
             street=address.get("straatnaam", ""),
@@ -170,7 +179,7 @@ def agb_from_json(raw: dict) -> AgbCode:
         name=raw.get("naam", ""),
         zorgsoort=raw.get("zorgsoort") or raw["agbCode"][:2],
         party_type=raw.get("zorgpartijType", ""),
-        active=bool(raw.get("actief", False)),
+        active=_flag(raw, "actief"),
     )
 
 

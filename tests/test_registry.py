@@ -162,6 +162,17 @@ def test_a_company_or_code_whose_record_is_broken_is_unavailable_not_unknown(tmp
     assert registry.company("41000001") and registry.skipped == 2
 
 
+@pytest.mark.parametrize("flag", ["false", "true", 0, 1, None, []])
+def test_a_record_whose_actief_is_not_true_or_false_is_broken(flag):
+    # "false" is a string, and truthy: such a record must not count as active.
+    registry = Registry({"companies": [{"kvkNummer": "12345678", "naam": "Vreemd", "actief": flag}],
+                         "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": flag}]})
+    with pytest.raises(RegistryUnavailable):
+        registry.company("12345678")
+    with pytest.raises(RegistryUnavailable):
+        registry.agb_code("01234567", "12345678")
+
+
 def test_a_minimal_record_of_the_format_is_enough():
     registry = Registry({"companies": [{"kvkNummer": "12345678", "naam": "Minimaal", "actief": True}],
                          "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": True}]})
