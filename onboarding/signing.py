@@ -43,10 +43,16 @@ class Invitation:
     signer_url: str
 
 
+class DocumentUnavailable(Exception):
+    """The provider has no signed document for a dossier its callback says is signed: not yet,
+    or its download failed. Nothing changes; the provider sends the callback again later."""
+
+
 class SigningProvider(Protocol):
     def create_dossier(self, *, reference: str, pdf: bytes, signer_name: str, return_url: str) -> Invitation: ...
 
-    def signed_document(self, dossier_id: str) -> bytes: ...
+    def signed_document(self, dossier_id: str) -> bytes:
+        """The signed PDF; raises DocumentUnavailable when there is none to be had now."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,7 @@ def apply_callback(db, callback: Callback, provider: SigningProvider, now: datet
 
     Safe to call again for the same callback (a duplicate included): that is how a
     callback recorded just before a crash still takes effect on the provider's retry.
+    Raises DocumentUnavailable, changing nothing, when a signed dossier's PDF cannot be had.
     """
     row = db.conn.execute("SELECT draft_id, signing_state FROM agreements WHERE dossier_id = ?",
                           (callback.dossier_id,)).fetchone()
@@ -285,7 +292,7 @@ class SimulatedSigning:
         row = self.db.conn.execute("SELECT signed_pdf FROM sim_sign_dossiers WHERE id = ? AND state = 'signed'",
                                    (dossier_id,)).fetchone()
         if row is None:
-            raise LookupError(f"dossier {dossier_id} is not signed")
+            raise DocumentUnavailable(f"dossier {dossier_id} is not signed")
         return row[0]
 
 

@@ -29,6 +29,10 @@ def receive(body: bytes, headers) -> tuple[str, int]:
     except providers.ProviderUnavailable:
         log.warning("signing callback while no signing provider is configured")
         return "no signing provider", 503
+    except signing.DocumentUnavailable:
+        log.warning("signed document of dossier %s not available: the provider is asked to retry",
+                    callback.dossier_id)
+        return "signed document not available, retry later", 503
     except signing.CallbackRejected as rejected:
         log.warning("signing callback rejected (%s) from %s", rejected.reason, request.remote_addr)
         return rejected.reason, _STATUS.get(rejected.reason, 400)

@@ -97,5 +97,16 @@ def test_an_unknown_dossier_is_refused(invited, db):
     assert state(db) == "invited"
 
 
+def test_a_signed_callback_whose_document_the_provider_does_not_have_is_retried_later(invited, db, caplog):
+    # Genuine, but the provider has no signed document for it (not yet, or its download failed):
+    # nothing changes, and a 503 has the provider send it again later.
+    applicant, dossier, (body, headers), _secret = invited
+    db.conn.execute("UPDATE sim_sign_dossiers SET state = 'invited', signed_pdf = NULL WHERE id = ?", (dossier,))
+    with caplog.at_level(logging.WARNING):
+        assert post(applicant.client, body, headers).status_code == 503
+    assert state(db) == "invited" and "unhandled error" not in caplog.text
+    assert "signed document of dossier" in caplog.text
+
+
 def test_no_csrf_token_is_needed_but_get_is_not_allowed(invited):
     assert invited[0].client.get("/callbacks/signing").status_code == 405
