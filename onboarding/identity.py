@@ -199,7 +199,7 @@ def start(db, draft_id: int, role: str, provider: IdentityProvider, redirect_uri
             "VALUES (?, ?, ?, ?, ?, ?)",
             (_hash(state), draft_id, role, nonce, timestamp(now), timestamp(now + REQUEST_LIFETIME)),
         )
-        audit(db, draft_id, STEP, f"identification of the {role} started", now=now)
+        audit(db, draft_id, STEP, f"identification of the {role} started", actor=role, now=now)
     return provider.authorization_url(state=state, nonce=nonce, redirect_uri=redirect_uri)
 
 
@@ -255,14 +255,15 @@ def finish(db, *, draft_id: int, state: str, code: str | None, error: str | None
         if error:
             result = "cancelled" if error == "access_denied" else "failed"
             log.info("identification of the %s of draft %s: provider answered %.40r", role, draft_id, error)
-            audit(db, draft_id, STEP, f"identification of the {role} {result} at the bank", now=now)
+            audit(db, draft_id, STEP, f"identification of the {role} {result} at the bank", actor=role, now=now)
             return Outcome(role, result)
     try:
         claims, nonce = provider.exchange(code or "", redirect_uri)
     except IdentityError as refused:
         log.warning("identification of the %s of draft %s: code refused (%s)", role, draft_id, refused)
         with write(db):
-            audit(db, draft_id, STEP, f"identification of the {role} failed: the bank refused the code", now=now)
+            audit(db, draft_id, STEP, f"identification of the {role} failed: the bank refused the code", actor=role,
+                  now=now)
         return Outcome(role, "failed")
     if not secrets.compare_digest(str(nonce).encode(), request["nonce"].encode()):
         log.warning("identification of the %s of draft %s: nonce differs, return rejected", role, draft_id)
@@ -282,7 +283,7 @@ def _record(db, draft_id: int, role: str, claims: Claims, today: date, now: date
     if not _submitted(db, draft_id):
         # Reopened (or completed) while the person was at the bank: step 10 starts afresh.
         audit(db, draft_id, STEP, f"identification of the {role} came back after the application changed; ignored",
-              now=now)
+              actor=role, now=now)
         return Outcome(role, "failed")
     entered = _entered(db, draft_id, role)
     if entered is not None and matches(entered, claims):
@@ -300,9 +301,9 @@ def _record(db, draft_id: int, role: str, claims: Claims, today: date, now: date
         (draft_id, role, state, kept, due_on and due_on.isoformat(), timestamp(now)),
     ).rowcount
     if not written:
-        audit(db, draft_id, STEP, f"{action}; the {role} was identified already, which stays", now=now)
+        audit(db, draft_id, STEP, f"{action}; the {role} was identified already, which stays", actor=role, now=now)
         return Outcome(role, "identified")
-    audit(db, draft_id, STEP, action, now=now)
+    audit(db, draft_id, STEP, action, actor=role, now=now)
     return Outcome(role, state, due_on)
 
 

@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from .drafts import audit
+from .people import SIGNATORY
 from .store import timestamp, utcnow, write
 
 logger = logging.getLogger(__name__)
@@ -190,8 +191,9 @@ def apply_callback(db, callback: Callback, provider: SigningProvider, now: datet
                 "UPDATE agreements SET signing_state = 'declined' WHERE dossier_id = ? AND signing_state = 'invited'",
                 (callback.dossier_id,)).rowcount
         if changed:
+            # The signatory did it, at the provider, which reports it.
             audit(db, row["draft_id"], 10, "agreement signed" if signed_pdf is not None else "signing declined",
-                  now=now)
+                  actor=SIGNATORY, now=now)
     return row["draft_id"] if changed else None
 
 

@@ -45,6 +45,8 @@ def test_a_genuine_callback_signs_and_a_repeated_one_is_harmless(invited, db):
     applicant, _dossier, (body, headers), _secret = invited
     assert post(applicant.client, body, headers).status_code == 204
     assert state(db) == "signed" and table(db, "agreements")[0]["signed_pdf"]
+    assert (table(db, "audit_log")[-1]["action"], table(db, "audit_log")[-1]["actor"]) == (
+        "agreement signed", "signatory")
     entries = len(table(db, "audit_log"))
     assert post(applicant.client, body, headers).status_code == 204
     assert len(table(db, "audit_log")) == entries

@@ -200,6 +200,7 @@ def test_start_stores_the_state_hashed_with_the_draft_role_and_nonce(db, draft, 
     assert (request["draft_id"], request["role"], request["nonce"]) == (draft, "main_contact", sent["nonce"])
     assert sent["redirect_uri"] == REDIRECT
     assert rows(db, "audit_log")[-1]["action"] == "identification of the main_contact started"
+    assert rows(db, "audit_log")[-1]["actor"] == "main_contact"
 
 
 @pytest.mark.parametrize("role, person", [("signatory", SIGNATORY), ("main_contact", MAIN_CONTACT)])
@@ -211,7 +212,8 @@ def test_matching_attributes_identify_the_person(db, draft, bank, role, person):
     assert list(found) == [role]
     assert (found[role].state, found[role].via, found[role].due_on) == ("identified", "idin", None)
     assert rows(db, "identifications")[0]["claims"] is None
-    assert rows(db, "audit_log")[-1]["step"] == 10
+    # Who: the person at the bank, not "applicant" (the main contact identifies on their own device).
+    assert (rows(db, "audit_log")[-1]["step"], rows(db, "audit_log")[-1]["actor"]) == (10, role)
 
 
 def test_matching_attributes_written_otherwise_identify_the_person(db, draft, bank):
