@@ -395,7 +395,11 @@ def free_text(value: str, limit: int) -> str:
 MAX_ADDRESS_PART = 100
 # A number, then an addition of letters and digits in parts joined by a space, dash or slash:
 # "12a", "12-2", "12 bis", "1234 bis-3hg", "1 A-2", "99 ZW 1e etage".
-_HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(?:[ -/]?[A-Za-z0-9]+(?:[ -/][A-Za-z0-9]+){0,3})?$")
+# A number, then up to four parts of letters (of any script: "16 boîte 2") or digits, each after a
+# space, a hyphen or a slash (those two with a space around them or not: "2 - A").
+_HOUSE_NUMBER_SEPARATOR = r"(?: ?[/-] ?| )"
+_HOUSE_NUMBER = re.compile(
+    rf"^[1-9][0-9]{{0,4}}(?:{_HOUSE_NUMBER_SEPARATOR}?[^\W_]+(?:{_HOUSE_NUMBER_SEPARATOR}[^\W_]+){{0,3}})?$")
 _HOUSE_NUMBER_LIMIT = 24
 
 
@@ -421,12 +425,14 @@ def house_number(value: str) -> str:
 
 
 def house_number_text(number, addition: str) -> str:
-    """A registry's house number and addition as one: a single letter joins the number ("12a"),
-    any other addition follows a space ("1234 bis-3hg", "1 A-2")."""
+    """A registry's house number and addition as one: a single letter, or an addition that begins
+    with its own hyphen or slash, joins the number ("12a", "2-A"); any other follows a space
+    ("1234 bis-3hg", "1 A-2")."""
     addition = (addition or "").strip()
     if not addition:
         return str(number)
-    return f"{number}{addition}" if len(addition) == 1 and addition.isalpha() else f"{number} {addition}"
+    joins = (len(addition) == 1 and addition.isalpha()) or addition[0] in "-/"
+    return f"{number}{addition}" if joins else f"{number} {addition}"
 
 
 def address_part(value: str) -> str:

@@ -497,7 +497,7 @@ def test_the_person_checks_answer_a_value_or_a_code(text):
 
 
 @pytest.mark.parametrize("typed", ["12", "12a", "12 A", "12-2", "12 bis", "1234 bis-3hg", "1 A-2", "1A-2",
-                                   "99 ZW 1e etage", "7/9", "12 hs"])
+                                   "99 ZW 1e etage", "7/9", "12 hs", "2 -A", "2 - A", "16 boîte 2"])
 def test_house_numbers_with_their_additions_are_accepted_as_typed(typed):
     assert house_number(typed) == typed
 
@@ -505,6 +505,8 @@ def test_house_numbers_with_their_additions_are_accepted_as_typed(typed):
 @pytest.mark.parametrize("typed, code", [
     ("", "required"), ("twaalf", "invalid"), ("0", "invalid"), ("a12", "invalid"), ("12 <b>", "invalid"),
     ("12 a--b", "invalid"), ("12 a-b-c-d-e", "invalid"), ("1" + " abcdefghij" * 3, "invalid"),
+    # Not a range of separators: only a space, a hyphen and a slash.
+    ("12#1", "invalid"), ("12$3", "invalid"), ("12(b", "invalid"), ("12_b", "invalid"), ("12 - - b", "invalid"),
 ])
 def test_house_numbers_refused(typed, code):
     assert refusal(house_number, typed) == code
@@ -512,7 +514,7 @@ def test_house_numbers_refused(typed, code):
 
 @pytest.mark.parametrize("number, addition, text", [
     (12, "", "12"), (12, "a", "12a"), (4, "A", "4A"), (1234, "bis-3hg", "1234 bis-3hg"), (1, "A-2", "1 A-2"),
-    ("7", " 2 ", "7 2"),
+    ("7", " 2 ", "7 2"), (2, "-A", "2-A"), (2, "/3", "2/3"), (16, "boîte 2", "16 boîte 2"),
 ])
 def test_a_registry_house_number_and_addition_read_as_one(number, addition, text):
     assert house_number_text(number, addition) == text
