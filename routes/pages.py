@@ -186,6 +186,20 @@ _PAST_EXPIRY = {"static", "access.session_expired", "access.open_link", "access.
                 "person.open_link", "person.confirm_get", "person.confirm_post"}
 
 
+def _idle_lag() -> int:
+    """Moving `seen` re-signs and resends the cookie: only once it is a minute old (a thirtieth of
+    a shorter timeout), not on every request. So `seen` may be that much older than the last
+    request, from which the page counts: the session lasts that much longer, so that it never
+    ends before the page's countdown does."""
+    return min(60, idle_timeout() // 30)
+
+
+def idle_seconds_left() -> int:
+    """How long this session lasts without another request (the idle warning asks, at the end
+    of its countdown: another tab may have kept it alive, or the lag above still runs)."""
+    return max(0, session.get(SESSION_SEEN, 0) + idle_timeout() + _idle_lag() - int(time.time()))
+
+
 def check_idle():
     """End an applicant's session after the idle timeout and say so plainly.
 
@@ -195,14 +209,9 @@ def check_idle():
     if not (SESSION_DRAFT in session or SESSION_PERSON in session) or request.endpoint in (None, "static"):
         return None
     now = int(time.time())
-    timeout = idle_timeout()
     seen = session.get(SESSION_SEEN, 0)
-    # Moving `seen` re-signs and resends the cookie: only once it is a minute old (a thirtieth
-    # of a shorter timeout), not on every request. So `seen` may be that much older than the
-    # last request, from which the page counts: the session lasts that much longer, so that it
-    # never ends before the page's countdown does.
-    lag = min(60, timeout // 30)
-    if now - seen <= timeout + lag:
+    lag = _idle_lag()
+    if now - seen <= idle_timeout() + lag:
         if now - seen >= lag and not request.headers.get(POLL_HEADER):
             session[SESSION_SEEN] = now
         return None

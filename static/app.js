@@ -50,19 +50,31 @@
   var timer = null;
   var ending = null;
   var ended = false;
-  function arm() {
+  // Count down the seconds the session lasts (a whole timeout after a request of this page):
+  // the warning comes warnBefore seconds before the end, and at the end the server is asked.
+  function arm(lasts) {
     if (ended) return;
+    if (lasts === undefined) lasts = timeout;
     window.clearTimeout(timer);
     window.clearTimeout(ending);
-    timer = window.setTimeout(function () { dialog.showModal(); }, Math.max(timeout - warnBefore, 1) * 1000);
-    ending = window.setTimeout(end, (timeout + 1) * 1000);
+    if (lasts > warnBefore) {
+      timer = window.setTimeout(function () { dialog.showModal(); }, (lasts - warnBefore) * 1000);
+    } else if (!dialog.open) {
+      dialog.showModal();
+    }
+    ending = window.setTimeout(end, (lasts + 1) * 1000);
   }
-  // The keep-alive URL answers 204 while the session lasts, else a redirect to the page that
-  // says it ended (not followed: the server leaves ending it to the applicant's next request).
+  // The keep-alive URL answers 204 with the seconds the session still lasts while it lasts,
+  // else a redirect to the page that says it ended (not followed: the server leaves ending it
+  // to the applicant's next request). Resolves to those seconds, or null once it has ended.
   function ask(headers) {
     return fetch(dialog.getAttribute("data-keep-alive"), {
       credentials: "same-origin", redirect: "manual", headers: headers || {}
-    }).then(function (response) { return response.status === 204; });
+    }).then(function (response) {
+      if (response.status !== 204) return null;
+      var left = response.headers.get("X-Session-Remaining");
+      return left === null ? timeout : Number(left);
+    });
   }
   function showEnded() {
     ended = true;
@@ -75,17 +87,19 @@
     part.querySelector("a").focus();
   }
   function end() {
-    // Asked without counting as activity (as a polling page asks): another tab may have kept
-    // the session alive, and then this one's warning is out of date.
+    // Asked without counting as activity (as a polling page asks). Another tab may have kept the
+    // session alive: then this one's warning is out of date, and the countdown starts again from
+    // what the server says. Or the session lasts a few seconds more than the page counted (the
+    // server moves its clock once a minute): the warning stays until it has ended.
     ask({ "X-Aansluiten-Poll": "1" }).then(function (lasts) {
-      if (!lasts) { showEnded(); return; }
-      if (dialog.open) dialog.close();
-      arm();
+      if (lasts === null) { showEnded(); return; }
+      if (lasts > warnBefore && dialog.open) dialog.close();
+      arm(lasts);
     });
   }
   function stay() {
     ask().then(function (lasts) {
-      if (!lasts) { showEnded(); return; }  // too late: say so, and leave the page as it is
+      if (lasts === null) { showEnded(); return; }  // too late: say so, and leave the page as it is
       if (dialog.open) dialog.close();
       arm();
     });

@@ -72,6 +72,22 @@ def test_a_new_link_after_expiry_resumes_where_the_applicant_was(looked_up):
     assert response.headers["Location"] == "/stap/3"
 
 
+@pytest.mark.parametrize("away, poll, left", [
+    # At the end of the page's countdown, the session still has the minute by which `seen` may lag.
+    (30 * 60, True, 60),
+    (30 * 60 + 45, True, 15),
+    # Another tab was busy a minute ago: a whole timeout from then.
+    (60, True, 30 * 60 - 60 + 60),
+    # "Ik ben er nog": a whole timeout from now, and the lag.
+    (28 * 60, False, 30 * 60 + 60),
+])
+def test_keep_alive_says_how_long_the_session_lasts(looked_up, away, poll, left):
+    idle(looked_up.client, away)
+    response = looked_up.client.get("/sessie/verlengen", headers={"X-Aansluiten-Poll": "1"} if poll else {})
+    assert response.status_code == 204
+    assert abs(int(response.headers["X-Session-Remaining"]) - left) <= 2
+
+
 def test_keep_alive_touches_the_session(looked_up):
     idle(looked_up.client, 28 * 60)
     assert looked_up.get("/sessie/verlengen").status_code == 204

@@ -125,6 +125,32 @@ def test_escape_on_the_idle_warning_extends_the_session_and_the_warning_comes_ag
     flow.expect_signed_in()
 
 
+def test_a_session_that_lasts_a_few_seconds_past_the_countdown_keeps_its_warning_until_it_has_ended(idle_flow):
+    """The server may let a session last up to a minute past the page's countdown (it moves its
+    clock once a minute; SHORT_IDLE_TIMEOUT is too short for that lag, so the keep-alive's first
+    answer plays it). Asked at the end of the countdown, it says so: the warning stays open and,
+    once the session has ended, says that; it is not closed and counted down a whole timeout again."""
+    flow, page = idle_flow, idle_flow.page
+    flow.sign_in()
+    asked = []
+
+    def lasts_two_seconds_more(route):
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.fulfill(status=204, headers={"X-Session-Remaining": "2"})
+        else:
+            route.continue_()
+
+    page.route("**/sessie/verlengen", lasts_two_seconds_more)
+    warning = page.locator("#session-warning")
+    expect(warning).to_be_visible(timeout=WARNING_WAIT_MS)
+    warning.evaluate("dialog => dialog.addEventListener('close', () => { dialog.dataset.closed = 'yes' })")
+    ended = page.get_by_role("dialog", name="Uw sessie is verlopen")
+    expect(ended).to_be_visible(timeout=(WARN_BEFORE + 8) * 1000)
+    assert len(asked) == 2, f"the keep-alive was asked {len(asked)} times, not twice"
+    assert warning.get_attribute("data-closed") is None, "the warning closed while the session still lasted"
+
+
 def test_once_the_session_has_ended_the_warning_says_so_and_what_is_sent_then_comes_back_after_a_new_link(idle_flow):
     """Past the timeout the warning no longer counts down: it says the session ended, with the
     way to a new link, and its close button (a phone has no Escape) leaves the page as it was.
