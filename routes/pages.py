@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import (current_app, flash, g, get_flashed_messages, has_request_context, redirect, render_template,
+                   request, session, url_for)
 from babel import Locale
 from flask_babel import format_timedelta
 from flask_htmx import make_response as htmx_response
@@ -327,6 +328,8 @@ class Pager:
         return min(self.offset + self.size, self.total)
 
 
+# What an action without JavaScript did, for the next page to say (Flask's flash, one category).
+DONE = "done"
 STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
 ANNOUNCE_EVENT = "aansluiten:announce"
 
@@ -354,17 +357,23 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
             + STATUS_REGION.format(g.pop("announce", "") if status < 300 else "")
         )
         return into_main(htmx_response(body, status))
+    if done := get_flashed_messages(category_filter=[DONE]):
+        context["done"] = done[-1]
     return render_template(template, **context), status
 
 
-def advance(url: str, announce: str | None = None):
+def advance(url: str, announce: str | None = None, *, shown: bool = True):
     """After a successful POST: 303 to ``url``, or for htmx that page's fragment, pushed.
 
-    ``announce`` is said by screen readers through the page's live region (htmx only:
-    without JavaScript the new page itself is the announcement). The next page's view
-    is called directly, so ``url`` must be a page whose view needs no blueprint hook.
+    ``announce`` is said by screen readers through the page's live region (htmx), or without
+    JavaScript shown at the top of the page ``url`` (``DONE``), which otherwise would not say
+    that a row was saved or an administrator removed. Not ``shown`` when the new page is
+    announcement enough (the next step). The next page's view is called directly, so ``url``
+    must be a page whose view needs no blueprint hook.
     """
     if not wants_fragment():
+        if announce and shown:
+            flash(str(announce), DONE)
         return redirect(url, 303)
     adapter = current_app.url_map.bind_to_environ(request.environ)
     endpoint, values = adapter.match(url.partition("?")[0], method="GET")

@@ -323,4 +323,5 @@ def _saved(step: Step, draft, form):
             # The change made steps due again (a new look-up: step 3, and step 8 when the codes
             # changed): on through them, and back to the summary once it can be shown.
             url = keep_return(url)
-    return advance(url, announce=step.announcement)
+    # The next step's page says enough; htmx moves focus to it and says the answers were kept.
+    return advance(url, announce=step.announcement, shown=False)
