@@ -666,10 +666,21 @@ def m014_company_names_searchable(db: sqlite_utils.Database) -> None:
     # SQLite's LIKE folds the case of ASCII letters only. validators.searchable makes it, and
     # drafts.save_company writes it beside the name.
     db.conn.execute("ALTER TABLE drafts ADD COLUMN company_name_searchable TEXT")
-    rows = db.conn.execute("SELECT id, company_name FROM drafts WHERE company_name IS NOT NULL").fetchall()
-    db.conn.executemany("UPDATE drafts SET company_name_searchable = ? WHERE id = ?",
-                        [(searchable(row["company_name"]), row["id"]) for row in rows])
+    _company_names_searchable_again(db)
     db.conn.execute("DROP INDEX drafts_company_name")
     # A search on the start of a name reads the index (LIKE's prefix needs NOCASE to use it).
     db.conn.execute("CREATE INDEX drafts_company_name_searchable ON drafts "
                     "(company_name_searchable COLLATE NOCASE, updated_at)")
+
+
+@migrations()
+def m015_apostrophes_searchable(db: sqlite_utils.Database) -> None:
+    # validators.searchable makes every kind of apostrophe one.
+    _company_names_searchable_again(db)
+
+
+def _company_names_searchable_again(db: sqlite_utils.Database) -> None:
+    """Every stored company name's ``searchable`` form made again (after it changed)."""
+    rows = db.conn.execute("SELECT id, company_name FROM drafts WHERE company_name IS NOT NULL").fetchall()
+    db.conn.executemany("UPDATE drafts SET company_name_searchable = ? WHERE id = ?",
+                        [(searchable(row["company_name"]), row["id"]) for row in rows])

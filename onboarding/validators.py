@@ -29,9 +29,14 @@ def strip_separators(value: str) -> str:
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
 
 
+# The apostrophes a keyboard or a registry may give, as one: a phone types "’s" for "'s".
+_APOSTROPHES = str.maketrans({char: "'" for char in "‘’‛ʼ`´′"})
+
+
 def searchable(text) -> str:
-    """A name as a search compares it, case and accents left out: "Öztürk" as "ozturk"."""
-    decomposed = unicodedata.normalize("NFKD", str(text or "").casefold())
+    """A name as a search compares it, case, accents and the kind of apostrophe left out:
+    "Öztürk" as "ozturk", "’s-Hertogenbosch" as "'s-hertogenbosch"."""
+    decomposed = unicodedata.normalize("NFKD", str(text or "").casefold().translate(_APOSTROPHES))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 

@@ -204,6 +204,19 @@ def test_a_name_is_found_whatever_the_case_and_accents_typed(anna, verified, reg
     assert "Huisartsenpraktijk Öztürk B.V." in html and "1 aanmelding" in html
 
 
+@pytest.mark.parametrize("name, query", [
+    ("Stichting Zorggroep ’s-Hertogenbosch", "Stichting Zorggroep 's"),
+    ("Stichting Zorggroep 's-Hertogenbosch", "Stichting Zorggroep ’s"),
+    ("Praktijk O’Neill", "praktijk o`neill"),
+])
+def test_a_name_is_found_whatever_the_apostrophe_typed(anna, verified, registry_path, name, query):
+    # A phone types a curly apostrophe for a straight one.
+    edit_registry(registry_path, lambda data: data["companies"][0].update(naam=name))
+    assert verified.look_up().status_code == 303
+    html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
+    assert "1 aanmelding" in html, query
+
+
 def test_the_search_field_takes_no_more_than_the_search_keeps(anna):
     html = anna.client.get("/beheer", query_string={"q": "9" * 150}).get_data(as_text=True)
     assert re.search(r'<input[^>]* name="q" [^>]*value="9{100}" maxlength="100"', html)

@@ -16,6 +16,13 @@ def test_summary_shows_every_section_with_a_change_link(at_step_9):
     assert 'name="declaration"' in html
 
 
+def test_a_remark_of_several_lines_keeps_them(at_step_9):
+    at_step_9.submit("/stap/8", {"services_ok": "y", "services_remark": "Graag ook VSP.\r\nTweede regel."})
+    html = at_step_9.get("/stap/9").get_data(as_text=True)
+    # Kept as typed; the style shows the line break (white-space: pre-line).
+    assert '<span class="lines">Graag ook VSP.\nTweede regel.</span>' in html
+
+
 def test_submit_freezes_and_makes_the_agreement(submitted, db):
     draft = submitted.draft()
     assert draft["status"] == "submitted" and draft["reference"].startswith("VZ-")

@@ -56,7 +56,7 @@ class Row:
     """One answer: what was asked, and what was answered (nothing: "Niet opgegeven").
     ``kind`` says how the template shows the value: ``text``, ``dutch`` (a name, in Dutch
     whatever the page's language), ``address``, ``code`` (a CodeRow with its contacts),
-    ``admin`` (an IctAdmin) or ``list`` (texts; none: "Geen")."""
+    ``admin`` (an IctAdmin), ``list`` (texts; none: "Geen") or ``lines`` (a text with its line breaks)."""
 
     label: str
     value: object = None
@@ -149,7 +149,7 @@ class SummaryStep(Step):
                 card(8, "summary-services", text["services"], [
                     Row(text["services"], [open.service.name[lang] for open in opened], "list"),
                     Row(text["complete"], text["yes"]),
-                    Row(text["remark"], draft.services_remark),
+                    Row(text["remark"], draft.services_remark, "lines"),
                 ]),
             ],
         }
