@@ -20,6 +20,9 @@ from ..wizard import FormRejected, Step, bp, rate_limited, show, step
 MAIL_PER_ADDRESS_AND_CLIENT = Limit("mail-address-client", hits=5, window=timedelta(hours=1))
 MAIL_PER_CLIENT = Limit("mail-client", hits=30, window=timedelta(hours=1))
 MAIL_PER_ADDRESS = Limit("mail-address", hits=3, window=timedelta(minutes=1))
+# From every client together: no mailbox gets more than this from here, however many clients ask
+# (and no one can keep the owner of the address waiting for more than the hour).
+MAIL_PER_ADDRESS_HOURLY = Limit("mail-address-hourly", hits=10, window=timedelta(hours=1))
 
 
 @step
@@ -66,7 +69,7 @@ class EmailStep(Step):
         try:
             # One transaction: the hits, the link and its mail in the outbox.
             message_id = hit(db, [(MAIL_PER_ADDRESS_AND_CLIENT, f"{email} {client}"), (MAIL_PER_ADDRESS, email),
-                                  (MAIL_PER_CLIENT, client)], then=issue_and_queue)
+                                  (MAIL_PER_ADDRESS_HOURLY, email), (MAIL_PER_CLIENT, client)], then=issue_and_queue)
         except RateLimited as error:
             raise FormRejected(rate_limited(error), status=429, notice=True) from None
         deliver(db, message_id)
