@@ -38,6 +38,54 @@
     if (status) status.textContent = event.detail.value;
   });
 
+  // The language switch is a link: what was typed on the page and not yet sent would be lost
+  // with it. It is kept for the page in this tab (sessionStorage: gone with the tab) and filled
+  // in once the page is back in the other language, the first time only.
+  var TYPED = "aansluiten:typed";
+  function typedFields() {
+    return Array.prototype.filter.call(document.querySelectorAll("#main form [name]"), function (field) {
+      return /^(INPUT|TEXTAREA|SELECT)$/.test(field.tagName) &&
+        !/^(hidden|file|password|submit|button)$/.test(field.type);
+    });
+  }
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (option) { return option.selected !== option.defaultSelected; });
+    }
+    return field.value !== field.defaultValue;
+  }
+  function here() { return location.pathname + location.search; }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".header__language");
+    var fields = typedFields();
+    if (!link || !fields.some(changed)) return;
+    try {
+      window.sessionStorage.setItem(TYPED, JSON.stringify({ page: here(), fields: fields.map(function (field) {
+        return { name: field.name, value: field.value, checked: field.checked };
+      }) }));
+    } catch (error) { /* storage refused (private mode, full): the link works as before */ }
+  });
+  (function fillInTyped() {
+    var kept;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(TYPED) || "null");
+      window.sessionStorage.removeItem(TYPED);
+    } catch (error) { return; }
+    if (!kept || kept.page !== here()) return;
+    var fields = typedFields();
+    kept.fields.forEach(function (saved) {
+      var field = fields.filter(function (candidate) {
+        return candidate.name === saved.name &&
+          (!/^(checkbox|radio)$/.test(candidate.type) || candidate.value === saved.value);
+      }).shift();
+      if (!field) return;
+      fields.splice(fields.indexOf(field), 1);  // a second field of the same name takes the next value
+      if (/^(checkbox|radio)$/.test(field.type)) field.checked = saved.checked;
+      else field.value = saved.value;
+    });
+  })();
+
   // Warn before the idle session ends, with a button to stay. Closing the warning any
   // other way (Escape) counts as staying too: nobody should lose what they are typing
   // because they dismissed a dialog. Once the session has ended the dialog says so instead

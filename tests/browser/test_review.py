@@ -329,6 +329,24 @@ def test_progress_glyphs_are_not_part_of_the_accessible_names(js_flow):
     assert any("Vul uw e-mailadres in" in name for name in names), "the progress list is not in the tree"
 
 
+def test_what_was_typed_and_not_sent_is_still_there_after_the_language_switch(js_flow):
+    """The switch is a link: the page keeps what was typed in this tab and fills it in once,
+    back in the other language."""
+    flow, page = js_flow, js_flow.page
+    flow.sign_in()
+    page.get_by_label("KvK-nummer").fill(" 4100.00.01 ")
+    page.get_by_label("AGB-code").fill("0105")
+    page.locator("header.header").get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_url(url("/stap/2"))
+    flow.settled()
+    expect(page.locator("#kvk_number")).to_have_value(" 4100.00.01 ")
+    expect(page.locator("#agb_code")).to_have_value("0105")
+    # Once: a reload shows the page as it is.
+    page.reload()
+    expect(page.locator("#kvk_number")).to_have_value("")
+
+
 def test_registry_values_are_marked_dutch_in_the_english_interface(js_flow):
     flow, page = js_flow, js_flow.page
     flow.sign_in()
