@@ -12,6 +12,7 @@ that is emptied once the mail is sent. Sent bodies are emptied after a day.
 import base64
 import json
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,12 +104,23 @@ def links(row, seal: Seal) -> list[str]:
     return list(seal.open(row["sealed"]).values())
 
 
+# Control characters and the line and paragraph separators, with the white space around them.
+_BREAKS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029]+\s*")
+
+
+def header(value: str) -> str:
+    """``value`` on one line: a subject or a display name carries registry or applicant text
+    (a company name), where a line break would start a header of its own (``email`` refuses
+    it) and a NUL would go out as it is."""
+    return _BREAKS.sub(" ", value).strip()
+
+
 def _message(row, smtp: SmtpSettings) -> EmailMessage:
     text, html = bodies(row, smtp.seal)
     message = EmailMessage()
-    message["From"] = smtp.sender
-    message["To"] = row["recipient"]
-    message["Subject"] = row["subject"]
+    message["From"] = header(smtp.sender)
+    message["To"] = header(row["recipient"])
+    message["Subject"] = header(row["subject"])
     message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")

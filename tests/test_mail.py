@@ -13,7 +13,7 @@ from app import create_app
 from onboarding import mail
 from onboarding.store import utcnow
 
-from .conftest import Applicant
+from .conftest import MAIN_CONTACT, Applicant, edit_registry
 
 
 def free_port() -> int:
@@ -164,3 +164,47 @@ def test_links_are_filled_in_escaped_in_the_html_part():
     assert text == "open http://x/a?b=1&c=2"
     assert html == '<a href="http://x/a?b=1&amp;c=2">x</a>'
     assert mail.bodies(row, mail.Seal("another key"))[0] == "open [[link]]"
+
+
+# -- header values from the registry or the applicant --------------------------------------------
+
+EVIL_NAME = "Evil B.V.\r\nBcc: attacker@evil.example"
+
+
+def unfolded(value: str) -> str:
+    """A header as read, without the line breaks SMTP folds a long one at (RFC 5322 2.2.3)."""
+    return re.sub(r"\r?\n(?=[ \t])", "", value)
+
+
+def test_a_line_break_in_a_subject_is_folded_to_a_space(db, smtp):
+    controller, inbox = smtp
+    up = mail.SmtpSettings(host="127.0.0.1", port=controller.port,
+                           sender="VECOZO\r\nAansluiten <noreply@aansluiten.example>")
+    mail.enqueue(db, "contact@example.nl", f"Identificeer u voor {EVIL_NAME}\x00\u2028", "tekst", "<p>tekst</p>")
+    assert mail.deliver_pending(db, up) == 1
+    [message] = wait_for(inbox)
+    assert unfolded(message["Subject"]) == "Identificeer u voor Evil B.V. Bcc: attacker@evil.example"
+    assert message["From"] == "VECOZO Aansluiten <noreply@aansluiten.example>"
+    assert message["Bcc"] is None and message["X-RcptTo"] == "contact@example.nl"
+
+
+@pytest.fixture
+def evil_company(registry_path):
+    """The practice's name in the registry carries a line break and a header. Request it
+    before the fixture that looks the practice up."""
+    edit_registry(registry_path, lambda data: data["companies"][0].update(naam=EVIL_NAME))
+
+
+def test_a_company_name_with_a_line_break_is_mailed_on_one_line(evil_company, submitted, smtp, db):
+    controller, inbox = smtp
+    submitted.client.application.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    assert submitted.submit("/stap/10", {"method": "online"}).headers["Location"] == "/stap/10"
+    resent = submitted.submit("/stap/10/link-hoofdcontact", page="/stap/10")
+    assert resent.status_code == 303 and resent.headers["Location"] == "/stap/10"
+    messages = wait_for(inbox, 2)
+    assert [unfolded(message["Subject"]) for message in messages] == [
+        "Identificeer u voor de VECOZO-aansluiting van Evil B.V. Bcc: attacker@evil.example"] * 2
+    assert {message["X-RcptTo"] for message in messages} == {MAIN_CONTACT["email"]}
+    assert all(message["Bcc"] is None for message in messages)
+    rows = db.conn.execute("SELECT * FROM outbox WHERE recipient = ?", (MAIN_CONTACT["email"],)).fetchall()
+    assert len(rows) == 2 and all(row["sent_at"] for row in rows)
