@@ -135,6 +135,14 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** attempts, 240))
 
 
+def _retry_later(db, row, error: Exception, now: datetime) -> None:
+    with write(db):
+        db.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (str(error)[:500], timestamp(now + _backoff(row["attempts"] + 1)), row["id"]),
+        )
+
+
 def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: int = 100,
                     message_id: int | None = None) -> int:
     """Send what is due (or only ``message_id``); returns how many were sent.
@@ -166,11 +174,13 @@ def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: 
             # The error text may name the recipient: it goes to the outbox row, not to the log.
             log.warning("outbox mail %s not delivered (%s, attempt %s)", row["id"], type(error).__name__,
                         row["attempts"] + 1)
-            with write(db):
-                db.conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                    (str(error)[:500], timestamp(now + _backoff(row["attempts"] + 1)), row["id"]),
-                )
+            _retry_later(db, row, error, now)
+            continue
+        except Exception as error:
+            # A message this code cannot make or send is a bug, which needs its traceback; it is
+            # retried like any other (a fix may have come by then), and the rows after it are sent.
+            log.exception("outbox mail %s could not be made or sent (attempt %s)", row["id"], row["attempts"] + 1)
+            _retry_later(db, row, error, now)
             continue
         with write(db):
             db.conn.execute(

@@ -208,3 +208,19 @@ def test_a_company_name_with_a_line_break_is_mailed_on_one_line(evil_company, su
     assert all(message["Bcc"] is None for message in messages)
     rows = db.conn.execute("SELECT * FROM outbox WHERE recipient = ?", (MAIN_CONTACT["email"],)).fetchall()
     assert len(rows) == 2 and all(row["sent_at"] for row in rows)
+
+
+def test_a_mail_that_cannot_be_made_does_not_stop_the_ones_after_it(db, smtp, caplog):
+    controller, inbox = smtp
+    up = mail.SmtpSettings(host="127.0.0.1", port=controller.port, sender="noreply@aansluiten.example")
+    broken = mail.enqueue(db, "kapot@example.nl", "Afspraak", "tekst", "<p>tekst</p>",
+                          attachment=mail.Attachment("afspraak.ics", b"BEGIN:VCALENDAR", "text/calendar"))
+    db.conn.execute("UPDATE outbox SET attachment_type = NULL WHERE id = ?", (broken,))
+    mail.enqueue(db, "heel@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+    assert mail.deliver_pending(db, up) == 1
+    assert [message["To"] for message in wait_for(inbox)] == ["heel@example.nl"]
+    row = db.conn.execute("SELECT * FROM outbox WHERE id = ?", (broken,)).fetchone()
+    assert row["attempts"] == 1 and row["sent_at"] is None and row["last_error"]
+    assert row["next_attempt_at"] > mail.timestamp(utcnow())  # retried later, as after a server down
+    assert [record.levelname for record in caplog.records if f"outbox mail {broken}" in record.getMessage()] == [
+        "ERROR"]
