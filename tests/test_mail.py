@@ -2,6 +2,7 @@
 
 import re
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -12,8 +13,9 @@ from aiosmtpd.handlers import Message
 from app import create_app
 from onboarding import mail
 from onboarding.store import utcnow
+from routes import mailer
 
-from .conftest import MAIN_CONTACT, Applicant, edit_registry
+from .conftest import MAIN_CONTACT, Applicant, edit_registry, hidden_inputs
 
 
 def free_port() -> int:
@@ -224,3 +226,70 @@ def test_a_mail_that_cannot_be_made_does_not_stop_the_ones_after_it(db, smtp, ca
     assert row["next_attempt_at"] > mail.timestamp(utcnow())  # retried later, as after a server down
     assert [record.levelname for record in caplog.records if f"outbox mail {broken}" in record.getMessage()] == [
         "ERROR"]
+
+
+# -- a mail server that takes the connection and never finishes an answer ------------------------
+
+DEADLINE = 0.5
+MARGIN = 1.5  # a busy machine; still far from SMTP_TIMEOUT_S, and from never
+
+
+@pytest.fixture(params=["silent", "dripping"])
+def hung_smtp(request):
+    """The port of a mail server that accepts and then says nothing, or sends its greeting one
+    byte every 0.1 s, never ending the line: no single read waits long enough to time out."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                while not stop.wait(0.1):
+                    if request.param == "dripping":
+                        try:
+                            connection.sendall(b"2")
+                        except OSError:
+                            break
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    server.join()
+    listener.close()
+
+
+@pytest.fixture
+def short_deadline(monkeypatch):
+    monkeypatch.setattr(mail, "SEND_DEADLINE_S", DEADLINE)
+
+
+def test_a_mail_server_that_does_not_answer_does_not_hold_the_applicant(applicant, app, db, hung_smtp,
+                                                                          short_deadline):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=hung_smtp)
+    fields = hidden_inputs(applicant.get("/stap/1").get_data(as_text=True)) | {"email": "traag@example.nl"}
+    started = time.monotonic()
+    response = applicant.client.post("/stap/1", data=fields)
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/1/verstuurd"
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    row = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert row["attempts"] == 1 and row["sent_at"] is None and "deadline" in row["last_error"]
+    assert applicant.open_link(applicant.last_link("traag@example.nl")).headers["Location"] == "/stap/2"
+
+
+def test_all_the_mail_of_one_request_waits_for_the_server_once(app, db, hung_smtp, short_deadline):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=hung_smtp)
+    first, second = (mail.enqueue(db, f"{name}@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+                     for name in ("een", "twee"))
+    started = time.monotonic()
+    with app.test_request_context():
+        mailer.deliver(db, first)
+        mailer.deliver(db, second)
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    rows = db.conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    assert [(row["attempts"], row["sent_at"]) for row in rows] == [(1, None), (0, None)]  # both still queued
