@@ -10,9 +10,14 @@ that is emptied once the mail is sent. Sent bodies are emptied after a day.
 """
 
 import base64
+import contextlib
 import json
 import logging
+import re
 import smtplib
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,7 +33,10 @@ from .store import timestamp, utcnow, write
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-SMTP_TIMEOUT_S = 5
+SMTP_TIMEOUT_S = 5  # each connect, read or write
+# All the mail of one request together: the applicant waits that long at most for the mail
+# server, however slowly it answers; what is not sent by then waits for `flask send-mail`.
+SEND_DEADLINE_S = 3
 LEASE = timedelta(minutes=5)
 # A link works 24 hours: a message that could not be sent by then is given up.
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -103,12 +111,23 @@ def links(row, seal: Seal) -> list[str]:
     return list(seal.open(row["sealed"]).values())
 
 
+# Control characters and the line and paragraph separators, with the white space around them.
+_BREAKS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029]+\s*")
+
+
+def header(value: str) -> str:
+    """``value`` on one line: a subject or a display name carries registry or applicant text
+    (a company name), where a line break would start a header of its own (``email`` refuses
+    it) and a NUL would go out as it is."""
+    return _BREAKS.sub(" ", value).strip()
+
+
 def _message(row, smtp: SmtpSettings) -> EmailMessage:
     text, html = bodies(row, smtp.seal)
     message = EmailMessage()
-    message["From"] = smtp.sender
-    message["To"] = row["recipient"]
-    message["Subject"] = row["subject"]
+    message["From"] = header(smtp.sender)
+    message["To"] = header(row["recipient"])
+    message["Subject"] = header(row["subject"])
     message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -119,15 +138,71 @@ def _message(row, smtp: SmtpSettings) -> EmailMessage:
     return message
 
 
+class _Connection(smtplib.SMTP):
+    """An SMTP connection cut at ``deadline`` (a ``time.monotonic()``), if there is one.
+
+    ``SMTP_TIMEOUT_S`` bounds each read, so a server that sends a byte every few seconds would
+    hold on without end. Shutting the socket down makes the blocked read or write fail.
+    """
+
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
+        self._watchdog = None
+        timeout = SMTP_TIMEOUT_S if deadline is None else max(min(SMTP_TIMEOUT_S, deadline - time.monotonic()), 0.01)
+        super().__init__(timeout=timeout)
+
+    def _get_socket(self, host, port, timeout):
+        # smtplib's hook for connect()'s socket (SMTP_SSL and LMTP use it): the watchdog starts
+        # with the socket, before the greeting is read, so no moment is left uncovered.
+        sock = super()._get_socket(host, port, timeout)
+        if self.deadline is not None:
+            self._watchdog = threading.Timer(self.deadline - time.monotonic(), _cut, (sock,))
+            self._watchdog.daemon = True
+            self._watchdog.start()
+        return sock
+
+    def close(self):
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        super().close()
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed in the meantime
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _send(message: EmailMessage, smtp: SmtpSettings, deadline: float | None) -> None:
+    try:
+        with _Connection(deadline) as client:
+            client.connect(smtp.host, smtp.port)
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        # Cut by the watchdog, or a read's own timeout that ran out with the deadline.
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError("the mail server did not finish before the deadline") from error
+        raise
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** attempts, 240))
 
 
+def _retry_later(db, row, error: Exception, now: datetime) -> None:
+    with write(db):
+        db.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (str(error)[:500], timestamp(now + _backoff(row["attempts"] + 1)), row["id"]),
+        )
+
+
 def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: int = 100,
-                    message_id: int | None = None) -> int:
+                    message_id: int | None = None, deadline: float | None = None) -> int:
     """Send what is due (or only ``message_id``); returns how many were sent.
 
-    Without a host, nothing is sent. ``flask send-mail`` runs this for the retries.
+    Without a host, nothing is sent. ``flask send-mail`` runs this for the retries. With a
+    ``deadline`` (a ``time.monotonic()``), a connection still open then is cut and counts as a
+    failed attempt, and no message is begun after it.
     """
     if not smtp.host:
         return 0
@@ -147,18 +222,21 @@ def deliver_pending(db, smtp: SmtpSettings, now: datetime | None = None, limit: 
         )
     sent = 0
     for row in due:
+        if deadline is not None and time.monotonic() >= deadline:
+            break  # the rest are sent by a later run, once their lease is over
         try:
-            with smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_S) as client:
-                client.send_message(_message(row, smtp))
+            _send(_message(row, smtp), smtp, deadline)
         except (OSError, smtplib.SMTPException) as error:
             # The error text may name the recipient: it goes to the outbox row, not to the log.
             log.warning("outbox mail %s not delivered (%s, attempt %s)", row["id"], type(error).__name__,
                         row["attempts"] + 1)
-            with write(db):
-                db.conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                    (str(error)[:500], timestamp(now + _backoff(row["attempts"] + 1)), row["id"]),
-                )
+            _retry_later(db, row, error, now)
+            continue
+        except Exception as error:
+            # A message this code cannot make or send is a bug, which needs its traceback; it is
+            # retried like any other (a fix may have come by then), and the rows after it are sent.
+            log.exception("outbox mail %s could not be made or sent (attempt %s)", row["id"], row["attempts"] + 1)
+            _retry_later(db, row, error, now)
             continue
         with write(db):
             db.conn.execute(

@@ -1,8 +1,9 @@
 """Sending mail from a request: render both parts, store in the outbox, try to deliver."""
 
+import time
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 
 from onboarding import mail
 
@@ -66,7 +67,10 @@ def queue(db, message: Composed) -> int:
 
 def deliver(db, message_id: int) -> None:
     # Only this message: retries of others are `flask send-mail`'s work, not this request's.
-    mail.deliver_pending(db, smtp_settings(), message_id=message_id)
+    # The request's mails share one deadline, so that the applicant waits once, not per mail.
+    if "mail_deadline" not in g:
+        g.mail_deadline = time.monotonic() + mail.SEND_DEADLINE_S
+    mail.deliver_pending(db, smtp_settings(), message_id=message_id, deadline=g.mail_deadline)
 
 
 def send_mail(template: str, recipient: str, subject: str, draft_id: int | None = None,

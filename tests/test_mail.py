@@ -2,6 +2,7 @@
 
 import re
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -12,8 +13,9 @@ from aiosmtpd.handlers import Message
 from app import create_app
 from onboarding import mail
 from onboarding.store import utcnow
+from routes import mailer
 
-from .conftest import Applicant
+from .conftest import MAIN_CONTACT, Applicant, edit_registry, hidden_inputs
 
 
 def free_port() -> int:
@@ -164,3 +166,130 @@ def test_links_are_filled_in_escaped_in_the_html_part():
     assert text == "open http://x/a?b=1&c=2"
     assert html == '<a href="http://x/a?b=1&amp;c=2">x</a>'
     assert mail.bodies(row, mail.Seal("another key"))[0] == "open [[link]]"
+
+
+# -- header values from the registry or the applicant --------------------------------------------
+
+EVIL_NAME = "Evil B.V.\r\nBcc: attacker@evil.example"
+
+
+def unfolded(value: str) -> str:
+    """A header as read, without the line breaks SMTP folds a long one at (RFC 5322 2.2.3)."""
+    return re.sub(r"\r?\n(?=[ \t])", "", value)
+
+
+def test_a_line_break_in_a_subject_is_folded_to_a_space(db, smtp):
+    controller, inbox = smtp
+    up = mail.SmtpSettings(host="127.0.0.1", port=controller.port,
+                           sender="VECOZO\r\nAansluiten <noreply@aansluiten.example>")
+    mail.enqueue(db, "contact@example.nl", f"Identificeer u voor {EVIL_NAME}\x00\u2028", "tekst", "<p>tekst</p>")
+    assert mail.deliver_pending(db, up) == 1
+    [message] = wait_for(inbox)
+    assert unfolded(message["Subject"]) == "Identificeer u voor Evil B.V. Bcc: attacker@evil.example"
+    assert message["From"] == "VECOZO Aansluiten <noreply@aansluiten.example>"
+    assert message["Bcc"] is None and message["X-RcptTo"] == "contact@example.nl"
+
+
+@pytest.fixture
+def evil_company(registry_path):
+    """The practice's name in the registry carries a line break and a header. Request it
+    before the fixture that looks the practice up."""
+    edit_registry(registry_path, lambda data: data["companies"][0].update(naam=EVIL_NAME))
+
+
+def test_a_company_name_with_a_line_break_is_mailed_on_one_line(evil_company, submitted, smtp, db):
+    controller, inbox = smtp
+    submitted.client.application.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    assert submitted.submit("/stap/10", {"method": "online"}).headers["Location"] == "/stap/10"
+    resent = submitted.submit("/stap/10/link-hoofdcontact", page="/stap/10")
+    assert resent.status_code == 303 and resent.headers["Location"] == "/stap/10"
+    messages = wait_for(inbox, 2)
+    assert [unfolded(message["Subject"]) for message in messages] == [
+        "Identificeer u voor de VECOZO-aansluiting van Evil B.V. Bcc: attacker@evil.example"] * 2
+    assert {message["X-RcptTo"] for message in messages} == {MAIN_CONTACT["email"]}
+    assert all(message["Bcc"] is None for message in messages)
+    rows = db.conn.execute("SELECT * FROM outbox WHERE recipient = ?", (MAIN_CONTACT["email"],)).fetchall()
+    assert len(rows) == 2 and all(row["sent_at"] for row in rows)
+
+
+def test_a_mail_that_cannot_be_made_does_not_stop_the_ones_after_it(db, smtp, caplog):
+    controller, inbox = smtp
+    up = mail.SmtpSettings(host="127.0.0.1", port=controller.port, sender="noreply@aansluiten.example")
+    broken = mail.enqueue(db, "kapot@example.nl", "Afspraak", "tekst", "<p>tekst</p>",
+                          attachment=mail.Attachment("afspraak.ics", b"BEGIN:VCALENDAR", "text/calendar"))
+    db.conn.execute("UPDATE outbox SET attachment_type = NULL WHERE id = ?", (broken,))
+    mail.enqueue(db, "heel@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+    assert mail.deliver_pending(db, up) == 1
+    assert [message["To"] for message in wait_for(inbox)] == ["heel@example.nl"]
+    row = db.conn.execute("SELECT * FROM outbox WHERE id = ?", (broken,)).fetchone()
+    assert row["attempts"] == 1 and row["sent_at"] is None and row["last_error"]
+    assert row["next_attempt_at"] > mail.timestamp(utcnow())  # retried later, as after a server down
+    assert [record.levelname for record in caplog.records if f"outbox mail {broken}" in record.getMessage()] == [
+        "ERROR"]
+
+
+# -- a mail server that takes the connection and never finishes an answer ------------------------
+
+DEADLINE = 0.5
+MARGIN = 1.5  # a busy machine; still far from SMTP_TIMEOUT_S, and from never
+
+
+@pytest.fixture(params=["silent", "dripping"])
+def hung_smtp(request):
+    """The port of a mail server that accepts and then says nothing, or sends its greeting one
+    byte every 0.1 s, never ending the line: no single read waits long enough to time out."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                while not stop.wait(0.1):
+                    if request.param == "dripping":
+                        try:
+                            connection.sendall(b"2")
+                        except OSError:
+                            break
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    server.join()
+    listener.close()
+
+
+@pytest.fixture
+def short_deadline(monkeypatch):
+    monkeypatch.setattr(mail, "SEND_DEADLINE_S", DEADLINE)
+
+
+def test_a_mail_server_that_does_not_answer_does_not_hold_the_applicant(applicant, app, db, hung_smtp,
+                                                                          short_deadline):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=hung_smtp)
+    fields = hidden_inputs(applicant.get("/stap/1").get_data(as_text=True)) | {"email": "traag@example.nl"}
+    started = time.monotonic()
+    response = applicant.client.post("/stap/1", data=fields)
+    assert response.status_code == 303 and response.headers["Location"] == "/stap/1/verstuurd"
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    row = db.conn.execute("SELECT * FROM outbox").fetchone()
+    assert row["attempts"] == 1 and row["sent_at"] is None and "deadline" in row["last_error"]
+    assert applicant.open_link(applicant.last_link("traag@example.nl")).headers["Location"] == "/stap/2"
+
+
+def test_all_the_mail_of_one_request_waits_for_the_server_once(app, db, hung_smtp, short_deadline):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=hung_smtp)
+    first, second = (mail.enqueue(db, f"{name}@example.nl", "Onderwerp", "tekst", "<p>tekst</p>")
+                     for name in ("een", "twee"))
+    started = time.monotonic()
+    with app.test_request_context():
+        mailer.deliver(db, first)
+        mailer.deliver(db, second)
+    assert time.monotonic() - started < DEADLINE + MARGIN
+    rows = db.conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    assert [(row["attempts"], row["sent_at"]) for row in rows] == [(1, None), (0, None)]  # both still queued
