@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -128,7 +128,7 @@ def _message(row, smtp: SmtpSettings) -> EmailMessage:
     message["From"] = header(smtp.sender)
     message["To"] = header(row["recipient"])
     message["Subject"] = header(row["subject"])
-    message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=parseaddr(smtp.sender)[1].rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if row["attachment"] is not None:

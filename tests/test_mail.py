@@ -188,6 +188,8 @@ def test_a_line_break_in_a_subject_is_folded_to_a_space(db, smtp):
     assert unfolded(message["Subject"]) == "Identificeer u voor Evil B.V. Bcc: attacker@evil.example"
     assert message["From"] == "VECOZO Aansluiten <noreply@aansluiten.example>"
     assert message["Bcc"] is None and message["X-RcptTo"] == "contact@example.nl"
+    # The sender's domain, without the ">" that closes its address.
+    assert message["Message-ID"].endswith("@aansluiten.example>")
 
 
 @pytest.fixture
