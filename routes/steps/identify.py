@@ -278,7 +278,7 @@ def demo_visit():
         return elsewhere
     try:
         submission.record_visit(get_db(), draft, draft.version, "identified", actor="demo")
-    except (LookupError, drafts.StaleDraft, submission.AlreadyCompleted):
+    except (LookupError, drafts.StaleDraft, submission.AlreadyCompleted, submission.VisitRecorded):
         return advance(step_url(10))
     after_change(draft.id)
     return advance(step_url(10), announce=_("Het bezoek is verwerkt: beide personen zijn geïdentificeerd."))
