@@ -673,3 +673,14 @@ def m014_company_names_searchable(db: sqlite_utils.Database) -> None:
     # A search on the start of a name reads the index (LIKE's prefix needs NOCASE to use it).
     db.conn.execute("CREATE INDEX drafts_company_name_searchable ON drafts "
                     "(company_name_searchable COLLATE NOCASE, updated_at)")
+
+
+@migrations()
+def m015_visit_series(db: sqlite_utils.Database) -> None:
+    # A visit's calendar event: a change continues the series of the visit it replaced (one
+    # UID, the SEQUENCE one higher), so that calendars replace the event. A visit booked
+    # before keeps the UID and sequence it was mailed with (its id; the application's count).
+    db.conn.execute("ALTER TABLE appointments ADD COLUMN series INTEGER")
+    db.conn.execute("ALTER TABLE appointments ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0")
+    db.conn.execute("UPDATE appointments SET series = id, sequence = (SELECT count(*) FROM appointments AS earlier "
+                    "WHERE earlier.draft_id = appointments.draft_id AND earlier.id <= appointments.id)")

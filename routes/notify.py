@@ -25,14 +25,13 @@ def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {validators.format_postcode(address.postcode)} {address.city}"
-    sequence = appointments.count(db, draft.id)
     calendar = appointments.ics(
         visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
         description=_("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
                       "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
                       reference=draft.reference),
         location=where, organizer_email=current_app.config["MAIL_FROM"].rpartition("<")[2].rstrip(">"),
-        cancelled=cancelled, sequence=sequence)
+        cancelled=cancelled)
     subject = (_("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
                else _("Afspraak gewijzigd: identificatie voor uw VECOZO-aansluiting") if changed
                else _("Afspraak bevestigd: identificatie voor uw VECOZO-aansluiting"))

@@ -269,9 +269,47 @@ def test_the_calendar_file_holds_the_visit_in_dutch_time(db):
 
 
 def test_a_cancellation_file_cancels_the_same_event(db):
-    booked, calendar = visit_ics(db, cancelled=True, sequence=2)
+    booked, calendar = visit_ics(db, cancelled=True)
     [event] = calendar.walk("VEVENT")
     assert calendar["METHOD"] == "CANCEL"
     assert event["STATUS"] == "CANCELLED"
-    assert event["SEQUENCE"] == 2
+    assert event["SEQUENCE"] == 1
     assert str(event["UID"]) == f"visit-{booked.id}-AAN-2026-0001@aansluiten"
+
+
+def event_of(db, visit, **kwargs):
+    data = appointments.ics(visit, reference="AAN-2026-0001", summary="s", description="d", location="l",
+                            organizer_email="aansluiten@example.nl", **kwargs)
+    [event] = Calendar.from_ical(data).walk("VEVENT")
+    return str(event["UID"]), event["SEQUENCE"], str(event["STATUS"])
+
+
+def test_changing_the_visit_updates_the_same_calendar_event(db):
+    # RFC 5545: one UID for the visit, a higher SEQUENCE for each change, so that a
+    # calendar replaces the event instead of keeping the old one beside the new.
+    draft = new_draft(db)
+    first = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    again = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    events = [event_of(db, visit) for visit in (first, changed, again)]
+    assert len({uid for uid, _sequence, _status in events}) == 1
+    assert [sequence for _uid, sequence, _status in events] == [0, 1, 2]
+    assert appointments.current(db, draft) == again
+
+
+def test_a_cancellation_names_the_visit_s_event_with_a_higher_sequence(db):
+    draft = new_draft(db)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    uid, sequence, _status = event_of(db, changed)
+    assert appointments.cancel(db, draft)
+    assert event_of(db, changed, cancelled=True) == (uid, sequence + 1, "CANCELLED")
+
+
+def test_a_visit_booked_after_a_cancellation_is_a_new_event(db):
+    draft = new_draft(db)
+    cancelled = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    appointments.cancel(db, draft)
+    booked = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    assert event_of(db, booked)[0] != event_of(db, cancelled)[0]
+    assert event_of(db, booked)[1] == 0

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from babel.dates import format_date
+from icalendar import Calendar
 
 from onboarding import signing
 
@@ -331,6 +332,34 @@ def test_booking_mails_both_persons_with_an_ics(by_appointment, db):
     slot = datetime.fromisoformat(visit["slot"])
     booked = f"{format_date(slot.date(), 'full', locale='nl')} om {slot:%H:%M} uur"
     assert f"komt op {booked} naar" in by_appointment.get("/stap/10").get_data(as_text=True)
+
+
+def calendar_events(db, email: str) -> list[tuple[str, str, int]]:
+    """Each .ics mailed to ``email``, in order: its METHOD, the event's UID and SEQUENCE."""
+    events = []
+    for row in table(db, "outbox"):
+        if row["recipient"] == email and row["attachment_type"] == "text/calendar":
+            calendar = Calendar.from_ical(bytes(row["attachment"]))
+            [event] = calendar.walk("VEVENT")
+            events.append((str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])))
+    return events
+
+
+def test_a_changed_and_cancelled_visit_is_one_calendar_event(by_appointment, db):
+    assert book(by_appointment).status_code == 303
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[-1]
+    assert book(by_appointment, slot=later).status_code == 303
+    assert by_appointment.submit("/stap/10/afspraak/annuleren", page="/stap/10").status_code == 303
+    for email in (SIGNATORY["email"], MAIN_CONTACT["email"]):
+        events = calendar_events(db, email)
+        assert [method for method, _uid, _sequence in events] == ["PUBLISH", "PUBLISH", "CANCEL"]
+        assert len({uid for _method, uid, _sequence in events}) == 1
+        sequences = [sequence for _method, _uid, sequence in events]
+        assert sequences == sorted(set(sequences))
+    # A visit booked afresh is another event.
+    assert book(by_appointment).status_code == 303
+    assert calendar_events(db, SIGNATORY["email"])[-1][1] != events[0][1]
 
 
 @pytest.mark.parametrize("field, value, message", [
