@@ -57,6 +57,16 @@ class SlotUnavailable(Exception):
         self.reason = reason  # "taken", "not_offered" or "closed"
 
 
+def local_now() -> datetime:
+    """Now on the Dutch wall clock, naive like a slot."""
+    return utcnow().astimezone(ZoneInfo(ZONE)).replace(tzinfo=None)
+
+
+def upcoming(appointment: Appointment, now: datetime) -> bool:
+    """Still to come: no outcome recorded and not begun. Only such a visit can be called off."""
+    return appointment.outcome is None and appointment.slot > now
+
+
 def parse_slot(text) -> datetime | None:
     """A slot as a form sends it, 'YYYY-MM-DDTHH:MM' (':00' seconds allowed); None for anything else."""
     if not isinstance(text, str) or not _SLOT_TEXT.fullmatch(text):
@@ -129,7 +139,7 @@ def current(db, draft_id: int) -> Appointment | None:
 
 def book(db, draft_id: int, slot: datetime, address: Address, today: date,
          actor: str = drafts.APPLICANT) -> Appointment:
-    """Book the visit, or move the draft's current one to ``slot``.
+    """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome).
 
     Posting the current slot and address again changes nothing (and is accepted even
     when that slot has since left the window). A refused or lost slot leaves the old
@@ -143,6 +153,8 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
         before = current(db, draft_id)
         if before is not None and before.slot == slot and before.address == address:
             return before
+        if before is not None and before.outcome is not None:
+            raise SlotUnavailable("closed")  # the visit took place: what it established stays
         if not is_offered(slot, today):
             raise SlotUnavailable("not_offered")
         now = timestamp()
@@ -171,10 +183,11 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
 
 
 def cancel(db, draft_id: int, actor: str = drafts.APPLICANT) -> bool:
-    """Cancel the draft's current visit; False when it had none."""
+    """Cancel the draft's current visit; False when it had none, or none without an outcome
+    (a visit that took place is not undone: its outcome stays the application's)."""
     with write(db):
         cursor = db.conn.execute(
-            "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL",
+            "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL AND outcome IS NULL",
             (timestamp(), draft_id),
         )
         if cursor.rowcount:

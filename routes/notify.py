@@ -21,7 +21,10 @@ def visit_time(slot: datetime) -> str:
 
 
 def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
-    """Both persons hear of a visit booked, changed or cancelled, with its ``.ics``."""
+    """Both persons hear of a visit booked, changed or cancelled, with its ``.ics``. Only a
+    visit still to come is called off: one that took place or has passed is nobody's plan."""
+    if cancelled and not appointments.upcoming(visit, appointments.local_now()):
+        return
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {validators.format_postcode(address.postcode)} {address.city}"
@@ -46,8 +49,8 @@ def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
 
 
 def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:
-    """``submission.reopen``, by the applicant or by staff; a visit it cancels is called off
-    with both persons. Raises as ``submission.reopen`` does."""
+    """``submission.reopen``, by the applicant or by staff; a visit still to come that it
+    cancels is called off with both persons. Raises as ``submission.reopen`` does."""
     visit = appointments.current(get_db(), draft.id)
     submission.reopen(get_db(), draft, version, actor=actor)
     if visit is not None:

@@ -1,3 +1,4 @@
+import dataclasses
 import sqlite3
 import threading
 from datetime import date, datetime, timedelta, timezone
@@ -313,3 +314,24 @@ def test_a_visit_booked_after_a_cancellation_is_a_new_event(db):
     booked = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
     assert event_of(db, booked)[0] != event_of(db, cancelled)[0]
     assert event_of(db, booked)[1] == 0
+
+
+def test_a_visit_with_an_outcome_is_neither_cancelled_nor_moved(db):
+    draft = new_draft(db)
+    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    db.conn.execute("UPDATE appointments SET outcome = 'identified'")
+    assert appointments.cancel(db, draft) is False
+    with pytest.raises(SlotUnavailable, match="closed"):
+        appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    assert appointments.current(db, draft) == dataclasses.replace(booked, outcome="identified")
+
+
+@pytest.mark.parametrize("outcome, now, expected", [
+    (None, SLOT - timedelta(minutes=1), True),
+    (None, SLOT, False),
+    (None, SLOT + timedelta(days=1), False),
+    ("identified", SLOT - timedelta(days=1), False),
+])
+def test_only_a_visit_still_to_come_can_be_called_off(outcome, now, expected):
+    visit = appointments.Appointment(1, 1, SLOT, ADDRESS, outcome, 1, 0)
+    assert appointments.upcoming(visit, now) is expected

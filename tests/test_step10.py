@@ -509,6 +509,53 @@ def test_reopening_cancels_a_booked_visit_and_tells_both_persons(by_appointment,
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
 
 
+def cancellations(db) -> list[str]:
+    return [row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak geannuleerd")]
+
+
+def visit_took_place(applicant, db, how: str) -> None:
+    """The visit is over: recorded (the demo's button), or its hour has passed unrecorded."""
+    if how == "recorded":
+        assert applicant.submit("/stap/10/demo-bezoek", page="/stap/10").status_code == 303
+        assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
+    else:
+        db.conn.execute("UPDATE appointments SET slot = '2020-01-06T09:00'")
+        db.conn.commit()
+
+
+@pytest.mark.parametrize("how", ["recorded", "past"])
+def test_reopening_after_the_visit_calls_nothing_off(by_appointment, db, how):
+    book(by_appointment)
+    visit_took_place(by_appointment, db, how)
+    assert by_appointment.submit("/aanmelding/wijzigen", page="/aanmelding").headers["Location"] == "/stap/9"
+    assert cancellations(db) == []
+
+
+@pytest.mark.parametrize("how", ["recorded", "past"])
+def test_a_cancel_sent_from_an_old_page_after_the_visit_calls_nothing_off(by_appointment, db, how):
+    book(by_appointment)
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    visit_took_place(by_appointment, db, how)
+    assert by_appointment.client.post("/stap/10/afspraak/annuleren", data=hidden_inputs(page)).status_code == 303
+    assert cancellations(db) == []
+    if how == "recorded":  # what the visit established stays
+        [visit] = table(db, "appointments")
+        assert visit["outcome"] == "identified" and visit["cancelled_at"] is None
+
+
+def test_a_visit_with_an_outcome_is_not_moved(by_appointment, db):
+    book(by_appointment)
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', page)[-1]
+    visit_took_place(by_appointment, db, "recorded")
+    mails = len(table(db, "outbox"))
+    moved = by_appointment.client.post("/stap/10/afspraak", data=fields(page) | {"slot": later})
+    assert moved.status_code == 409
+    [visit] = table(db, "appointments")
+    assert visit["outcome"] == "identified" and visit["cancelled_at"] is None and visit["slot"] != later
+    assert len(table(db, "outbox")) == mails
+
+
 def test_a_stale_reopen_says_what_happened(online, db):
     page = online.client.get("/aanmelding").get_data(as_text=True)
     identify_signatory(online)
