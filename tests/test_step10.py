@@ -11,7 +11,7 @@ import pytest
 from babel.dates import format_date
 from icalendar import Calendar
 
-from onboarding import signing
+from onboarding import mail, signing
 
 from .conftest import (MAIN_CONTACT, SIGNATORY, Applicant, assert_htmx_posts_disable_their_button, hidden_inputs,
                        name_main_contact, sign, table)
@@ -487,6 +487,59 @@ def test_a_main_contact_who_is_the_signatory_identifies_once(signed, db):
     assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
     sign_agreement(signed)
     assert signed.draft()["status"] == "completed"
+
+
+def submit_with_main_contact(applicant, method: str, **main_contact):
+    """Steps 5 to 10 with the given main contact (step 5's shortcut: ``?van=tekenbevoegde``)."""
+    if main_contact.get("shortcut"):
+        data, page = SIGNATORY | {"birth_date": "1971-03-09", "employed": "y"}, "/stap/5?van=tekenbevoegde"
+    else:
+        data, page = MAIN_CONTACT | main_contact, "/stap/5"
+    assert applicant.submit("/stap/5", data, page=page).status_code == 303
+    applicant.submit("/stap/6/aanvullen", page="/stap/6")
+    for path, values in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
+                         ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": method})):
+        assert applicant.submit(path, values).status_code == 303
+    return applicant
+
+
+def mails_to(db, email: str, subject: str) -> list[dict]:
+    return [row for row in table(db, "outbox") if row["recipient"] == email and row["subject"].startswith(subject)]
+
+
+@pytest.mark.parametrize("main_contact, greeting, one_person", [
+    ({"shortcut": True}, "Beste M. van der Linden,", True),
+    ({"email": SIGNATORY["email"]}, "Beste M. van der Linden en J. Jansen,", False),
+], ids=["the signatory is the main contact", "two persons share a mailbox"])
+def test_one_address_gets_each_appointment_mail_once(signed, db, main_contact, greeting, one_person):
+    applicant = submit_with_main_contact(signed, "appointment", **main_contact)
+    address = SIGNATORY["email"]
+    assert book(applicant).status_code == 303
+    html = applicant.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[-1]
+    assert book(applicant, slot=later).status_code == 303
+    assert applicant.submit("/stap/10/afspraak/annuleren", page="/stap/10").status_code == 303
+    for subject in ("Afspraak bevestigd", "Afspraak gewijzigd", "Afspraak geannuleerd"):
+        assert len(mails_to(db, address, subject)) == 1, subject
+    assert {row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak")} == {address}
+    booked = mails_to(db, address, "Afspraak bevestigd")[0]
+    text = mail.bodies(booked, applicant.client.application.extensions["aansluiten.seal"])[0]
+    calendar = Calendar.from_ical(bytes(booked["attachment"])).walk("VEVENT")[0]
+    assert text.startswith(greeting)
+    if one_person:
+        assert "om u als tekenbevoegde en hoofdcontactpersoon" in text and "allebei" not in text
+        assert "allebei" not in str(calendar["DESCRIPTION"])
+    else:
+        assert "Neem allebei" in text
+
+
+def test_the_signatory_who_is_the_main_contact_is_told_of_completion_once(signed, db):
+    applicant = submit_with_main_contact(signed, "appointment", shortcut=True)
+    book(applicant)
+    applicant.submit("/stap/10/demo-bezoek", page="/stap/10")
+    sign_agreement(applicant)
+    assert applicant.draft()["status"] == "completed"
+    assert len(mails_to(db, SIGNATORY["email"], "Uw aansluiting bij VECOZO is rond")) == 1
 
 
 def test_a_completed_application_sends_step_10_posts_to_the_status_page(online, db):
