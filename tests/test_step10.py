@@ -187,6 +187,17 @@ def test_cancel_at_the_bank_changes_nothing(online, db):
     assert "afgebroken" in online.get("/stap/10").get_data(as_text=True)
 
 
+def test_cancel_at_the_bank_from_the_person_page_offers_what_that_person_can_do(online, db):
+    # Only the applicant chooses an appointment, on step 10: the person page says to ask them.
+    other = main_contact_browser(online)
+    back = at_bank(other.client, "/persoon/identificeren", "/persoon", outcome="cancel")
+    assert back.headers["Location"] == "/persoon"
+    html = other.client.get("/persoon").get_data(as_text=True)
+    assert "U heeft het identificeren bij de bank afgebroken. Probeer het opnieuw, of vraag de aanvrager" in html
+    assert "of kies een afspraak" not in html
+    assert identifications(db) == {}
+
+
 def test_a_replayed_return_changes_nothing(online, db):
     client = online.client
     opened = client.get("/stap/10")
