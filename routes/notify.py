@@ -28,8 +28,8 @@ class Recipient:
     """One address the persons of an application are mailed at."""
 
     email: str
-    name: str  # whom the mail greets: one name, or the names of two persons sharing the address
-    role: str  # whose person link the mail carries
+    name: str | None  # whom the mail greets: one name, or the names of two persons sharing the address
+    role: str | None  # whose person link the mail carries (None: the applicant's address, no person's)
     one_person: bool  # one person holds both roles: the mail speaks to them alone
 
 
@@ -90,13 +90,19 @@ def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:
 
 def after_change(draft_id: int) -> None:
     """Step 10 moved on (an identification, a signature, a visit): complete the
-    application when everything is done, and tell both persons once (each address once)."""
+    application when everything is done, and tell both persons and the applicant once
+    (each address once)."""
     db = get_db()
     if not submission.complete_if_done(db, draft_id):
         return
     draft = drafts.by_id(db, draft_id)
-    for recipient in recipients(db, draft):
+    told = recipients(db, draft)
+    # Only the applicant's own session downloads the signed PDF: the applicant hears how,
+    # the persons that the applicant can.
+    if draft.email not in {recipient.email for recipient in told}:
+        told.append(Recipient(draft.email, name=None, role=None, one_person=False))
+    for recipient in told:
         send_mail("completed", recipient.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
                                                            reference=draft.reference),
-                  draft_id=draft.id, name=recipient.name, reference=draft.reference,
-                  company=draft.company.name, start_url=external_url("start.index"))
+                  draft_id=draft.id, name=recipient.name, applicant=recipient.email == draft.email,
+                  reference=draft.reference, company=draft.company.name, start_url=external_url("start.index"))

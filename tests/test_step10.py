@@ -161,15 +161,56 @@ def test_online_match_for_both_persons_then_signing_completes_the_application(on
     assert agreement["signing_state"] == "signed" and agreement["signed_pdf"]
     cert = signing.demo_credentials(db)[1]
     assert signing.verify_pdf_signature(bytes(agreement["signed_pdf"]), cert)
-    # Both persons are told, once.
-    subjects = [row["subject"] for row in table(db, "outbox") if "is rond" in row["subject"]]
-    assert len(subjects) == 2
+    # Both persons are told, once, and so is the applicant, who alone can download the signed PDF.
+    told = [row["recipient"] for row in table(db, "outbox") if "is rond" in row["subject"]]
+    assert sorted(told) == sorted([SIGNATORY["email"], MAIN_CONTACT["email"], "praktijk@example.nl"])
     # The signed PDF is this session's only.
     pdf = online.get("/aanmelding/overeenkomst-ondertekend.pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     stranger = online.client.application.test_client()
     assert stranger.get("/aanmelding/overeenkomst-ondertekend.pdf").status_code in (403, 404)
     assert other.client.get("/aanmelding/overeenkomst-ondertekend.pdf").status_code in (403, 404)
+
+
+DOWNLOAD_ROUTE = "Vraag daarvoor een nieuwe link aan met het e-mailadres waarmee de aanmelding is gedaan"
+APPLICANT_DOWNLOADS = "De aanvrager kan de ondertekende overeenkomst downloaden op de statuspagina van de aanmelding."
+
+
+def completed_online(applicant) -> Applicant:
+    """Both persons identified with iDIN, the agreement signed; the main contact's browser."""
+    identify_signatory(applicant)
+    other = main_contact_browser_identifies(applicant)
+    sign_agreement(applicant)
+    assert applicant.draft()["status"] == "completed"
+    return other
+
+
+def test_the_completion_mail_shows_the_download_only_to_the_applicant(online, db):
+    main_contact = completed_online(online)
+    text, html = online.last_mail("praktijk@example.nl")
+    assert text.startswith("Beste aanvrager,") and DOWNLOAD_ROUTE in text and DOWNLOAD_ROUTE in html
+    for email in (SIGNATORY["email"], MAIN_CONTACT["email"]):
+        text, html = online.last_mail(email)
+        assert "is afgerond" in text and APPLICANT_DOWNLOADS in text and APPLICANT_DOWNLOADS in html
+        assert DOWNLOAD_ROUTE not in text
+    # The main contact's own page says the same, and offers no PDF of its own.
+    page = main_contact.client.get("/persoon").get_data(as_text=True)
+    assert "De aanmelding is afgerond." in page and APPLICANT_DOWNLOADS in page and ".pdf" not in page
+
+
+def test_a_signatory_who_is_the_applicant_gets_one_completion_mail_with_the_download(confirmed, db):
+    assert sign(confirmed, email="praktijk@example.nl").status_code == 303
+    assert name_main_contact(confirmed).status_code == 303
+    confirmed.submit("/stap/6/aanvullen", page="/stap/6")
+    for path, data in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
+                       ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": "online"})):
+        assert confirmed.submit(path, data).status_code == 303
+    completed_online(confirmed)
+    told = sorted(row["recipient"] for row in table(db, "outbox") if "is rond" in row["subject"])
+    assert told == sorted(["praktijk@example.nl", MAIN_CONTACT["email"]])
+    text, _html = confirmed.last_mail("praktijk@example.nl")
+    assert text.startswith("Beste M. van der Linden,") and DOWNLOAD_ROUTE in text
+    assert APPLICANT_DOWNLOADS in confirmed.last_mail(MAIN_CONTACT["email"])[0]
 
 
 def test_a_mismatch_goes_to_a_manual_check_with_a_date(online, db):
