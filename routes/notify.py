@@ -25,7 +25,8 @@ def visit_time(slot: datetime) -> str:
 
 @dataclass(frozen=True)
 class Recipient:
-    """One address the persons of an application are mailed at."""
+    """One address an application's mail goes to: a person's (or two persons' sharing it), or
+    the applicant's."""
 
     email: str
     name: str | None  # whom the mail greets: one name, or the names of two persons sharing the address
