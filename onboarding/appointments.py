@@ -42,6 +42,10 @@ class Appointment:
     slot: datetime  # naive local
     address: Address
     outcome: str | None
+    # Its calendar event: the first visit of the booking series it changed (the UID), and
+    # how many changes came before it in that series (the SEQUENCE).
+    series: int
+    sequence: int
 
 
 class SlotUnavailable(Exception):
@@ -51,6 +55,16 @@ class SlotUnavailable(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason  # "taken", "not_offered" or "closed"
+
+
+def local_now() -> datetime:
+    """Now on the Dutch wall clock, naive like a slot."""
+    return utcnow().astimezone(ZoneInfo(ZONE)).replace(tzinfo=None)
+
+
+def upcoming(appointment: Appointment, now: datetime) -> bool:
+    """Still to come: no outcome recorded and not begun. Only such a visit can be called off."""
+    return appointment.outcome is None and appointment.slot > now
 
 
 def parse_slot(text) -> datetime | None:
@@ -111,6 +125,8 @@ def _appointment(row) -> Appointment:
         slot=datetime.strptime(row["slot"], _SLOT_FORMAT),
         address=Address(row["street"], row["house_number"], row["postcode"], row["city"]),
         outcome=row["outcome"],
+        series=row["series"],
+        sequence=row["sequence"],
     )
 
 
@@ -123,11 +139,12 @@ def current(db, draft_id: int) -> Appointment | None:
 
 def book(db, draft_id: int, slot: datetime, address: Address, today: date,
          actor: str = drafts.APPLICANT) -> Appointment:
-    """Book the visit, or move the draft's current one to ``slot``.
+    """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome).
 
     Posting the current slot and address again changes nothing (and is accepted even
     when that slot has since left the window). A refused or lost slot leaves the old
-    appointment as it was: the cancel and the insert are one transaction.
+    appointment as it was: the cancel and the insert are one transaction. A change
+    continues the old visit's series (the same calendar event, one sequence higher).
     """
     with write(db):
         status = db.conn.execute("SELECT status FROM drafts WHERE id = ?", (draft_id,)).fetchone()
@@ -136,17 +153,20 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
         before = current(db, draft_id)
         if before is not None and before.slot == slot and before.address == address:
             return before
+        if before is not None and before.outcome is not None:
+            raise SlotUnavailable("closed")  # the visit took place: what it established stays
         if not is_offered(slot, today):
             raise SlotUnavailable("not_offered")
         now = timestamp()
         if before is not None:
             db.conn.execute("UPDATE appointments SET cancelled_at = ? WHERE id = ?", (now, before.id))
+        sequence = before.sequence + 1 if before is not None else 0
         try:
             cursor = db.conn.execute(
-                "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at,"
+                " series, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft_id, slot_value(slot), address.street, address.house_number, address.postcode,
-                 address.city, now),
+                 address.city, now, before.series if before is not None else None, sequence),
             )
         except sqlite3.IntegrityError as error:
             # The draft's own index cannot fail here (its visit was cancelled above, under
@@ -154,22 +174,20 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
             if str(error) != "UNIQUE constraint failed: appointments.slot":
                 raise
             raise SlotUnavailable("taken") from error
+        series = before.series if before is not None else cursor.lastrowid
+        if before is None:
+            db.conn.execute("UPDATE appointments SET series = id WHERE id = ?", (series,))
         verb = "changed to" if before is not None else "booked for"
         drafts.audit(db, draft_id, 10, f"visit {verb} {slot_value(slot)}", actor)
-    return Appointment(cursor.lastrowid, draft_id, slot, address, None)
-
-
-def count(db, draft_id: int) -> int:
-    """How many visits the application has had booked, cancelled ones too (an invitation's
-    sequence number: each change supersedes the one before)."""
-    return db.conn.execute("SELECT count(*) FROM appointments WHERE draft_id = ?", (draft_id,)).fetchone()[0]
+    return Appointment(cursor.lastrowid, draft_id, slot, address, None, series, sequence)
 
 
 def cancel(db, draft_id: int, actor: str = drafts.APPLICANT) -> bool:
-    """Cancel the draft's current visit; False when it had none."""
+    """Cancel the draft's current visit; False when it had none, or none without an outcome
+    (a visit that took place is not undone: its outcome stays the application's)."""
     with write(db):
         cursor = db.conn.execute(
-            "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL",
+            "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL AND outcome IS NULL",
             (timestamp(), draft_id),
         )
         if cursor.rowcount:
@@ -178,14 +196,15 @@ def cancel(db, draft_id: int, actor: str = drafts.APPLICANT) -> bool:
 
 
 def ics(appointment: Appointment, *, reference: str, summary: str, description: str, location: str,
-        organizer_email: str, cancelled: bool = False, sequence: int = 0) -> bytes:
-    """The visit as an iCalendar file; a change or a cancellation keeps the UID and
-    raises ``sequence`` so that a calendar replaces the earlier one."""
+        organizer_email: str, cancelled: bool = False) -> bytes:
+    """The visit as an iCalendar file. A change keeps its series' UID with a higher SEQUENCE,
+    and so does the cancellation of ``appointment`` (RFC 5546): a calendar replaces or
+    removes the event it has, rather than keeping it beside a new one."""
     start = appointment.slot.replace(tzinfo=ZoneInfo(ZONE))
     from icalendar import Calendar, Event  # loaded when the first visit is mailed (about 9 MB)
 
     event = Event.new(
-        uid=f"visit-{appointment.id}-{reference}@aansluiten",
+        uid=f"visit-{appointment.series}-{reference}@aansluiten",
         stamp=utcnow(),
         start=start,
         end=start + VISIT,
@@ -193,7 +212,7 @@ def ics(appointment: Appointment, *, reference: str, summary: str, description: 
         description=description,
         location=location,
         organizer=f"mailto:{organizer_email}",
-        sequence=sequence,
+        sequence=appointment.sequence + 1 if cancelled else appointment.sequence,
         status="CANCELLED" if cancelled else "CONFIRMED",
     )
     calendar = Calendar.new(

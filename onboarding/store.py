@@ -684,3 +684,14 @@ def _company_names_searchable_again(db: sqlite_utils.Database) -> None:
     rows = db.conn.execute("SELECT id, company_name FROM drafts WHERE company_name IS NOT NULL").fetchall()
     db.conn.executemany("UPDATE drafts SET company_name_searchable = ? WHERE id = ?",
                         [(searchable(row["company_name"]), row["id"]) for row in rows])
+
+
+@migrations()
+def m016_visit_series(db: sqlite_utils.Database) -> None:
+    # A visit's calendar event: a change continues the series of the visit it replaced (one
+    # UID, the SEQUENCE one higher), so that calendars replace the event. A visit booked
+    # before keeps the UID and sequence it was mailed with (its id; the application's count).
+    db.conn.execute("ALTER TABLE appointments ADD COLUMN series INTEGER")
+    db.conn.execute("ALTER TABLE appointments ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0")
+    db.conn.execute("UPDATE appointments SET series = id, sequence = (SELECT count(*) FROM appointments AS earlier "
+                    "WHERE earlier.draft_id = appointments.draft_id AND earlier.id <= appointments.id)")

@@ -39,6 +39,11 @@ class AlreadyCompleted(Exception):
     the one that completed it since the page was loaded."""
 
 
+class VisitRecorded(Exception):
+    """The visit has an outcome already (both persons identified there): a second one would
+    overwrite it, and no colleague recorded it since the page was loaded."""
+
+
 def today() -> date:
     return utcnow().astimezone(NETHERLANDS).date()
 
@@ -259,22 +264,24 @@ def record_visit(db, draft: Draft, version: int, outcome: str, actor: str) -> No
     nobody was there ("no_show": the visit is over, a new one can be booked).
 
     Raises LookupError when no visit is booked, StaleDraft when the page was of another
-    version, except that a completed application raises AlreadyCompleted unless a colleague
-    recorded the visit (``identifications.decided_by``) since the page was loaded."""
+    version, except that a completed application raises AlreadyCompleted, and a visit with
+    an outcome VisitRecorded, unless a colleague recorded the visit
+    (``identifications.decided_by``) since the page was loaded."""
     if outcome not in VISIT_OUTCOMES:
         raise ValueError(outcome)
     stamp = timestamp()
     with write(db):
-        visit = db.conn.execute("SELECT id FROM appointments WHERE draft_id = ? AND cancelled_at IS NULL",
+        visit = db.conn.execute("SELECT id, outcome FROM appointments WHERE draft_id = ? AND cancelled_at IS NULL",
                                 (draft.id,)).fetchone()
         if visit is None:
             raise LookupError("no visit booked")
         now = db.conn.execute("SELECT version, status FROM drafts WHERE id = ?", (draft.id,)).fetchone()
-        if now is not None and now["status"] == COMPLETED:
+        completed = now is not None and now["status"] == COMPLETED
+        if completed or visit["outcome"] is not None:
             recorded_by = {row[0] for row in db.conn.execute(
                 "SELECT decided_by FROM identifications WHERE draft_id = ? AND via = 'visit'", (draft.id,))}
             if not (recorded_by - {None, actor} and now["version"] != version):
-                raise AlreadyCompleted()
+                raise AlreadyCompleted() if completed else VisitRecorded()
         save_answers(db, draft, version, 10, f"visit recorded: {outcome}", actor=actor, allowed_status=SUBMITTED)
         db.conn.execute("UPDATE appointments SET outcome = ? WHERE id = ?", (outcome, visit["id"]))
         if outcome == "no_show":

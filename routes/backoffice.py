@@ -327,6 +327,9 @@ def visit(draft_id: int):
     except submission.AlreadyCompleted:
         return detail(draft_id, status=409,
                       notice=_("Deze aanmelding is al afgerond: er valt geen bezoek meer vast te leggen."))
+    except submission.VisitRecorded:
+        return detail(draft_id, status=409,
+                      notice=_("Het bezoek is al vastgelegd: er valt geen tweede uitkomst vast te leggen."))
     after_change(draft_id)
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
 

@@ -2,8 +2,10 @@
 changed or cancelled, the application completed. The applicant's pages, the persons' own pages,
 the back office and the signing provider's callbacks share it."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from babel.lists import format_list
 from flask import current_app
 from flask_babel import format_date, format_time
 
@@ -11,6 +13,7 @@ from onboarding import appointments, drafts, people, person_links, submission, v
 from onboarding.mail import Attachment
 
 from .i18n import gettext as _
+from .i18n import language
 from .mailer import send_mail
 from .pages import external_url, get_db
 
@@ -20,35 +23,66 @@ def visit_time(slot: datetime) -> str:
     return _("%(day)s om %(time)s uur", day=format_date(slot.date(), "full"), time=format_time(slot.time(), "HH:mm"))
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """One address an application's mail goes to: a person's (or two persons' sharing it), or
+    the applicant's."""
+
+    email: str
+    name: str | None  # whom the mail greets: one name, or the names of two persons sharing the address
+    role: str | None  # whose person link the mail carries (None: the applicant's address, no person's)
+    one_person: bool  # one person holds both roles: the mail speaks to them alone
+
+
+def recipients(db, draft) -> list[Recipient]:
+    """The signatory and the main contact, one mail per address: a signatory who is the main
+    contact too (or two persons sharing a mailbox) is mailed once, not twice."""
+    at: dict[str, list] = {}
+    for role in (people.SIGNATORY, people.MAIN_CONTACT):
+        person = people.person(db, draft, role)
+        at.setdefault(person.email, []).append((role, person))
+    found = []
+    for email, holders in at.items():
+        names = list(dict.fromkeys(person.full_name for _role, person in holders))
+        found.append(Recipient(email, format_list(names, locale=language()), holders[0][0],
+                               one_person=len(holders) > 1 and len(names) == 1))
+    return found
+
+
 def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
-    """Both persons hear of a visit booked, changed or cancelled, with its ``.ics``."""
+    """Both persons hear of a visit booked, changed or cancelled, with its ``.ics``. Only a
+    visit still to come is called off: one that took place or has passed is nobody's plan."""
+    if cancelled and not appointments.upcoming(visit, appointments.local_now()):
+        return
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {validators.format_postcode(address.postcode)} {address.city}"
-    sequence = appointments.count(db, draft.id)
-    calendar = appointments.ics(
-        visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
-        description=_("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
-                      "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
-                      reference=draft.reference),
-        location=where, organizer_email=current_app.config["MAIL_FROM"].rpartition("<")[2].rstrip(">"),
-        cancelled=cancelled, sequence=sequence)
     subject = (_("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
                else _("Afspraak gewijzigd: identificatie voor uw VECOZO-aansluiting") if changed
                else _("Afspraak bevestigd: identificatie voor uw VECOZO-aansluiting"))
-    for role in (people.SIGNATORY, people.MAIN_CONTACT):
-        person = people.person(db, draft, role)
-        token = person_links.issue(db, draft.id, role)
-        send_mail("visit", person.email, subject=subject, draft_id=draft.id,
+    for recipient in recipients(db, draft):
+        description = (
+            _("Een medewerker van AMP Groep identificeert u als tekenbevoegde en hoofdcontactpersoon. "
+              "Neem een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
+              reference=draft.reference) if recipient.one_person else
+            _("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
+              "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
+              reference=draft.reference))
+        calendar = appointments.ics(
+            visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
+            description=description, location=where,
+            organizer_email=current_app.config["MAIL_FROM"].rpartition("<")[2].rstrip(">"), cancelled=cancelled)
+        token = person_links.issue(db, draft.id, recipient.role)
+        send_mail("visit", recipient.email, subject=subject, draft_id=draft.id,
                   links={"link": external_url("person.open_link", token=token)},
                   attachment=Attachment("afspraak.ics", calendar, "text/calendar"),
-                  name=person.full_name, when=visit_time(visit.slot), where=where, reference=draft.reference,
-                  company=draft.company.name, cancelled=cancelled)
+                  name=recipient.name, one_person=recipient.one_person, when=visit_time(visit.slot), where=where,
+                  reference=draft.reference, company=draft.company.name, cancelled=cancelled)
 
 
 def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:
-    """``submission.reopen``, by the applicant or by staff; a visit it cancels is called off
-    with both persons. Raises as ``submission.reopen`` does."""
+    """``submission.reopen``, by the applicant or by staff; a visit still to come that it
+    cancels is called off with both persons. Raises as ``submission.reopen`` does."""
     visit = appointments.current(get_db(), draft.id)
     submission.reopen(get_db(), draft, version, actor=actor)
     if visit is not None:
@@ -57,14 +91,19 @@ def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:
 
 def after_change(draft_id: int) -> None:
     """Step 10 moved on (an identification, a signature, a visit): complete the
-    application when everything is done, and tell both persons once."""
+    application when everything is done, and tell both persons and the applicant once
+    (each address once)."""
     db = get_db()
     if not submission.complete_if_done(db, draft_id):
         return
     draft = drafts.by_id(db, draft_id)
-    for role in (people.SIGNATORY, people.MAIN_CONTACT):
-        person = people.person(db, draft, role)
-        send_mail("completed", person.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
-                                                        reference=draft.reference),
-                  draft_id=draft.id, name=person.full_name, reference=draft.reference,
-                  company=draft.company.name, start_url=external_url("start.index"))
+    told = recipients(db, draft)
+    # Only the applicant's own session downloads the signed PDF: the applicant hears how,
+    # the persons that the applicant can.
+    if draft.email not in {recipient.email for recipient in told}:
+        told.append(Recipient(draft.email, name=None, role=None, one_person=False))
+    for recipient in told:
+        send_mail("completed", recipient.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
+                                                           reference=draft.reference),
+                  draft_id=draft.id, name=recipient.name, applicant=recipient.email == draft.email,
+                  reference=draft.reference, company=draft.company.name, start_url=external_url("start.index"))

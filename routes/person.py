@@ -13,7 +13,7 @@ from . import forms, providers
 from .i18n import gettext as _
 from .notify import after_change, visit_time
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
-from .steps.identify import SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
+from .steps.identify import PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
 from .wizard import FormRejected, step_url
 
 bp = Blueprint("person", __name__)
@@ -86,7 +86,7 @@ def page(visit_form=None, status: int = 200, notice=None):
         context = visit_context(draft, progress.visit, visit_form)
     return render_page("person.html", title=_("Uw deel van de aanmelding"), status=status, draft=draft, role=role,
                        person=people.person(db, draft, role), tasks=progress, notice=notice,
-                       outcome_message=outcome_message(),
+                       outcome_message=outcome_message(PERSON_OUTCOMES),
                        form=visit_form or forms.Form(None), visit_time=visit_time, **context)
 
 

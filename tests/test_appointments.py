@@ -1,3 +1,4 @@
+import dataclasses
 import sqlite3
 import threading
 from datetime import date, datetime, timedelta, timezone
@@ -269,9 +270,68 @@ def test_the_calendar_file_holds_the_visit_in_dutch_time(db):
 
 
 def test_a_cancellation_file_cancels_the_same_event(db):
-    booked, calendar = visit_ics(db, cancelled=True, sequence=2)
+    booked, calendar = visit_ics(db, cancelled=True)
     [event] = calendar.walk("VEVENT")
     assert calendar["METHOD"] == "CANCEL"
     assert event["STATUS"] == "CANCELLED"
-    assert event["SEQUENCE"] == 2
+    assert event["SEQUENCE"] == 1
     assert str(event["UID"]) == f"visit-{booked.id}-AAN-2026-0001@aansluiten"
+
+
+def event_of(db, visit, **kwargs):
+    data = appointments.ics(visit, reference="AAN-2026-0001", summary="s", description="d", location="l",
+                            organizer_email="aansluiten@example.nl", **kwargs)
+    [event] = Calendar.from_ical(data).walk("VEVENT")
+    return str(event["UID"]), event["SEQUENCE"], str(event["STATUS"])
+
+
+def test_changing_the_visit_updates_the_same_calendar_event(db):
+    # RFC 5545: one UID for the visit, a higher SEQUENCE for each change, so that a
+    # calendar replaces the event instead of keeping the old one beside the new.
+    draft = new_draft(db)
+    first = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    again = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    events = [event_of(db, visit) for visit in (first, changed, again)]
+    assert len({uid for uid, _sequence, _status in events}) == 1
+    assert [sequence for _uid, sequence, _status in events] == [0, 1, 2]
+    assert appointments.current(db, draft) == again
+
+
+def test_a_cancellation_names_the_visit_s_event_with_a_higher_sequence(db):
+    draft = new_draft(db)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    uid, sequence, _status = event_of(db, changed)
+    assert appointments.cancel(db, draft)
+    assert event_of(db, changed, cancelled=True) == (uid, sequence + 1, "CANCELLED")
+
+
+def test_a_visit_booked_after_a_cancellation_is_a_new_event(db):
+    draft = new_draft(db)
+    cancelled = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    appointments.cancel(db, draft)
+    booked = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    assert event_of(db, booked)[0] != event_of(db, cancelled)[0]
+    assert event_of(db, booked)[1] == 0
+
+
+def test_a_visit_with_an_outcome_is_neither_cancelled_nor_moved(db):
+    draft = new_draft(db)
+    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    db.conn.execute("UPDATE appointments SET outcome = 'identified'")
+    assert appointments.cancel(db, draft) is False
+    with pytest.raises(SlotUnavailable, match="closed"):
+        appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    assert appointments.current(db, draft) == dataclasses.replace(booked, outcome="identified")
+
+
+@pytest.mark.parametrize("outcome, now, expected", [
+    (None, SLOT - timedelta(minutes=1), True),
+    (None, SLOT, False),
+    (None, SLOT + timedelta(days=1), False),
+    ("identified", SLOT - timedelta(days=1), False),
+])
+def test_only_a_visit_still_to_come_can_be_called_off(outcome, now, expected):
+    visit = appointments.Appointment(1, 1, SLOT, ADDRESS, outcome, 1, 0)
+    assert appointments.upcoming(visit, now) is expected

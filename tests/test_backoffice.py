@@ -13,7 +13,7 @@ from onboarding import mail, staff
 from onboarding.spreadsheet import neutralised
 
 from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
-from .test_step10 import book, choose, identify_signatory
+from .test_step10 import book, choose, identify_signatory, main_contact_browser
 
 PASSWORD = "correct horse battery"
 
@@ -363,6 +363,69 @@ def test_a_visit_a_colleague_recorded_meanwhile_gets_the_stale_message(app, anna
     assert anna.post(f"{page}/bezoek", {"outcome": "signed"}, page=page).status_code == 303
     late = bram.client.post(f"{page}/bezoek", data=bram_fields | {"outcome": "no_show"})
     assert late.status_code == 409 and STALE in late.get_data(as_text=True)
+
+
+RECORDED = "Het bezoek is al vastgelegd: er valt geen tweede uitkomst vast te leggen."
+
+
+def identified_at_the_visit(anna, applicant) -> str:
+    """A visit at which both persons showed their ID: the application waits for the signature."""
+    choose(applicant, "appointment")
+    book(applicant)
+    page = f"/beheer/aanvraag/{applicant.draft()['id']}"
+    assert anna.post(f"{page}/bezoek", {"outcome": "identified"}, page=page).status_code == 303
+    assert applicant.draft()["status"] == "submitted"
+    return page
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("outcome", ["no_show", "identified", "signed"])
+def test_a_visit_with_an_outcome_is_not_recorded_again(anna, submitted, db, outcome, htmx):
+    page = identified_at_the_visit(anna, submitted)
+    assert "Uitkomst van het bezoek vastleggen" not in anna.client.get(page).get_data(as_text=True)
+    before = (submitted.draft()["version"], table(db, "appointments"), table(db, "identifications"))
+    # The detail offers no visit form any more: the fields of a page of the same version.
+    response = anna.post(f"{page}/bezoek", {"outcome": outcome}, page=f"{page}/verwijderen", htmx=htmx)
+    assert_refused(response, RECORDED)
+    assert (submitted.draft()["version"], table(db, "appointments"), table(db, "identifications")) == before
+    [visit] = table(db, "appointments")
+    assert visit["outcome"] == "identified" and visit["cancelled_at"] is None
+
+
+def test_a_visit_outcome_sent_twice_is_not_blamed_on_a_colleague(anna, submitted, db):
+    choose(submitted, "appointment")
+    book(submitted)
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    fields = hidden_fields(anna.client.get(page).get_data(as_text=True))
+    assert anna.client.post(f"{page}/bezoek", data=fields | {"outcome": "identified"}).status_code == 303
+    again = anna.client.post(f"{page}/bezoek", data=fields | {"outcome": "no_show"})
+    assert_refused(again, RECORDED)
+    assert table(db, "appointments")[0]["outcome"] == "identified"
+
+
+def test_a_visit_outcome_a_colleague_recorded_meanwhile_gets_the_stale_message(app, anna, submitted, db):
+    choose(submitted, "appointment")
+    book(submitted)
+    bram = Staff(app, db, "bram")
+    bram.log_in()
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    bram_fields = hidden_fields(bram.client.get(page).get_data(as_text=True))
+    assert anna.post(f"{page}/bezoek", {"outcome": "identified"}, page=page).status_code == 303
+    late = bram.client.post(f"{page}/bezoek", data=bram_fields | {"outcome": "no_show"})
+    assert late.status_code == 409 and STALE in late.get_data(as_text=True)
+    assert table(db, "appointments")[0]["outcome"] == "identified"
+
+
+def test_after_the_visit_the_status_and_person_pages_say_both_are_identified(anna, submitted, db):
+    page = identified_at_the_visit(anna, submitted)
+    anna.post(f"{page}/bezoek", {"outcome": "no_show"}, page=f"{page}/verwijderen")  # refused
+    status = submitted.get("/aanmelding").get_data(as_text=True)
+    assert "Kies op stap 10 een tijdstip voor het bezoek." not in status
+    assert status.count("is geïdentificeerd.") == 2
+    detail = anna.client.get(page).get_data(as_text=True)
+    assert detail.count("Geïdentificeerd (bij het bezoek)") == 2 and "<dt>Afspraak</dt>" in detail
+    main_contact = main_contact_browser(submitted).client.get("/persoon").get_data(as_text=True)
+    assert "U bent geïdentificeerd. Verder hoeft u niets te doen." in main_contact
 
 
 ALREADY_OPEN = "Deze aanmelding hoeft niet te worden heropend: de aanvrager kan haar al wijzigen."

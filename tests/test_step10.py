@@ -9,8 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 from babel.dates import format_date
+from icalendar import Calendar
 
-from onboarding import signing
+from onboarding import mail, signing
 
 from .conftest import (MAIN_CONTACT, SIGNATORY, Applicant, assert_htmx_posts_disable_their_button, hidden_inputs,
                        name_main_contact, sign, table)
@@ -160,15 +161,56 @@ def test_online_match_for_both_persons_then_signing_completes_the_application(on
     assert agreement["signing_state"] == "signed" and agreement["signed_pdf"]
     cert = signing.demo_credentials(db)[1]
     assert signing.verify_pdf_signature(bytes(agreement["signed_pdf"]), cert)
-    # Both persons are told, once.
-    subjects = [row["subject"] for row in table(db, "outbox") if "is rond" in row["subject"]]
-    assert len(subjects) == 2
+    # Both persons are told, once, and so is the applicant, who alone can download the signed PDF.
+    told = [row["recipient"] for row in table(db, "outbox") if "is rond" in row["subject"]]
+    assert sorted(told) == sorted([SIGNATORY["email"], MAIN_CONTACT["email"], "praktijk@example.nl"])
     # The signed PDF is this session's only.
     pdf = online.get("/aanmelding/overeenkomst-ondertekend.pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     stranger = online.client.application.test_client()
     assert stranger.get("/aanmelding/overeenkomst-ondertekend.pdf").status_code in (403, 404)
     assert other.client.get("/aanmelding/overeenkomst-ondertekend.pdf").status_code in (403, 404)
+
+
+DOWNLOAD_ROUTE = "Vraag daarvoor een nieuwe link aan met het e-mailadres waarmee de aanmelding is gedaan"
+APPLICANT_DOWNLOADS = "De aanvrager kan de ondertekende overeenkomst downloaden op de statuspagina van de aanmelding."
+
+
+def completed_online(applicant) -> Applicant:
+    """Both persons identified with iDIN, the agreement signed; the main contact's browser."""
+    identify_signatory(applicant)
+    other = main_contact_browser_identifies(applicant)
+    sign_agreement(applicant)
+    assert applicant.draft()["status"] == "completed"
+    return other
+
+
+def test_the_completion_mail_shows_the_download_only_to_the_applicant(online, db):
+    main_contact = completed_online(online)
+    text, html = online.last_mail("praktijk@example.nl")
+    assert text.startswith("Beste aanvrager,") and DOWNLOAD_ROUTE in text and DOWNLOAD_ROUTE in html
+    for email in (SIGNATORY["email"], MAIN_CONTACT["email"]):
+        text, html = online.last_mail(email)
+        assert "is afgerond" in text and APPLICANT_DOWNLOADS in text and APPLICANT_DOWNLOADS in html
+        assert DOWNLOAD_ROUTE not in text
+    # The main contact's own page says the same, and offers no PDF of its own.
+    page = main_contact.client.get("/persoon").get_data(as_text=True)
+    assert "De aanmelding is afgerond." in page and APPLICANT_DOWNLOADS in page and ".pdf" not in page
+
+
+def test_a_signatory_who_is_the_applicant_gets_one_completion_mail_with_the_download(confirmed, db):
+    assert sign(confirmed, email="praktijk@example.nl").status_code == 303
+    assert name_main_contact(confirmed).status_code == 303
+    confirmed.submit("/stap/6/aanvullen", page="/stap/6")
+    for path, data in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
+                       ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": "online"})):
+        assert confirmed.submit(path, data).status_code == 303
+    completed_online(confirmed)
+    told = sorted(row["recipient"] for row in table(db, "outbox") if "is rond" in row["subject"])
+    assert told == sorted(["praktijk@example.nl", MAIN_CONTACT["email"]])
+    text, _html = confirmed.last_mail("praktijk@example.nl")
+    assert text.startswith("Beste M. van der Linden,") and DOWNLOAD_ROUTE in text
+    assert APPLICANT_DOWNLOADS in confirmed.last_mail(MAIN_CONTACT["email"])[0]
 
 
 def test_a_mismatch_goes_to_a_manual_check_with_a_date(online, db):
@@ -184,6 +226,17 @@ def test_cancel_at_the_bank_changes_nothing(online, db):
     assert back.headers["Location"] == "/stap/10"
     assert identifications(db) == {}
     assert "afgebroken" in online.get("/stap/10").get_data(as_text=True)
+
+
+def test_cancel_at_the_bank_from_the_person_page_offers_what_that_person_can_do(online, db):
+    # Only the applicant chooses an appointment, on step 10: the person page says to ask them.
+    other = main_contact_browser(online)
+    back = at_bank(other.client, "/persoon/identificeren", "/persoon", outcome="cancel")
+    assert back.headers["Location"] == "/persoon"
+    html = other.client.get("/persoon").get_data(as_text=True)
+    assert "U heeft het identificeren bij de bank afgebroken. Probeer het opnieuw, of vraag de aanvrager" in html
+    assert "of kies een afspraak" not in html
+    assert identifications(db) == {}
 
 
 def test_a_replayed_return_changes_nothing(online, db):
@@ -333,6 +386,34 @@ def test_booking_mails_both_persons_with_an_ics(by_appointment, db):
     assert f"komt op {booked} naar" in by_appointment.get("/stap/10").get_data(as_text=True)
 
 
+def calendar_events(db, email: str) -> list[tuple[str, str, int]]:
+    """Each .ics mailed to ``email``, in order: its METHOD, the event's UID and SEQUENCE."""
+    events = []
+    for row in table(db, "outbox"):
+        if row["recipient"] == email and row["attachment_type"] == "text/calendar":
+            calendar = Calendar.from_ical(bytes(row["attachment"]))
+            [event] = calendar.walk("VEVENT")
+            events.append((str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])))
+    return events
+
+
+def test_a_changed_and_cancelled_visit_is_one_calendar_event(by_appointment, db):
+    assert book(by_appointment).status_code == 303
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[-1]
+    assert book(by_appointment, slot=later).status_code == 303
+    assert by_appointment.submit("/stap/10/afspraak/annuleren", page="/stap/10").status_code == 303
+    for email in (SIGNATORY["email"], MAIN_CONTACT["email"]):
+        events = calendar_events(db, email)
+        assert [method for method, _uid, _sequence in events] == ["PUBLISH", "PUBLISH", "CANCEL"]
+        assert len({uid for _method, uid, _sequence in events}) == 1
+        sequences = [sequence for _method, _uid, sequence in events]
+        assert sequences == sorted(set(sequences))
+    # A visit booked afresh is another event.
+    assert book(by_appointment).status_code == 303
+    assert calendar_events(db, SIGNATORY["email"])[-1][1] != events[0][1]
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("postcode", "12345", "Vul een Nederlandse postcode in"),
     ("postcode", "", "Vul de postcode in"),
@@ -460,6 +541,59 @@ def test_a_main_contact_who_is_the_signatory_identifies_once(signed, db):
     assert signed.draft()["status"] == "completed"
 
 
+def submit_with_main_contact(applicant, method: str, **main_contact):
+    """Steps 5 to 10 with the given main contact (step 5's shortcut: ``?van=tekenbevoegde``)."""
+    if main_contact.get("shortcut"):
+        data, page = SIGNATORY | {"birth_date": "1971-03-09", "employed": "y"}, "/stap/5?van=tekenbevoegde"
+    else:
+        data, page = MAIN_CONTACT | main_contact, "/stap/5"
+    assert applicant.submit("/stap/5", data, page=page).status_code == 303
+    applicant.submit("/stap/6/aanvullen", page="/stap/6")
+    for path, values in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
+                         ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": method})):
+        assert applicant.submit(path, values).status_code == 303
+    return applicant
+
+
+def mails_to(db, email: str, subject: str) -> list[dict]:
+    return [row for row in table(db, "outbox") if row["recipient"] == email and row["subject"].startswith(subject)]
+
+
+@pytest.mark.parametrize("main_contact, greeting, one_person", [
+    ({"shortcut": True}, "Beste M. van der Linden,", True),
+    ({"email": SIGNATORY["email"]}, "Beste M. van der Linden en J. Jansen,", False),
+], ids=["the signatory is the main contact", "two persons share a mailbox"])
+def test_one_address_gets_each_appointment_mail_once(signed, db, main_contact, greeting, one_person):
+    applicant = submit_with_main_contact(signed, "appointment", **main_contact)
+    address = SIGNATORY["email"]
+    assert book(applicant).status_code == 303
+    html = applicant.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[-1]
+    assert book(applicant, slot=later).status_code == 303
+    assert applicant.submit("/stap/10/afspraak/annuleren", page="/stap/10").status_code == 303
+    for subject in ("Afspraak bevestigd", "Afspraak gewijzigd", "Afspraak geannuleerd"):
+        assert len(mails_to(db, address, subject)) == 1, subject
+    assert {row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak")} == {address}
+    booked = mails_to(db, address, "Afspraak bevestigd")[0]
+    text = mail.bodies(booked, applicant.client.application.extensions["aansluiten.seal"])[0]
+    calendar = Calendar.from_ical(bytes(booked["attachment"])).walk("VEVENT")[0]
+    assert text.startswith(greeting)
+    if one_person:
+        assert "om u als tekenbevoegde en hoofdcontactpersoon" in text and "allebei" not in text
+        assert "allebei" not in str(calendar["DESCRIPTION"])
+    else:
+        assert "Neem allebei" in text
+
+
+def test_the_signatory_who_is_the_main_contact_is_told_of_completion_once(signed, db):
+    applicant = submit_with_main_contact(signed, "appointment", shortcut=True)
+    book(applicant)
+    applicant.submit("/stap/10/demo-bezoek", page="/stap/10")
+    sign_agreement(applicant)
+    assert applicant.draft()["status"] == "completed"
+    assert len(mails_to(db, SIGNATORY["email"], "Uw aansluiting bij VECOZO is rond")) == 1
+
+
 def test_a_completed_application_sends_step_10_posts_to_the_status_page(online, db):
     identify_signatory(online)
     main_contact_browser_identifies(online)
@@ -478,6 +612,53 @@ def test_reopening_cancels_a_booked_visit_and_tells_both_persons(by_appointment,
     cancelled = [row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak geannuleerd")]
     assert sorted(cancelled) == sorted([SIGNATORY["email"], MAIN_CONTACT["email"]])
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
+
+
+def cancellations(db) -> list[str]:
+    return [row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak geannuleerd")]
+
+
+def visit_took_place(applicant, db, how: str) -> None:
+    """The visit is over: recorded (the demo's button), or its hour has passed unrecorded."""
+    if how == "recorded":
+        assert applicant.submit("/stap/10/demo-bezoek", page="/stap/10").status_code == 303
+        assert identifications(db) == {"signatory": "identified", "main_contact": "identified"}
+    else:
+        db.conn.execute("UPDATE appointments SET slot = '2020-01-06T09:00'")
+        db.conn.commit()
+
+
+@pytest.mark.parametrize("how", ["recorded", "past"])
+def test_reopening_after_the_visit_calls_nothing_off(by_appointment, db, how):
+    book(by_appointment)
+    visit_took_place(by_appointment, db, how)
+    assert by_appointment.submit("/aanmelding/wijzigen", page="/aanmelding").headers["Location"] == "/stap/9"
+    assert cancellations(db) == []
+
+
+@pytest.mark.parametrize("how", ["recorded", "past"])
+def test_a_cancel_sent_from_an_old_page_after_the_visit_calls_nothing_off(by_appointment, db, how):
+    book(by_appointment)
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    visit_took_place(by_appointment, db, how)
+    assert by_appointment.client.post("/stap/10/afspraak/annuleren", data=hidden_inputs(page)).status_code == 303
+    assert cancellations(db) == []
+    if how == "recorded":  # what the visit established stays
+        [visit] = table(db, "appointments")
+        assert visit["outcome"] == "identified" and visit["cancelled_at"] is None
+
+
+def test_a_visit_with_an_outcome_is_not_moved(by_appointment, db):
+    book(by_appointment)
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', page)[-1]
+    visit_took_place(by_appointment, db, "recorded")
+    mails = len(table(db, "outbox"))
+    moved = by_appointment.client.post("/stap/10/afspraak", data=fields(page) | {"slot": later})
+    assert moved.status_code == 409
+    [visit] = table(db, "appointments")
+    assert visit["outcome"] == "identified" and visit["cancelled_at"] is None and visit["slot"] != later
+    assert len(table(db, "outbox")) == mails
 
 
 def test_a_stale_reopen_says_what_happened(online, db):

@@ -41,6 +41,23 @@ def test_the_code_groups_migration_groups_the_codes_of_every_draft_there_is(tmp_
         assert services.code_groups(db, 2) == [("03", 11, ())]  # more than LISTED_CODES: counted
 
 
+def test_visits_booked_before_the_series_migration_keep_the_calendar_event_they_were_mailed_with(tmp_path):
+    # Mailed then with UID visit-<id> and SEQUENCE = how many visits the application had booked.
+    with store.connect(str(tmp_path / "a.db")) as db:
+        db.enable_wal()
+        with store.write(db):
+            store.migrations.apply(db, stop_before="m016_visit_series")
+            db.conn.execute("INSERT INTO drafts (id, key, version, status, email, created_at, updated_at) "
+                            "VALUES (1, 'key1', 1, 'submitted', 'a@b.example', 'x', 'x')")
+            db.conn.executemany(
+                "INSERT INTO appointments (id, draft_id, slot, street, house_number, postcode, city, created_at, "
+                "cancelled_at) VALUES (?, 1, ?, 's', '1', '1234AB', 'c', 'x', ?)",
+                [(1, "2026-12-22T09:00", "y"), (2, "2026-12-23T09:00", None)])
+        store.migrate(db)
+        rows = [tuple(row) for row in db.conn.execute("SELECT id, series, sequence FROM appointments ORDER BY id")]
+        assert rows == [(1, 1, 1), (2, 2, 2)]
+
+
 def test_every_connection_is_set_up_for_several_processes(db):
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -71,9 +71,16 @@ OUTCOMES = {
 }
 
 
-def outcome_message():
+# A person's own page (routes/person.py) offers no appointment: only the applicant chooses one.
+PERSON_OUTCOMES = OUTCOMES | {
+    "cancelled": _l("U heeft het identificeren bij de bank afgebroken. Probeer het opnieuw, of vraag de aanvrager "
+                    "om op stap 10 een afspraak te kiezen."),
+}
+
+
+def outcome_message(messages: dict = OUTCOMES):
     outcome = session.pop(SESSION_OUTCOME, None)
-    return OUTCOMES.get(outcome) if outcome else None
+    return messages.get(outcome) if outcome else None
 
 
 def step_context(draft) -> dict:
@@ -278,7 +285,7 @@ def demo_visit():
         return elsewhere
     try:
         submission.record_visit(get_db(), draft, draft.version, "identified", actor="demo")
-    except (LookupError, drafts.StaleDraft, submission.AlreadyCompleted):
+    except (LookupError, drafts.StaleDraft, submission.AlreadyCompleted, submission.VisitRecorded):
         return advance(step_url(10))
     after_change(draft.id)
     return advance(step_url(10), announce=_("Het bezoek is verwerkt: beide personen zijn geïdentificeerd."))
