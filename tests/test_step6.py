@@ -186,8 +186,12 @@ def test_going_on_with_codes_without_a_contact_lists_them_in_the_error_summary(a
     assert "<title>Fout: " in html and 'class="error-summary"' in html
     assert "Geef bij elke AGB-code een contactpersoon op. Nog zonder contactpersoon:" in html
     for code in MISSING:
-        assert f'<a href="#row-{code}">AGB-code {code}</a>' in html
-    assert f'href="#row-{KNOWN}"' not in html
+        # To the row's first control, its link to add a contact (GOV.UK's error summary: a link leads to
+        # what can take the focus, never to the row itself, which leaves the focus on the page's body).
+        assert f'<a href="#row-{code}-add">AGB-code {code}</a>' in html
+        add = element(html, f"row-{code}-add")
+        assert add["tag"] == "a" and add["href"] == f"/stap/6/code/{code}/1"
+    assert f'href="#row-{KNOWN}' not in html
     assert at_step_6.draft()["contacts_done_at"] is None
     assert at_step_6.get("/stap/7").headers["Location"] == "/stap/6"
 
@@ -629,7 +633,8 @@ def test_going_on_names_the_first_ten_codes_without_a_contact_and_counts_the_res
     response = large.submit("/stap/6")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert re.findall(r'<a href="#row-(\d{8})">', html) == LARGE_CODES[:10]
+    assert re.findall(r'<a href="#row-(\d{8})-add">', html) == LARGE_CODES[:10]
+    assert all(element(html, f"row-{code}-add")["tag"] == "a" for code in LARGE_CODES[:10])
     assert "en nog 990 andere codes" in html
 
 

@@ -88,11 +88,19 @@ class ShownRow(NamedTuple):
     contacts: tuple[ShownContact, ...]
     url: str  # the row on its own
     add_url: str | None  # a first or second contact; None with two
+    add_id: str  # the add link's, where the error summary leads (add_link_id)
     add_text: str
     add_about: str  # which code, for a screen reader's link list
 
 
 TAGS = {"registry": "known", "main_contact": "main_contact"}
+
+
+def add_link_id(agb_code: str) -> str:
+    """The id of a row's link that adds a contact: the first control of a row without one, where the
+    error summary's link for that code leads (GOV.UK's pattern: to what can take the focus; a row, a
+    <tr>, cannot, and following a link to it left the focus on the page's body)."""
+    return f"row-{agb_code}-add"
 
 
 def shown_rows(rows) -> list[ShownRow]:
@@ -121,6 +129,7 @@ def shown_rows(rows) -> list[ShownRow]:
             ),
             url=links.row(row.agb_code),
             add_url=links.edit(row.agb_code, len(row.contacts) + 1) if len(row.contacts) < 2 else None,
+            add_id=add_link_id(row.agb_code),
             add_text=texts.add_second if row.contacts else texts.add,
             add_about=texts.for_code % {"code": row.agb_code},
         )
@@ -169,7 +178,7 @@ class ContactsStep(Step):
         db = get_db()
         missing = people.codes_without_contact(db, draft)
         if missing:
-            links = [(f"#row-{code}", _("AGB-code %(code)s", code=code)) for code in missing]
+            links = [(f"#{add_link_id(code)}", _("AGB-code %(code)s", code=code)) for code in missing]
             count = people.count_without_contact(db, draft)
             if count > len(missing):
                 links.append((None, _("en nog %(count)s andere codes: die staan bovenaan de tabel",

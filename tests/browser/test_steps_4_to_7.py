@@ -843,6 +843,32 @@ def test_the_contact_page_without_htmx_has_one_error_summary(nojs_applicant):
     assert page.get_by_role("alert").count() == 1
 
 
+def test_a_link_of_step_6s_error_summary_moves_the_focus_to_its_rows_add_link(applicant):
+    """GOV.UK's error summary: a link leads to what can take the focus. Before, it pointed at the row (a
+    <tr>), and activating it left the focus on the page's body, far from the row's controls."""
+    a, page, t = applicant, applicant.page, applicant.t
+    a.to_step_6(MAATSCHAP, birth_date="14-05-1980")
+    missing = page.locator("tr.contact-row--missing")
+    codes = [row_id.removeprefix("row-") for row_id in missing.evaluate_all("rows => rows.map(r => r.id)")]
+    assert len(codes) >= 2 and ROW_A in codes
+    a.submit(t["continue"])
+    a.at_step(6)
+    summary = page_summary(page)
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(len(codes))
+    # With the keyboard, as from the summary that has the focus: the last code's link, not the first.
+    code = codes[-1]
+    summary.get_by_role("link", name=f"AGB-code {code}", exact=True).press("Enter")
+    add = a.row(code).get_by_role("link", name=re.compile("^" + re.escape(t["add_contact"])))
+    expect(add).to_be_focused()
+    expect(add).to_be_in_viewport()
+    # And on from there: Enter opens that row's form.
+    page.keyboard.press("Enter")
+    if a.js:
+        expect(a.row(code).get_by_label(t["initials"], exact=True)).to_be_focused()
+    else:
+        a.at(f"/stap/6/code/{code}/1", f"Contactpersoon bij AGB-code {code}")
+
 def test_with_htmx_the_bulk_action_leaves_one_history_entry_for_step_6(js_applicant):
     """The bulk action answers the page it was on: Back then goes to step 5, not to step 6 again."""
     a, page = js_applicant, js_applicant.page
