@@ -104,6 +104,21 @@ def test_the_signatory_chosen_again_from_the_summary_returns_to_it(at_step_9, ht
     assert destination(response) == "/stap/9"
     assert "Linden-Bos" in at_step_9.get("/stap/9").get_data(as_text=True)
 
+@pytest.mark.parametrize("url, kept", [
+    ("/stap/7", "/stap/7?terug=overzicht"),
+    ("/stap/5?van=tekenbevoegde", "/stap/5?van=tekenbevoegde&terug=overzicht"),
+    ("/stap/6#row-01004567", "/stap/6?terug=overzicht#row-01004567"),
+    ("/stap/6?pagina=3#row-01004567", "/stap/6?pagina=3&terug=overzicht#row-01004567"),
+    ("/stap/6?terug=overzicht#row-01004567", "/stap/6?terug=overzicht#row-01004567"),  # once
+    ("/stap/6?pagina=2&terug=overzicht", "/stap/6?pagina=2&terug=overzicht"),
+])
+def test_the_way_back_goes_into_the_query_before_a_fragment_and_only_once(app, url, kept):
+    from routes.wizard import keep_return
+    with app.test_request_context("/stap/6?terug=overzicht"):
+        assert keep_return(url) == kept
+    with app.test_request_context("/stap/6"):
+        assert keep_return(url) == url
+
 def test_a_change_that_reopens_earlier_steps_goes_on_through_them(at_step_9):
     # Another company: steps 3 onwards must be done again, so the summary is not reachable; the way
     # back to it goes along, and the back link goes to the step before, not to the summary.
