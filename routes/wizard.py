@@ -128,6 +128,7 @@ def step_url(number: int) -> str:
 # A step opened from the summary's change link (``?terug=overzicht``) goes back to the
 # summary once saved; its form's action and its back link keep the way back.
 RETURN_ARG, SUMMARY = "terug", "overzicht"
+WAY_BACK = f"{RETURN_ARG}={SUMMARY}"
 SUMMARY_STEP = 9
 
 
@@ -139,10 +140,30 @@ def returning() -> bool:
 
 @bp.app_template_global()
 def keep_return(url: str) -> str:
-    """``url`` with the way back to the summary, when this page was opened from it."""
+    """``url`` with the way back to the summary, when this page was opened from it (in its query,
+    before a ``#row-...``; once, however often it is asked)."""
     if not returning():
         return url
-    return f"{url}{'&' if '?' in url else '?'}{RETURN_ARG}={SUMMARY}"
+    url, hash_mark, fragment = url.partition("#")
+    path, _mark, query = url.partition("?")
+    if WAY_BACK not in query.split("&"):
+        query = f"{query}&{WAY_BACK}" if query else WAY_BACK
+    return f"{path}?{query}{hash_mark}{fragment}"
+
+
+@bp.app_template_global()
+def within_step(endpoint: str, **values) -> str:
+    """A URL within the step on screen: the step itself, its rows and further pages, and where their
+    links, forms and redirects lead. Opened from the summary, each keeps the way back there until
+    the step is saved: one way to make them, so that none of them drops it."""
+    return keep_return(url_for(endpoint, **values))
+
+
+@bp.app_template_global()
+def way_back_fields() -> dict:
+    """The way back as the fields of a GET form (step 4's choice of officer, step 6's filter), whose
+    action loses its query when it is sent."""
+    return {RETURN_ARG: SUMMARY} if returning() else {}
 
 
 def resume_url(draft) -> str:

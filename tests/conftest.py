@@ -363,3 +363,78 @@ def submitted(at_step_9):
     """Step 9 done: the application is submitted and frozen."""
     assert at_step_9.submit("/stap/9", {"declaration": "y"}).headers["Location"] == "/stap/10"
     return at_step_9
+
+
+# -- the way back to the summary (``?terug=overzicht``) ---------------------------------------
+
+class _Targets(HTMLParser):
+    """Where a page's links and forms lead: every ``href``, ``hx-get``, ``hx-post`` and form ``action``,
+    with for a GET form its hidden fields (a GET form's action loses its query when sent)."""
+
+    def __init__(self):
+        super().__init__()
+        self.targets = []
+        self.hidden = None  # of the GET form being read
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        hidden = {}
+        if tag == "form" and attrs.get("method", "get").lower() == "get":
+            self.hidden = hidden
+        for name in ("href", "hx-get", "hx-post", "action"):
+            if attrs.get(name) and not attrs[name].startswith(("#", "http")):
+                self.targets.append({"tag": tag, "attribute": name, "url": attrs[name], "hidden": hidden})
+        if tag == "input" and attrs.get("type") == "hidden" and self.hidden is not None:
+            self.hidden[attrs.get("name")] = attrs.get("value")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.hidden = None
+
+
+def targets(html: str) -> list[dict]:
+    parser = _Targets()
+    parser.feed(html)
+    return parser.targets
+
+
+def keeps_way_back(target: dict | str) -> bool:
+    """Whether a URL (or a link or form of ``targets``) leads on with the way back to the summary."""
+    from urllib.parse import parse_qs, urlsplit
+    url, hidden = (target, {}) if isinstance(target, str) else (target["url"], target["hidden"])
+    return parse_qs(urlsplit(url).query).get("terug") == ["overzicht"] or hidden.get("terug") == "overzicht"
+
+
+def link(html: str, text: str) -> dict:
+    """The attributes of the one link whose text begins with ``text``."""
+    found = [dict(re.findall(r'([\w-]+)="([^"]*)"', attributes))
+             for attributes, inner in re.findall(r"<a ([^>]*)>(.*?)</a>", html, re.S)
+             if re.sub(r"<[^>]+>", "", inner).strip().startswith(text)]
+    assert len(found) == 1, f"{len(found)} links begin with {text!r}"
+    return {name: value.replace("&amp;", "&") for name, value in found[0].items()}
+
+
+def form_action(html: str, button: str) -> str:
+    """The action of the one form with a button whose text begins with ``button``."""
+    found = [action.replace("&amp;", "&")
+             for action, inner in re.findall(r'<form [^>]*action="([^"]*)"[^>]*>(.*?)</form>', html, re.S)
+             if any(re.sub(r"<[^>]+>", "", text).strip().startswith(button)
+                    for text in re.findall(r"<button[^>]*>(.*?)</button>", inner, re.S))]
+    assert len(found) == 1, f"{len(found)} forms have a button {button!r}"
+    return found[0]
+
+
+def destination(response) -> str:
+    """Where a successful POST leads: the 303's Location, or the URL htmx pushes or replaces."""
+    if response.status_code == 303:
+        return response.headers["Location"]
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.headers.get("HX-Push-Url") or response.headers["HX-Replace-Url"]
+
+
+def assert_within_step_keeps_the_way_back(html: str, number: int) -> None:
+    """Every link and form of ``html`` that stays within step ``number`` (the step, its rows, its further
+    pages) keeps the way back to the summary: the step was opened from it and is not saved yet."""
+    within = [target for target in targets(html) if re.match(rf"/stap/{number}(?:[/?#]|$)", target["url"])]
+    assert within, f"no link or form within step {number}"
+    assert [target for target in within if not keeps_way_back(target)] == []

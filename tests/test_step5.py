@@ -7,7 +7,8 @@ import pytest
 from onboarding import drafts
 from routes import wizard
 
-from .conftest import CONTACT, MAIN_CONTACT, assert_field_refused, element, hidden_inputs, name_main_contact, sign, table
+from .conftest import (CONTACT, MAIN_CONTACT, assert_field_refused, destination, element, form_action, hidden_inputs, link,
+                       name_main_contact, sign, table)
 from .test_person_forms import PERSON_REFUSED, typed_today
 
 EMPLOYED = "Bevestig dat deze persoon in dienst is van uw onderneming"
@@ -89,6 +90,27 @@ def test_the_copied_signatory_is_saved_as_main_contact_once_confirmed(signed, db
     saved = main_contact(db)
     assert (saved["initials"], saved["prefix"], saved["surname"], saved["birth_date"], saved["mobile"]) == (
         "M.", "van der", "Linden", "1971-03-09", "+31612345678")
+
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_shortcut_opened_from_the_summary_keeps_the_way_back_to_it(at_step_9, htmx):
+    """Step 9's change link: copying the signatory is still a change started from the summary,
+    so saving it returns there (SPEC §1, step 9)."""
+    client, headers = at_step_9.client, {"HX-Request": "true"} if htmx else {}
+    html = at_step_9.get("/stap/5?terug=overzicht", htmx=htmx).get_data(as_text=True)
+    copy = link(html, "Is de tekenbevoegde ook de hoofdcontactpersoon?")
+    assert copy["href"] == copy["hx-get"] == "/stap/5?van=tekenbevoegde&terug=overzicht"
+    copied = client.get(copy["href"], headers=headers).get_data(as_text=True)
+    assert element(copied, "surname")["value"] == "Linden"
+    assert 'class="back-link" href="/stap/9"' in copied
+    fields = {name: element(copied, name)["value"]
+              for name in ("initials", "prefix", "surname", "birth_date", "email", "mobile")}
+    action = form_action(copied, "Opslaan en doorgaan")
+    assert action == "/stap/5?terug=overzicht"
+    response = client.post(action, data={**hidden_inputs(copied), **fields, "employed": "y"}, headers=headers)
+    assert destination(response) == "/stap/9"
+    assert main_contact(at_step_9.db)["surname"] == "Linden"
 
 
 @pytest.mark.parametrize("htmx", [False, True])

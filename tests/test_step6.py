@@ -12,9 +12,14 @@ from .conftest import (
     LARGE_KVK,
     Applicant,
     assert_htmx_posts_disable_their_button,
+    assert_within_step_keeps_the_way_back,
+    destination,
     edit_registry,
     element,
+    form_action,
     hidden_inputs,
+    keeps_way_back,
+    link,
     name_main_contact,
     shown,
     sign,
@@ -181,8 +186,12 @@ def test_going_on_with_codes_without_a_contact_lists_them_in_the_error_summary(a
     assert "<title>Fout: " in html and 'class="error-summary"' in html
     assert "Geef bij elke AGB-code een contactpersoon op. Nog zonder contactpersoon:" in html
     for code in MISSING:
-        assert f'<a href="#row-{code}">AGB-code {code}</a>' in html
-    assert f'href="#row-{KNOWN}"' not in html
+        # To the row's first control, its link to add a contact (GOV.UK's error summary: a link leads to
+        # what can take the focus, never to the row itself, which leaves the focus on the page's body).
+        assert f'<a href="#row-{code}-add">AGB-code {code}</a>' in html
+        add = element(html, f"row-{code}-add")
+        assert add["tag"] == "a" and add["href"] == f"/stap/6/code/{code}/1"
+    assert f'href="#row-{KNOWN}' not in html
     assert at_step_6.draft()["contacts_done_at"] is None
     assert at_step_6.get("/stap/7").headers["Location"] == "/stap/6"
 
@@ -624,7 +633,8 @@ def test_going_on_names_the_first_ten_codes_without_a_contact_and_counts_the_res
     response = large.submit("/stap/6")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert re.findall(r'<a href="#row-(\d{8})">', html) == LARGE_CODES[:10]
+    assert re.findall(r'<a href="#row-(\d{8})-add">', html) == LARGE_CODES[:10]
+    assert all(element(html, f"row-{code}-add")["tag"] == "a" for code in LARGE_CODES[:10])
     assert "en nog 990 andere codes" in html
 
 
@@ -749,3 +759,158 @@ def test_a_double_click_on_the_bulk_button_goes_on(at_step_6):
 def test_a_row_save_with_htmx_is_announced(at_step_6):
     response = save_row(at_step_6, "01004567", htmx=True)
     assert "De contactpersoon bij AGB-code 01004567 is opgeslagen." in response.headers["HX-Trigger-After-Settle"]
+
+
+
+# -- opened from the summary (step 9's change link) --------------------------------------------
+# Every link, form and redirect within step 6 keeps ``terug=overzicht`` until the step is saved;
+# its "Doorgaan" then returns to the summary (SPEC §1, step 9).
+
+SUMMARY_TABLE = "/stap/6?terug=overzicht"
+
+
+def _headers(htmx, code=None):
+    if not htmx:
+        return {}
+    return hx_row(code) if code else {"HX-Request": "true"}
+
+
+def _table_at(applicant, location: str) -> str:
+    """Without JavaScript: the table a redirect leads to (the browser keeps the #row to itself)."""
+    return applicant.get(location.partition("#")[0]).get_data(as_text=True)
+
+
+def _go_on_to_the_summary(applicant, htmx):
+    html = applicant.get(SUMMARY_TABLE, htmx=htmx).get_data(as_text=True)
+    action = form_action(html, "Doorgaan")
+    assert action == SUMMARY_TABLE
+    response = applicant.client.post(action, data=hidden_inputs(html), headers=_headers(htmx))
+    assert destination(response) == "/stap/9"
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_table_opened_from_the_summary_keeps_the_way_back_in_every_link_and_form(at_step_9, htmx):
+    html = at_step_9.get(SUMMARY_TABLE, htmx=htmx).get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(html, 6)
+    row = row_of(html, MISSING[0])
+    edit = link(row, "Wijzig")
+    assert edit["href"] == edit["hx-get"] == f"/stap/6/code/{MISSING[0]}/1?terug=overzicht"
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_row_changed_from_the_summary_returns_to_the_table_with_the_way_back(at_step_9, db, htmx):
+    code = MISSING[0]
+    client = at_step_9.client
+    table_html = at_step_9.get(SUMMARY_TABLE, htmx=htmx).get_data(as_text=True)
+    edit = link(row_of(table_html, code), "Wijzig")["href"]
+    form_html = client.get(edit, headers=_headers(htmx, code)).get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(form_html, 6)
+    action = form_action(form_html, "Opslaan")
+    assert action == edit
+    cancel = link(form_html, "Annuleren")
+    assert keeps_way_back(cancel["href"]) and keeps_way_back(cancel["hx-get"])
+    if not htmx:
+        assert link(form_html, "Vorige")["href"] == f"{SUMMARY_TABLE}#row-{code}"
+    response = client.post(action, data={**hidden_inputs(form_html), **CONTACT}, headers=_headers(htmx, code))
+    if htmx:
+        assert response.status_code == 200
+        row = response.get_data(as_text=True)
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == f"{SUMMARY_TABLE}#row-{code}"
+        row = row_of(_table_at(at_step_9, response.headers["Location"]), code)
+    assert "A.S. El Amrani" in row
+    assert_within_step_keeps_the_way_back(row, 6)
+    _go_on_to_the_summary(at_step_9, htmx)
+    assert contact_names(db, code) == [(1, "A.S.", "El Amrani", "applicant")]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_row_cancelled_from_the_summary_keeps_the_way_back(at_step_9, htmx):
+    code = KNOWN
+    form_html = at_step_9.client.get(f"/stap/6/code/{code}/1?terug=overzicht",
+                                     headers=_headers(htmx, code)).get_data(as_text=True)
+    cancel = link(form_html, "Annuleren")
+    response = at_step_9.client.get(cancel["hx-get"] if htmx else cancel["href"], headers=_headers(htmx, code))
+    if htmx:
+        row = response.get_data(as_text=True)
+        assert response.status_code == 200 and row.lstrip().startswith(f'<tr id="row-{code}"')
+        assert_within_step_keeps_the_way_back(row, 6)
+        assert re.search(rf'href="/stap/6/code/{code}/1\?terug=overzicht"[^>]*data-focus', row)
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == f"{SUMMARY_TABLE}#row-{code}"
+    _go_on_to_the_summary(at_step_9, htmx)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_contact_removed_and_the_rows_filled_again_from_the_summary_keep_the_way_back(at_step_9, db, htmx):
+    code = MISSING[0]
+    client = at_step_9.client
+    html = at_step_9.get(SUMMARY_TABLE, htmx=htmx).get_data(as_text=True)
+    action = form_action(row_of(html, code), "Verwijder")
+    assert action == f"/stap/6/code/{code}/1/verwijder?terug=overzicht"
+    response = client.post(action, data=hidden_inputs(row_of(html, code)), headers=_headers(htmx, code))
+    if htmx:
+        row = response.get_data(as_text=True)
+        assert response.status_code == 200 and "Nog geen contactpersoon" in row
+        assert_within_step_keeps_the_way_back(row, 6)
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == f"{SUMMARY_TABLE}#row-{code}"
+    assert contacts(db, code) == []
+    # Now a code lacks a contact: the bulk action offers to fill it, and stays on the way back.
+    html = at_step_9.get(SUMMARY_TABLE, htmx=htmx).get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(html, 6)
+    action = form_action(html, "Maak de hoofdcontactpersoon contactpersoon")
+    assert action == "/stap/6/aanvullen?terug=overzicht"
+    response = client.post(action, data=hidden_inputs(html), headers=_headers(htmx))
+    assert destination(response) == SUMMARY_TABLE
+    if htmx:
+        assert_within_step_keeps_the_way_back(response.get_data(as_text=True), 6)
+    assert contact_names(db, code) == [(1, "J.", "Jansen", "main_contact")]
+    _go_on_to_the_summary(at_step_9, htmx)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_file_uploaded_from_the_summary_keeps_the_way_back(at_step_9, db, htmx):
+    from .test_step6_upload import PIETERS, csv_file, fill_all, post_file
+
+    client = at_step_9.client
+    html = at_step_9.get(SUMMARY_TABLE, htmx=htmx).get_data(as_text=True)
+    upload = link(html, "Upload het ingevulde bestand")
+    assert upload["href"] == upload["hx-get"] == "/stap/6/bestand?terug=overzicht"
+    html = client.get(upload["href"], headers=_headers(htmx)).get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(html, 6)
+    assert link(html, "Vorige")["href"] == link(html, "Terug naar de tabel")["href"] == SUMMARY_TABLE
+    action = form_action(html, "Bestand controleren")
+    response = post_file(at_step_9, action, hidden_inputs(html),
+                         csv_file(fill_all(at_step_9, "csv", **{MISSING[0]: PIETERS})), "contactpersonen.csv", htmx)
+    assert destination(response) == "/stap/6/bestand?terug=overzicht"
+    html = response.get_data(as_text=True) if htmx else at_step_9.get(response.headers["Location"]).get_data(
+        as_text=True)
+    assert "Wat uw bestand verandert" in html
+    assert_within_step_keeps_the_way_back(html, 6)
+    action = form_action(html, "Sla de contactpersonen op")
+    assert keeps_way_back(action)
+    response = client.post(action, data={**hidden_inputs(html), "store": "all"}, headers=_headers(htmx))
+    assert destination(response) == SUMMARY_TABLE
+    assert contact_names(db, MISSING[0]) == [(1, "K.", "Pieters", "applicant")]
+    _go_on_to_the_summary(at_step_9, htmx)
+
+
+def test_pages_and_the_filter_of_a_table_opened_from_the_summary_keep_the_way_back(large):
+    html = large.get(SUMMARY_TABLE).get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(html, 6)
+    next_page = link(html, "Volgende pagina")
+    assert keeps_way_back(next_page["href"]) and keeps_way_back(next_page["hx-get"])
+    assert element(html, "zoek")  # the filter: a GET form, whose action loses its query when sent
+    assert re.search(r'<form method="get"[^>]*>.*?<input type="hidden" name="terug" value="overzicht">.*?</form>',
+                     html, re.S)
+    filtered = large.get("/stap/6?zoek=Locatie+01&terug=overzicht").get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(filtered, 6)
+    assert keeps_way_back(link(filtered, "Toon alle codes")["href"])
+    assert "zoek=Locatie" in link(filtered, "Volgende pagina")["href"]
+    # With htmx a page of the list comes alone, and keeps it too.
+    response = large.client.get("/stap/6?pagina=2&terug=overzicht",
+                                headers={"HX-Request": "true", "HX-Target": "contact-rows"})
+    part = response.get_data(as_text=True)
+    assert part.lstrip().startswith('<section id="contact-rows"')
+    assert_within_step_keeps_the_way_back(part, 6)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from .conftest import (CONTACT, ICT_ADMIN, assert_field_refused, assert_htmx_posts_disable_their_button, edit_registry,
-                       element, hidden_inputs, table)
+from .conftest import (CONTACT, ICT_ADMIN, assert_field_refused, assert_htmx_posts_disable_their_button, destination,
+                       edit_registry, element, form_action, hidden_inputs, link, table)
 from .test_person_forms import ICT_ADMIN_REFUSED
 
 
@@ -201,6 +201,58 @@ def test_a_remove_from_an_older_tab_is_refused(at_step_7, db):
     assert "in een ander venster of tabblad gewijzigd" in response.get_data(as_text=True)
     assert [row["name"] for row in admins(db)] == ["Afdeling ICT", "Softwareleverancier"]
 
+
+
+# -- opened from the summary (step 9's change link) --------------------------------------------
+
+
+def _page(applicant, response, htmx):
+    """The page a successful POST leads to: with htmx its fragment came along, else it is fetched."""
+    if htmx:
+        return response.get_data(as_text=True)
+    return applicant.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_administrator_added_from_the_summary_keeps_the_way_back_and_going_on_returns_to_it(at_step_9, db, htmx):
+    client, headers = at_step_9.client, {"HX-Request": "true"} if htmx else {}
+    html = at_step_9.get("/stap/7?terug=overzicht", htmx=htmx).get_data(as_text=True)
+    add_link = link(html, "Voeg een ICT-beheerder toe")
+    assert add_link["href"] == add_link["hx-get"] == "/stap/7/toevoegen?terug=overzicht"
+    html = client.get(add_link["href"], headers=headers).get_data(as_text=True)
+    assert link(html, "Annuleren")["href"] == "/stap/7?terug=overzicht"
+    assert link(html, "Vorige")["href"] == "/stap/7?terug=overzicht"
+    action = form_action(html, "Toevoegen")
+    assert action == "/stap/7/toevoegen?terug=overzicht"
+    response = client.post(action, data={**hidden_inputs(html), **ICT_ADMIN}, headers=headers)
+    assert destination(response) == "/stap/7?terug=overzicht"
+    html = _page(at_step_9, response, htmx)
+    assert "ICT &amp; Zorg B.V." in html
+    action = form_action(html, "Doorgaan")
+    assert action == "/stap/7?terug=overzicht"
+    response = client.post(action, data=hidden_inputs(html), headers=headers)
+    assert destination(response) == "/stap/9"
+    assert [row["name"] for row in admins(db)] == ["ICT & Zorg B.V."]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_administrator_removed_from_the_summary_keeps_the_way_back_and_going_on_returns_to_it(at_step_9, db, htmx):
+    add(at_step_9, name="Afdeling ICT")
+    add(at_step_9, name="Softwareleverancier")
+    assert at_step_9.submit("/stap/7").headers["Location"] == "/stap/8"
+    assert at_step_9.submit("/stap/8", {"services_ok": "y"}).headers["Location"] == "/stap/9"
+    first = admins(db)[0]["id"]
+    client, headers = at_step_9.client, {"HX-Request": "true"} if htmx else {}
+    html = at_step_9.get("/stap/7?terug=overzicht", htmx=htmx).get_data(as_text=True)
+    action = form_action(html, "Verwijder Afdeling ICT")
+    assert action == f"/stap/7/beheerder/{first}/verwijder?terug=overzicht"
+    response = client.post(action, data=hidden_inputs(html), headers=headers)
+    assert destination(response) == "/stap/7?terug=overzicht"
+    html = _page(at_step_9, response, htmx)
+    assert "Afdeling ICT" not in html
+    response = client.post(form_action(html, "Doorgaan"), data=hidden_inputs(html), headers=headers)
+    assert destination(response) == "/stap/9"
+    assert [row["name"] for row in admins(db)] == ["Softwareleverancier"]
 
 # -- going back to step 2 ---------------------------------------------------------------------
 

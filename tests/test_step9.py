@@ -41,7 +41,8 @@ import pytest
 from onboarding import agreement
 from routes.steps.summary import in_sentence
 
-from .conftest import CONTACT, LARGE_KVK, MAIN_CONTACT, name_main_contact, sign
+from .conftest import (CONTACT, LARGE_KVK, MAIN_CONTACT, SIGNATORY, assert_within_step_keeps_the_way_back, destination,
+                       form_action, hidden_inputs, name_main_contact, sign)
 
 
 def test_fragment(at_step_9):
@@ -82,6 +83,48 @@ def test_a_change_link_returns_to_the_summary_once_saved(at_step_9, htmx):
         assert response.headers["Location"] == "/stap/9"
     assert "06-22223333" in at_step_9.get("/stap/9").get_data(as_text=True)
 
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_every_link_and_form_within_a_step_opened_from_the_summary_keeps_the_way_back(at_step_9, htmx):
+    summary = at_step_9.get("/stap/9").get_data(as_text=True)
+    changes = re.findall(r'href="(/stap/(\d+)\?terug=overzicht)"', summary)
+    assert sorted({int(number) for _url, number in changes}) == [1, 2, 4, 5, 6, 7, 8]
+    for url, number in changes:
+        html = at_step_9.get(url, htmx=htmx).get_data(as_text=True)
+        assert_within_step_keeps_the_way_back(html, int(number))
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_signatory_chosen_again_from_the_summary_returns_to_it(at_step_9, htmx):
+    # Step 4's choice of officer is a GET form: its action loses its query when sent, so the way
+    # back travels as a field of it.
+    html = at_step_9.get("/stap/4?terug=overzicht", htmx=htmx).get_data(as_text=True)
+    choice = re.search(r'<form method="get" action="/stap/4".*?</form>', html, re.S).group(0)
+    assert hidden_inputs(choice) == {"terug": "overzicht"}
+    headers = {"HX-Request": "true", "HX-Target": "signatory-details"} if htmx else {}
+    html = at_step_9.client.get("/stap/4", query_string={"signatory": "f1", **hidden_inputs(choice)},
+                                headers=headers).get_data(as_text=True)
+    action = form_action(html, "Opslaan en doorgaan")
+    assert action == "/stap/4?terug=overzicht"
+    response = at_step_9.client.post(action, data={**hidden_inputs(html), **SIGNATORY, "surname": "Linden-Bos"},
+                                     headers={"HX-Request": "true"} if htmx else {})
+    assert destination(response) == "/stap/9"
+    assert "Linden-Bos" in at_step_9.get("/stap/9").get_data(as_text=True)
+
+@pytest.mark.parametrize("url, kept", [
+    ("/stap/7", "/stap/7?terug=overzicht"),
+    ("/stap/5?van=tekenbevoegde", "/stap/5?van=tekenbevoegde&terug=overzicht"),
+    ("/stap/6#row-01004567", "/stap/6?terug=overzicht#row-01004567"),
+    ("/stap/6?pagina=3#row-01004567", "/stap/6?pagina=3&terug=overzicht#row-01004567"),
+    ("/stap/6?terug=overzicht#row-01004567", "/stap/6?terug=overzicht#row-01004567"),  # once
+    ("/stap/6?pagina=2&terug=overzicht", "/stap/6?pagina=2&terug=overzicht"),
+])
+def test_the_way_back_goes_into_the_query_before_a_fragment_and_only_once(app, url, kept):
+    from routes.wizard import keep_return
+    with app.test_request_context("/stap/6?terug=overzicht"):
+        assert keep_return(url) == kept
+    with app.test_request_context("/stap/6"):
+        assert keep_return(url) == url
 
 def test_a_change_that_reopens_earlier_steps_goes_on_through_them(at_step_9):
     # Another company: steps 3 onwards must be done again, so the summary is not reachable; the way

@@ -9,7 +9,7 @@ the table at that row. A row carries a version of its own.
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request
 
 from onboarding import drafts, people, steps, store, validators
 from onboarding.registry import zorgsoort_name
@@ -19,7 +19,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..pages import Pager, advance, current_draft, get_db, per_locale, phone_formatter, translated, wants_fragment
-from ..wizard import STALE, FormRejected, Step, bp, gate, save_unavailable, show, step, step_url
+from ..wizard import STALE, FormRejected, Step, bp, gate, save_unavailable, show, step, step_url, within_step
 
 # Rows per page (SPEC §1): 68 KB of HTML at 1,000 codes, 6.5 KB compressed; the filter and the
 # spreadsheet serve an organisation with many codes.
@@ -47,9 +47,9 @@ class RowLinks:
     CODE, POSITION = "__agb__", 9
 
     def __init__(self):
-        self._row = url_for("wizard.contact_row", agb_code=self.CODE)
-        self._edit = url_for("wizard.contact_edit", agb_code=self.CODE, position=self.POSITION)
-        self._remove = url_for("wizard.contact_remove", agb_code=self.CODE, position=self.POSITION)
+        self._row = within_step("wizard.contact_row", agb_code=self.CODE)
+        self._edit = within_step("wizard.contact_edit", agb_code=self.CODE, position=self.POSITION)
+        self._remove = within_step("wizard.contact_remove", agb_code=self.CODE, position=self.POSITION)
 
     def _fill(self, pattern: str, code: str, position: int) -> str:
         # The position first: a code may hold the digits that stand for it.
@@ -88,11 +88,19 @@ class ShownRow(NamedTuple):
     contacts: tuple[ShownContact, ...]
     url: str  # the row on its own
     add_url: str | None  # a first or second contact; None with two
+    add_id: str  # the add link's, where the error summary leads (add_link_id)
     add_text: str
     add_about: str  # which code, for a screen reader's link list
 
 
 TAGS = {"registry": "known", "main_contact": "main_contact"}
+
+
+def add_link_id(agb_code: str) -> str:
+    """The id of a row's link that adds a contact: the first control of a row without one, where the
+    error summary's link for that code leads (GOV.UK's pattern: to what can take the focus; a row, a
+    <tr>, cannot, and following a link to it left the focus on the page's body)."""
+    return f"row-{agb_code}-add"
 
 
 def shown_rows(rows) -> list[ShownRow]:
@@ -121,6 +129,7 @@ def shown_rows(rows) -> list[ShownRow]:
             ),
             url=links.row(row.agb_code),
             add_url=links.edit(row.agb_code, len(row.contacts) + 1) if len(row.contacts) < 2 else None,
+            add_id=add_link_id(row.agb_code),
             add_text=texts.add_second if row.contacts else texts.add,
             add_about=texts.for_code % {"code": row.agb_code},
         )
@@ -169,7 +178,7 @@ class ContactsStep(Step):
         db = get_db()
         missing = people.codes_without_contact(db, draft)
         if missing:
-            links = [(f"#row-{code}", _("AGB-code %(code)s", code=code)) for code in missing]
+            links = [(f"#{add_link_id(code)}", _("AGB-code %(code)s", code=code)) for code in missing]
             count = people.count_without_contact(db, draft)
             if count > len(missing):
                 links.append((None, _("en nog %(count)s andere codes: die staan bovenaan de tabel",
@@ -182,7 +191,7 @@ class ContactsStep(Step):
 def _row_url(agb_code: str) -> str:
     """The table at the page that shows this row now (rows without a contact come first)."""
     page = people.row_index(get_db(), current_draft(), agb_code) // PAGE_SIZE + 1
-    return url_for("wizard.step_get", number=6, **({"pagina": page} if page > 1 else {})) + f"#row-{agb_code}"
+    return within_step("wizard.step_get", number=6, **({"pagina": page} if page > 1 else {})) + f"#row-{agb_code}"
 
 
 def _row(draft, agb_code: str):
@@ -340,6 +349,6 @@ def _bulk(action, announcement, done_already):
     except drafts.StaleDraft:
         draft = current_draft()
         if done_already(db, draft):
-            return advance(step_url(6))
+            return advance(within_step("wizard.step_get", number=6))
         return show(6, draft, forms.StepForm(None, data={"version": draft.version}), 409, notice=STALE)
-    return advance(step_url(6), announce=announcement(count))
+    return advance(within_step("wizard.step_get", number=6), announce=announcement(count))

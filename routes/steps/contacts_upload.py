@@ -13,7 +13,7 @@ larger still gets its message beside the file field (this blueprint's handler of
 
 import os
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 from flask_babel import format_decimal
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -27,7 +27,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..pages import advance, current_draft, get_db
-from ..wizard import STALE, bp, gate, show, step_url
+from ..wizard import STALE, bp, gate, show, within_step
 
 # Nested in the wizard's blueprint (its URLs under /stap, its endpoints wizard.upload.*), so
 # that a too large file meets this blueprint's 413 handler and no other form does.
@@ -105,6 +105,11 @@ def _size(limit: int) -> str:
     return f"{format_decimal(limit / (1024 * 1024), format='#,##0.#')} MB"
 
 
+def _table_url() -> str:
+    """Step 6's table, where the upload's pages lead back to."""
+    return within_step("wizard.step_get", number=6)
+
+
 def _gated():
     draft = current_draft()
     return draft, gate(draft, 6)
@@ -157,7 +162,7 @@ def upload_post():
                 form.file.errors.append(_refusal(refused, codes))
             else:
                 spreadsheet.keep(db, draft, sheet, spreadsheet.plan(db, draft, sheet, RULES))
-                return advance(url_for("wizard.upload.page"))
+                return advance(within_step("wizard.upload.page"))
     return _show(draft, form, None, status=422)
 
 
@@ -184,7 +189,7 @@ def confirm():
     form = ConfirmForm(request.form)
     pending = spreadsheet.pending(db, draft)
     if pending is None or pending.token is None:
-        return advance(step_url(6))  # stored already (a second click), or nothing to store
+        return advance(_table_url())  # stored already (a second click), or nothing to store
     if pending.token != form.upload.data:
         return _show(draft, UploadForm(None), pending, status=409, notice=REPLACED)
     valid_only = request.form.get("store") == "valid"
@@ -193,13 +198,13 @@ def confirm():
         if plan.errors:
             return _show(draft, UploadForm(None), pending, status=422)
         spreadsheet.discard(db, draft)
-        return advance(step_url(6), announce=_("Uw bestand verandert niets aan de contactpersonen."))
+        return advance(_table_url(), announce=_("Uw bestand verandert niets aan de contactpersonen."))
     if plan.errors and not valid_only:
         return _show(draft, UploadForm(None), pending, status=422)
     try:
         spreadsheet.apply(db, draft, form.based_on(), pending, valid_only)
     except spreadsheet.UploadGone:
-        return advance(step_url(6))
+        return advance(_table_url())
     except drafts.StaleDraft:
         draft = current_draft()
         if response := gate(draft, 6):
@@ -209,7 +214,7 @@ def confirm():
         return _show(draft, UploadForm(None), spreadsheet.pending(db, draft), status=409, notice=STALE)
     announce = _("Opgeslagen uit uw bestand. Ingevuld: %(filled)s, gewijzigd: %(changed)s.",
                  filled=plan.filled, changed=plan.changed)
-    return advance(url_for("wizard.upload.page") if plan.errors else step_url(6), announce=announce)
+    return advance(within_step("wizard.upload.page") if plan.errors else _table_url(), announce=announce)
 
 
 def _file_name(name: str) -> str:
@@ -279,7 +284,7 @@ def _show(draft, upload_form: UploadForm, pending, status: int = 200, notice=Non
         6, draft, summary_form, status,
         template="steps/contacts_upload.html",
         title=TITLE,
-        back_url=step_url(6),
+        back_url=_table_url(),
         summary_links=preview.get("summary_links") if summary_form is confirm_form else None,
         notice=notice,
         upload_form=upload_form,

@@ -8,7 +8,7 @@ from .. import forms, person_forms
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..pages import advance, current_draft, get_db
-from ..wizard import STALE, Step, bp, gate, save_unavailable, show, step, step_url
+from ..wizard import STALE, Step, bp, gate, save_unavailable, show, step, step_url, within_step
 
 ADD_TITLE = _l("ICT-beheerder toevoegen")
 
@@ -27,8 +27,13 @@ class IctStep(Step):
         return step_url(8)
 
 
+def _list_url() -> str:
+    """The list, where adding and removing an administrator return to."""
+    return within_step("wizard.step_get", number=7)
+
+
 def _add_page(draft, form, status: int = 200):
-    return show(7, draft, form, status, template="steps/ict_add.html", title=ADD_TITLE, back_url=step_url(7))
+    return show(7, draft, form, status, template="steps/ict_add.html", title=ADD_TITLE, back_url=_list_url())
 
 
 @bp.get("/7/toevoegen")
@@ -59,7 +64,7 @@ def ict_add():
         form.version.data = str(current_draft().version)
         form.form_errors.append(STALE)
         return _add_page(current_draft(), form, 409)
-    return advance(step_url(7), announce=_("De ICT-beheerder is toegevoegd."))
+    return advance(_list_url(), announce=_("De ICT-beheerder is toegevoegd."))
 
 
 @bp.post("/7/beheerder/<int:admin_id>/verwijder")
@@ -78,4 +83,4 @@ def ict_remove(admin_id: int):
         form = forms.StepForm(None, data={"version": draft.version})
         form.form_errors.append(STALE)
         return show(7, draft, form, 409)
-    return advance(step_url(7), announce=_("De ICT-beheerder is verwijderd."))
+    return advance(_list_url(), announce=_("De ICT-beheerder is verwijderd."))

@@ -843,6 +843,107 @@ def test_the_contact_page_without_htmx_has_one_error_summary(nojs_applicant):
     assert page.get_by_role("alert").count() == 1
 
 
+def test_a_link_of_step_6s_error_summary_moves_the_focus_to_its_rows_add_link(applicant):
+    """GOV.UK's error summary: a link leads to what can take the focus. Before, it pointed at the row (a
+    <tr>), and activating it left the focus on the page's body, far from the row's controls."""
+    a, page, t = applicant, applicant.page, applicant.t
+    a.to_step_6(MAATSCHAP, birth_date="14-05-1980")
+    missing = page.locator("tr.contact-row--missing")
+    codes = [row_id.removeprefix("row-") for row_id in missing.evaluate_all("rows => rows.map(r => r.id)")]
+    assert len(codes) >= 2 and ROW_A in codes
+    a.submit(t["continue"])
+    a.at_step(6)
+    summary = page_summary(page)
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(len(codes))
+    # With the keyboard, as from the summary that has the focus: the last code's link, not the first.
+    code = codes[-1]
+    summary.get_by_role("link", name=f"AGB-code {code}", exact=True).press("Enter")
+    add = a.row(code).get_by_role("link", name=re.compile("^" + re.escape(t["add_contact"])))
+    expect(add).to_be_focused()
+    expect(add).to_be_in_viewport()
+    # And on from there: Enter opens that row's form.
+    page.keyboard.press("Enter")
+    if a.js:
+        expect(a.row(code).get_by_label(t["initials"], exact=True)).to_be_focused()
+    else:
+        a.at(f"/stap/6/code/{code}/1", f"Contactpersoon bij AGB-code {code}")
+
+def test_changes_started_from_the_summary_return_to_it(applicant):
+    """Step 9's change links (SPEC §1): a change through step 5's shortcut, step 6's filter and a row,
+    and step 7's add page, each saved with the step's own button, comes back to the summary."""
+    a, page, t = applicant, applicant.page, applicant.t
+    code = PRACTICE["agb"]
+    summary_heading = "Controleer uw aanmelding"
+    a.to_step_6(PRACTICE)
+    a.open_row(code)
+    a.fill_contact(code, "K.", "Jansen", "k.jansen@praktijk.example", "030-2345678")
+    a.save_row(code, "K. Jansen")
+    a.submit(t["continue"])
+    a.at_step(7)
+    a.submit(t["no_ict"])
+    a.at_step(8)
+    page.get_by_label("Het overzicht van de diensten klopt en is volledig").check()
+    a.submit(t["save_continue"])
+    a.at("/stap/9", summary_heading)
+
+    def change(section: str, number: int) -> None:
+        page.get_by_role("link", name=f"Wijzigen {section}", exact=True).click()
+        a.at_step(number, query=True)
+        expect(page).to_have_url(re.compile(rf"/stap/{number}\?terug=overzicht$"))
+
+    # Step 5: the shortcut that copies the signatory.
+    change("hoofdcontactpersoon", 5)
+    page.get_by_role("link", name=re.compile(re.escape(t["copy_signatory"]))).click()
+    expect(page).to_have_url(re.compile(r"/stap/5\?van=tekenbevoegde&terug=overzicht$"))
+    expect(page.get_by_label(t["surname"], exact=True)).to_have_value(PRACTICE["surname"])
+    page.get_by_label(t["employed"]).check()
+    a.submit(t["save_continue"])
+    a.at("/stap/9", summary_heading)
+
+    # Step 6: the filter (a GET form), then the row's form.
+    change("contactpersonen per AGB-code", 6)
+    search = page.get_by_label(SEARCH)
+    if a.js:
+        search.click()
+        search.press_sequentially(code[:4], delay=20)
+        expect(page.locator("#contact-rows")).to_contain_text("1 code gevonden")
+        a.settled()
+    else:
+        search.fill(code[:4])
+        a.submit("Zoeken")
+        a.at_step(6, query=True)
+    expect(page).to_have_url(re.compile(r"/stap/6\?.*terug=overzicht"))
+    a.row(code).get_by_role("link", name=re.compile("^Wijzig")).click()
+    if a.js:
+        expect(a.row(code).locator("form.contact-form")).to_be_visible()
+        a.settled()
+    else:
+        a.at(f"/stap/6/code/{code}/1", f"Contactpersoon bij AGB-code {code}", query=True)
+    (a.row(code) if a.js else page).get_by_label(t["surname"], exact=True).fill("Jansen-Smit")
+    a.submit(t["save"], a.row(code) if a.js else page)
+    expect(a.row(code)).to_contain_text("K. Jansen-Smit")
+    if not a.js:
+        expect(page).to_have_url(re.compile(rf"/stap/6\?terug=overzicht#row-{code}$"))
+    a.settled()
+    a.submit(t["continue"])
+    a.at("/stap/9", summary_heading)
+    expect(page.locator("#main")).to_contain_text("K. Jansen-Smit")
+
+    # Step 7: the add page, then the list's own button.
+    change("ICT-beheerders", 7)
+    page.get_by_role("link", name=t["add_ict"]).click()
+    a.at("/stap/7/toevoegen", t["h1"]["ict_add"], query=True)
+    page.get_by_label(t["name"], exact=True).fill("ICT Partners B.V.")
+    page.get_by_label(t["email"], exact=True).fill("support@ictpartners.example")
+    page.get_by_label(t["phone"], exact=True).fill("020-1234567")
+    a.submit(t["add"])
+    a.at_step(7, query=True)
+    expect(page).to_have_url(re.compile(r"/stap/7\?terug=overzicht$"))
+    a.submit(t["continue"])
+    a.at("/stap/9", summary_heading)
+    expect(page.locator("#main")).to_contain_text("ICT Partners B.V.")
+
 def test_with_htmx_the_bulk_action_leaves_one_history_entry_for_step_6(js_applicant):
     """The bulk action answers the page it was on: Back then goes to step 5, not to step 6 again."""
     a, page = js_applicant, js_applicant.page
