@@ -1,4 +1,4 @@
-"""When the store fails (locked by another process past the busy timeout, read-only, out of disk,
+"""When the store fails (locked by another process past a write's deadline, read-only, out of disk,
 an I/O error): a save says so and gives back what was typed (503), any other page says to try
 again later (503), and nothing half-stored is left. A fault of a statement is still a bug (500)."""
 
@@ -22,15 +22,15 @@ UNAVAILABLE = "Uw gegevens kunnen op dit moment niet worden opgeslagen"
 
 @pytest.fixture(params=["locked", "read-only"])
 def failing_store(app, db, request):
-    """Another process holds the write lock (this worker waits 50 ms for it, not 10 s), or the
+    """Another process holds the write lock (this worker waits 50 ms for it, not 5 s), or the
     store takes no writes (as a read-only file or disk: SQLite answers SQLITE_READONLY)."""
-    kept = store.kept_connection(app.config["DATABASE"]).conn
+    app.config["WRITE_TIMEOUT"] = 0.05
     if request.param == "read-only":
+        kept = store.kept_connection(app.config["DATABASE"]).conn
         kept.execute("PRAGMA query_only = ON")
         yield
         kept.execute("PRAGMA query_only = OFF")
         return
-    kept.execute("PRAGMA busy_timeout = 50")
     other = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     yield
