@@ -270,8 +270,16 @@ def _writer_path(db: sqlite_utils.Database) -> str | None:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Bring the schema up to date; safe to run from several processes at once."""
-    if db.journal_mode != "wal":
+    """Bring the schema up to date; safe to run from several processes at once.
+
+    A schema that is up to date is only read: every worker's first request migrates, and
+    it then works while another process holds the write lock, or while the store takes no
+    writes at all (a full disk, a read-only file), as far as reading goes.
+    """
+    wal = db.journal_mode == "wal"
+    if wal and not migrations.pending(db):
+        return
+    if not wal:
         db.enable_wal()
     with write(db):
         migrations.apply(db)
