@@ -255,7 +255,7 @@ def _lock(descriptor: int, deadline: float, path: str) -> bool:
             pass
         left = deadline - time.monotonic()
         if left <= 0:
-            raise Unavailable(f"another writer held {path} past this write's deadline")
+            raise Unavailable(f"the writer lock {path} was not free by this write's deadline")
         time.sleep(min(pause, left))
         pause = min(2 * pause, LONGEST_PAUSE)
         waited = True
