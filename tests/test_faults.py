@@ -139,7 +139,7 @@ def test_a_save_waits_for_another_processs_lock_one_deadline_then_gives_back_wha
     html = response.get_data(as_text=True)
     assert response.status_code == 503 and UNAVAILABLE in html
     assert element(html, "surname")["value"] == "Jansen-de Boer"
-    assert 0.45 <= took < 1.2
+    assert 0.45 <= took < 1.5  # one deadline and two requests, not the default 5 s
     assert table(db, "persons") == before
 
 
