@@ -29,7 +29,7 @@ from .validators import searchable
 # timeout.
 WRITE_TIMEOUT = 5.0
 # The writer lock is tried again after these pauses, doubling from the first to the longest:
-# flock cannot wait with a time limit, and a write that held it for 0.2 ms is not waited for 10.
+# flock cannot wait with a time limit, and the pauses stay short beside a write's 0.2 ms.
 FIRST_PAUSE = 0.0001
 LONGEST_PAUSE = 0.002
 # Commits of one connection between its checkpoints (``_checkpoint_now_and_then``): a write of
