@@ -115,6 +115,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="partials", static_folder="static")
     app.config.from_mapping(
         DATABASE=os.path.join(DATA, "aansluiten.db"),
+        # Seconds a write waits for a store another process holds, before a save answers 503
+        # with what was typed (store.WRITE_TIMEOUT says why 5).
+        WRITE_TIMEOUT=store.WRITE_TIMEOUT,
         REGISTRY=os.path.join(DATA, "registry.json"),
         SERVICES=os.path.join(DATA, "services.json"),
         ZORGSOORTEN=os.path.join(DATA, "zorgsoorten.json"),
@@ -161,6 +164,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("AANSLUITEN")
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["WRITE_TIMEOUT"] = float(app.config["WRITE_TIMEOUT"])  # a bad value stops the start, not a write
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(os.path.join(DATA, ".secret_key"))
     base_url = str(app.config.get("BASE_URL") or "")
@@ -293,7 +297,7 @@ def security_headers(response):
 
 def register_commands(app: Flask) -> None:
     def database():
-        return store.connect(app.config["DATABASE"])
+        return store.connect(app.config["DATABASE"], app.config["WRITE_TIMEOUT"])
 
     def demo_staff(db):
         """Demo mode: the back office's demo user, its second factor enrolled (the start page shows its code)."""

@@ -13,13 +13,25 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from datetime import datetime, timezone
 
 import sqlite_utils
 
 from .validators import searchable
 
-BUSY_TIMEOUT_MS = 10_000
+# Seconds a write waits for the store, the writer lock and SQLite's lock together, before the
+# store is ``Unavailable`` and a save answers 503 with what was typed. A write holds the lock for
+# about 0.2 ms: a wait this long is a store held by another process, not a busy one. Short
+# enough that a gunicorn sync worker answers well within its 30-second timeout even when one
+# request meets the wait several times in turn (a save, then its mail), or a few requests queue
+# at one worker. The default of AANSLUITEN_WRITE_TIMEOUT; it is also every statement's busy
+# timeout.
+WRITE_TIMEOUT = 5.0
+# The writer lock is tried again after these pauses, doubling from the first to the longest:
+# flock cannot wait with a time limit, and the pauses stay short beside a write's 0.2 ms.
+FIRST_PAUSE = 0.0001
+LONGEST_PAUSE = 0.002
 # Commits of one connection between its checkpoints (``_checkpoint_now_and_then``): a write of
 # a step is a few pages, so the WAL is copied well before SQLite's own 1,000 pages.
 CHECKPOINT_EVERY = 50
@@ -47,22 +59,33 @@ def _create_private(path: str) -> None:
         pass
 
 
-def connect(path: str) -> sqlite_utils.Database:
+def connect(path: str, timeout: float = WRITE_TIMEOUT) -> sqlite_utils.Database:
+    """A connection whose writes wait ``timeout`` seconds for the store at most (``write``)."""
     _create_private(path)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)  # SQLite's busy timeout
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db._timeout = timeout
+    return db
+
+
+def _busy_timeout(db: sqlite_utils.Database, seconds: float) -> None:
+    db.conn.execute(f"PRAGMA busy_timeout = {max(0, round(seconds * 1000))}")
+
+
+def _timeout(db: sqlite_utils.Database) -> float:
+    return getattr(db, "_timeout", WRITE_TIMEOUT)
 
 
 _kept = threading.local()
 
 
-def kept_connection(path: str) -> sqlite_utils.Database:
-    """One connection per worker thread and database path, opened on first use.
+def kept_connection(path: str, timeout: float = WRITE_TIMEOUT) -> sqlite_utils.Database:
+    """One connection per worker thread and database path, opened on first use; its writes
+    wait ``timeout`` seconds at most (the one asked for last).
 
     Opening a connection costs more than the queries of a request (the WAL and
     shm files are opened and mapped each time). Keyed by process too, so that a
@@ -72,10 +95,14 @@ def kept_connection(path: str) -> sqlite_utils.Database:
     key = (os.getpid(), path)
     kept = getattr(_kept, "connection", None)
     if kept is not None and kept[0] == key:
-        return kept[1]
+        db = kept[1]
+        if db._timeout != timeout:
+            db._timeout = timeout
+            _busy_timeout(db, timeout)
+        return db
     if kept is not None and kept[0][0] == key[0]:
         kept[1].close()
-    db = connect(path)
+    db = connect(path, timeout)
     _kept.connection = (key, db)
     return db
 
@@ -92,7 +119,9 @@ def write(db: sqlite_utils.Database):
 
     Writers first queue on a lock file beside the database (``_writers``): SQLite's own wait
     for its lock sleeps 1, 2, 5, 10, 15 ... ms between tries, so under load a worker slept
-    far longer than the write it waited for; the lock file lets the next writer in at once.
+    far longer than the write it waited for; the lock file is tried again within 2 ms.
+    The wait for both locks together ends at one deadline, the connection's timeout
+    (``WRITE_TIMEOUT``): then the store is ``Unavailable``, and nothing was written.
 
     Inside another ``write()`` of the same connection it is a savepoint of that transaction:
     what it wrote is undone if it raises, and the rest is committed (or not) with the outer
@@ -102,8 +131,9 @@ def write(db: sqlite_utils.Database):
     if depth:
         yield from _savepoint(db, depth)
         return
-    with _unavailable_as_such(), _writers(db):
-        db.conn.execute("BEGIN IMMEDIATE")
+    deadline = time.monotonic() + _timeout(db)
+    with _unavailable_as_such(), _writers(db, deadline) as waited:
+        _begin(db, deadline if waited else None)
         db._write_depth = 1
         try:
             yield db
@@ -118,8 +148,21 @@ def write(db: sqlite_utils.Database):
     _checkpoint_now_and_then(db)
 
 
+def _begin(db: sqlite_utils.Database, deadline: float | None) -> None:
+    """``BEGIN IMMEDIATE``, waiting for SQLite's lock until ``deadline``; None when no time
+    went to the writer lock, and the connection's busy timeout is what is left."""
+    if deadline is None:
+        db.conn.execute("BEGIN IMMEDIATE")
+        return
+    _busy_timeout(db, deadline - time.monotonic())
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+    finally:
+        _busy_timeout(db, _timeout(db))
+
+
 class Unavailable(Exception):
-    """The store cannot take a write now: locked by another process past the busy timeout,
+    """The store cannot take a write now: locked by another process past the write's deadline,
     read-only, out of disk, an I/O error. A fault of the machine, which passes: nothing of the
     write was stored, and the same write may be tried again later."""
 
@@ -180,24 +223,42 @@ def _savepoint(db: sqlite_utils.Database, depth: int):
 
 
 @contextlib.contextmanager
-def _writers(db: sqlite_utils.Database):
+def _writers(db: sqlite_utils.Database, deadline: float):
     """An exclusive lock on ``<database>-writer`` (made private, like the database), taken on
-    a descriptor of this write's own: writers in other processes and other threads wait for
-    it, woken as soon as it is free. SQLite's own lock still guards the data; this orders the
-    writers. An in-memory database has no file to queue on."""
+    a descriptor of this write's own, by ``deadline``: writers in other processes and other
+    threads wait for it. Yields whether this write had to wait. SQLite's own lock still guards
+    the data; this orders the writers. An in-memory database has no file to queue on."""
     path = _writer_path(db)
     if path is None:
-        yield
+        yield False
         return
     try:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:  # a read-only or full disk
         raise Unavailable(str(error)) from error
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
+        yield _lock(descriptor, deadline, path)
     finally:
         os.close(descriptor)  # and with it the lock
+
+
+def _lock(descriptor: int, deadline: float, path: str) -> bool:
+    """The writer lock on ``descriptor``, tried again after ``FIRST_PAUSE``, twice that, ...
+    at most ``LONGEST_PAUSE`` apart until ``deadline``; whether it had to wait."""
+    pause = FIRST_PAUSE
+    waited = False
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return waited
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Unavailable(f"the writer lock {path} was not free by this write's deadline")
+        time.sleep(min(pause, left))
+        pause = min(2 * pause, LONGEST_PAUSE)
+        waited = True
 
 
 def _writer_path(db: sqlite_utils.Database) -> str | None:
@@ -209,8 +270,16 @@ def _writer_path(db: sqlite_utils.Database) -> str | None:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Bring the schema up to date; safe to run from several processes at once."""
-    if db.journal_mode != "wal":
+    """Bring the schema up to date; safe to run from several processes at once.
+
+    A schema that is up to date is only read: every worker's first request migrates, and
+    it then works while another process holds the write lock, or while the store takes no
+    writes at all (a full disk, a read-only file), as far as reading goes.
+    """
+    wal = db.journal_mode == "wal"
+    if wal and not migrations.pending(db):
+        return
+    if not wal:
         db.enable_wal()
     with write(db):
         migrations.apply(db)

@@ -10,13 +10,22 @@ from onboarding import store
 
 from .access import form_expired
 from .i18n import gettext as _
-from .pages import navigate, render_page, shows_page, wants_fragment
+from .pages import header_draft, navigate, render_page, shows_page, wants_fragment
 
 
 def _error_page(status: int):
     title, message = _MESSAGES[status]
     if status >= 500:
         g.setdefault("draft", None)  # the header's draft: the store may be what failed
+    else:
+        try:
+            header_draft()
+        except (store.Unavailable, sqlite3.OperationalError) as error:
+            if not store.unavailable(error):
+                raise
+            # Raised in an error handler, it would make this page a 500: the page goes without it.
+            current_app.logger.warning("store unavailable for the header of a %s page: %s", status, error)
+            g.draft = None
     return render_page("error.html", title=title(), status=status, message=message())
 
 
@@ -62,7 +71,12 @@ def register(app) -> None:
         current_app.logger.info("CSRF refused: %s", error.description)
         if wants_fragment():
             return navigate(url_for("access.form_expired"))
-        return form_expired()
+        try:
+            return form_expired()
+        except (store.Unavailable, sqlite3.OperationalError) as failed:
+            # The page reads the draft for its way back; raised in an error handler, a store that
+            # cannot be read would make it a 500.
+            return store_failed(failed)
 
     @app.errorhandler(MethodNotAllowed)
     def method_not_allowed(error):

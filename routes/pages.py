@@ -45,7 +45,7 @@ POLL_HEADER = "X-Aansluiten-Poll"
 def get_db():
     """The worker thread's kept connection (see ``store.kept_connection``)."""
     if "db" not in g:
-        g.db = store.kept_connection(current_app.config["DATABASE"])
+        g.db = store.kept_connection(current_app.config["DATABASE"], current_app.config["WRITE_TIMEOUT"])
         if not current_app.extensions.get("aansluiten.migrated"):
             store.migrate(g.db)
             current_app.extensions["aansluiten.migrated"] = True

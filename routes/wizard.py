@@ -290,6 +290,8 @@ def step_post(number: int):
                     return _saved(step, draft, form)
                 except drafts.StaleDraft:
                     continue  # yet another click crossed this one
+                except store.Unavailable as error:  # raised here, the handler above does not catch it
+                    return show(number, draft, form, 503, notice=save_unavailable(error))
             else:
                 draft = current_draft()  # every try was crossed: what follows is based on the latest
                 form.version.data = str(draft.version)

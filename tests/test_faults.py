@@ -1,31 +1,36 @@
-"""When the store fails (locked by another process past the busy timeout, read-only, out of disk,
+"""When the store fails (locked by another process past a write's deadline, read-only, out of disk,
 an I/O error): a save says so and gives back what was typed (503), any other page says to try
 again later (503), and nothing half-stored is left. A fault of a statement is still a bug (500)."""
 
 import sqlite3
+import threading
+import time
 
 import pytest
 
-from onboarding import drafts, store
+from app import create_app
+from onboarding import drafts, people, store
 
-from .conftest import ICT_ADMIN, MAIN_CONTACT, element, name_main_contact, table
+from .conftest import ICT_ADMIN, MAIN_CONTACT, Applicant, element, name_main_contact, table
 from .test_step6 import MISSING, save_row
 from .test_step7 import add, at_step_7  # noqa: F401 (a fixture)
+from .test_step10 import book, by_appointment  # noqa: F401 (a fixture)
+from .test_store import sqlite_lock_held, writer_lock_held
 
 UNAVAILABLE = "Uw gegevens kunnen op dit moment niet worden opgeslagen"
 
 
 @pytest.fixture(params=["locked", "read-only"])
 def failing_store(app, db, request):
-    """Another process holds the write lock (this worker waits 50 ms for it, not 10 s), or the
+    """Another process holds the write lock (this worker waits 50 ms for it, not 5 s), or the
     store takes no writes (as a read-only file or disk: SQLite answers SQLITE_READONLY)."""
-    kept = store.kept_connection(app.config["DATABASE"]).conn
+    app.config["WRITE_TIMEOUT"] = 0.05
     if request.param == "read-only":
+        kept = store.kept_connection(app.config["DATABASE"]).conn
         kept.execute("PRAGMA query_only = ON")
         yield
         kept.execute("PRAGMA query_only = OFF")
         return
-    kept.execute("PRAGMA busy_timeout = 50")
     other = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     yield
@@ -93,3 +98,135 @@ def test_a_faulty_statement_is_still_a_bug(with_main_contact, monkeypatch):
     with_main_contact.client.application.config["PROPAGATE_EXCEPTIONS"] = False
     response = with_main_contact.get("/stap/5")
     assert response.status_code == 500 and "Er ging iets mis aan onze kant" in response.get_data(as_text=True)
+
+
+def refuse_reads(monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise fault(sqlite3.SQLITE_IOERR, "disk I/O error")
+
+    monkeypatch.setattr(drafts, "by_key", refuse)
+
+
+def test_a_form_with_an_expired_token_when_the_store_cannot_be_read_says_to_try_again_later(
+        with_main_contact, monkeypatch):
+    refuse_reads(monkeypatch)
+    with_main_contact.client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    response = with_main_contact.client.post("/stap/5", data=MAIN_CONTACT | {"csrf_token": "verlopen"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and "Deze dienst is even niet beschikbaar" in html
+    assert "Er ging iets mis aan onze kant" not in html
+
+
+def test_a_missing_page_when_the_store_cannot_be_read_is_still_a_missing_page(with_main_contact, monkeypatch):
+    refuse_reads(monkeypatch)
+    with_main_contact.client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    response = with_main_contact.get("/stap/5/bestaat-niet")
+    assert response.status_code == 404 and "Pagina niet gevonden" in response.get_data(as_text=True)
+
+
+# -- one deadline for a write ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("held", [sqlite_lock_held, writer_lock_held], ids=["SQLite's lock", "the writer lock"])
+def test_a_save_waits_for_another_processs_lock_one_deadline_then_gives_back_what_was_typed(
+        app, with_main_contact, db, held):
+    app.config["WRITE_TIMEOUT"] = 0.5
+    before = table(db, "persons")
+    with held(app.config["DATABASE"]):
+        started = time.monotonic()
+        response = name_main_contact(with_main_contact, surname="Jansen-de Boer")
+        took = time.monotonic() - started
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and UNAVAILABLE in html
+    assert element(html, "surname")["value"] == "Jansen-de Boer"
+    assert 0.45 <= took < 1.5  # one deadline and two requests, not the default 5 s
+    assert table(db, "persons") == before
+
+
+def same_browser(applicant, app=None) -> Applicant:
+    """Another tab of the applicant's browser (the same session), on ``app`` (another worker)."""
+    client = (app or applicant.client.application).test_client()
+    client.set_cookie("aansluiten", applicant.client.get_cookie("aansluiten").value)
+    return Applicant(client, applicant.db)
+
+
+def test_saves_queued_on_a_locked_store_wait_one_deadline_each_not_one_after_the_other(app, with_main_contact, db):
+    app.config["WRITE_TIMEOUT"] = 0.8
+    tabs = [with_main_contact, same_browser(with_main_contact)]
+    surnames = ["de Vries", "Bakker"]
+    answers = {}
+
+    def save(number):
+        started = time.monotonic()
+        response = name_main_contact(tabs[number], surname=surnames[number])
+        answers[number] = response, time.monotonic() - started
+
+    with sqlite_lock_held(app.config["DATABASE"]):
+        threads = [threading.Thread(target=save, args=(number,)) for number in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert len(answers) == 2
+    for number, (response, _took) in answers.items():
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503 and UNAVAILABLE in html
+        assert element(html, "surname")["value"] == surnames[number]
+    waited = sorted(took for _response, took in answers.values())
+    assert waited[-1] < 1.3, f"each waits one deadline (0.8 s), not the other's too: {waited}"
+
+
+def test_a_crossing_click_that_meets_a_locked_store_gives_back_what_was_typed(with_main_contact, monkeypatch):
+    """A save met the same answers stored by another click (StaleDraft) and tries again, which
+    the store cannot take."""
+    def crossed_then_locked(*_args, **_kwargs):
+        monkeypatch.setattr(people, "save_person", locked)
+        raise drafts.StaleDraft()
+
+    def locked(*_args, **_kwargs):
+        raise store.Unavailable("database is locked")
+
+    monkeypatch.setattr(people, "save_person", crossed_then_locked)
+    response = name_main_contact(with_main_contact)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and UNAVAILABLE in html
+    assert element(html, "email")["value"] == MAIN_CONTACT["email"]
+
+
+def test_a_visit_the_store_cannot_take_keeps_the_address_typed(by_appointment, db, failing_store):
+    response = book(by_appointment, street="Achterom")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and UNAVAILABLE in html
+    assert element(html, "street")["value"] == "Achterom"
+    assert table(db, "appointments") == []
+
+
+# -- a worker's first request ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_worker(app):
+    """Another worker of the app, just started: its first request checks the schema."""
+    return create_app({name: app.config[name] for name in ("TESTING", "DATABASE", "REGISTRY", "SECRET_KEY", "DEMO")}
+                      | {"WRITE_TIMEOUT": 0.05, "PROPAGATE_EXCEPTIONS": False})
+
+
+def test_a_fresh_worker_shows_a_page_while_the_store_takes_no_writes(with_main_contact, failing_store, fresh_worker):
+    response = same_browser(with_main_contact, fresh_worker).get("/stap/5")
+    assert response.status_code == 200
+    assert element(response.get_data(as_text=True), "surname")["value"] == MAIN_CONTACT["surname"]
+
+
+def test_a_fresh_worker_gives_back_what_was_typed_when_the_store_takes_no_writes(
+        with_main_contact, failing_store, fresh_worker):
+    response = name_main_contact(same_browser(with_main_contact, fresh_worker), surname="Jansen-de Boer")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and UNAVAILABLE in html
+    assert element(html, "surname")["value"] == "Jansen-de Boer"
+
+
+def test_a_form_with_an_expired_token_on_a_fresh_worker_meets_the_expired_page_while_the_store_takes_no_writes(
+        with_main_contact, failing_store, fresh_worker):
+    browser = same_browser(with_main_contact, fresh_worker)
+    response = browser.client.post("/stap/5", data=MAIN_CONTACT | {"csrf_token": "verlopen"})
+    assert response.status_code == 400 and "te lang open" in response.get_data(as_text=True)

@@ -1,7 +1,9 @@
+import contextlib
 import fcntl
 import os
 import sqlite3
 import threading
+import time
 
 from datetime import timedelta
 
@@ -326,3 +328,90 @@ def test_a_worker_thread_keeps_one_connection_and_rolls_back_what_a_request_left
     assert other is not db
     with pytest.raises(sqlite3.ProgrammingError):
         db.conn.execute("SELECT 1")  # a thread keeps one connection: the old one is closed
+
+
+# -- a write's one deadline ------------------------------------------------------------------------
+# Another process holds SQLite's lock (``BEGIN EXCLUSIVE``) or the writer lock (``-writer``). A
+# write waits for both together no longer than its connection's timeout, then the store is
+# Unavailable; a small timeout keeps each of these tests near a second.
+
+
+@contextlib.contextmanager
+def sqlite_lock_held(path: str):
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+@contextlib.contextmanager
+def writer_lock_held(path: str, release_after: float = 5):
+    """The writer lock taken by another writer (a descriptor of its own: flock locks belong to
+    it), let go after ``release_after`` seconds at the latest, so that a writer that does not
+    give up is not stuck for good."""
+    lock = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    letting_go = threading.Timer(release_after, fcntl.flock, (lock, fcntl.LOCK_UN))
+    letting_go.start()
+    try:
+        yield
+    finally:
+        letting_go.cancel()
+        os.close(lock)
+
+
+def timed_write(db) -> tuple[type | None, float]:
+    """What one write of a row raised (None when it was stored), and how long it took."""
+    started = time.monotonic()
+    try:
+        with store.write(db):
+            db.conn.execute("INSERT INTO rate_limits VALUES ('w', 'w', 1)")
+    except Exception as error:  # noqa: BLE001 (what it raised is the answer)
+        return type(error), time.monotonic() - started
+    return None, time.monotonic() - started
+
+
+@pytest.mark.parametrize("held", [sqlite_lock_held, writer_lock_held])
+def test_a_write_gives_up_at_its_deadline_while_another_process_holds_the_lock(app, db, held):
+    waiting = store.connect(app.config["DATABASE"], timeout=0.3)
+    with held(app.config["DATABASE"]):
+        raised, took = timed_write(waiting)
+    assert raised is store.Unavailable
+    assert 0.25 <= took < 0.8
+    waiting.close()
+
+
+def test_the_wait_for_the_writer_lock_and_for_sqlites_lock_share_one_deadline(app, db):
+    """The writer lock comes free after 0.7 s, SQLite's lock never: the write gives up at 1 s,
+    not 0.7 s and then another second."""
+    path = app.config["DATABASE"]
+    waiting = store.connect(path, timeout=1)
+    with sqlite_lock_held(path), writer_lock_held(path, release_after=0.7):
+        raised, took = timed_write(waiting)
+    assert raised is store.Unavailable
+    assert 0.95 <= took < 1.45
+    assert waiting.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 1000  # for the next write again
+    assert timed_write(waiting)[0] is None
+    waiting.close()
+
+
+def test_the_deadline_is_the_connections_busy_timeout_too(tmp_path):
+    with store.connect(str(tmp_path / "a.db"), timeout=1.5) as db:
+        assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 1500
+
+
+def test_an_up_to_date_schema_is_migrated_without_a_write(app, db):
+    """A worker's first request migrates: with the schema up to date it only reads, so it works
+    while another process writes, or while the database takes no writes at all."""
+    other = store.connect(app.config["DATABASE"], timeout=0.3)
+    statements = []
+    other.conn.set_trace_callback(statements.append)
+    with sqlite_lock_held(app.config["DATABASE"]), writer_lock_held(app.config["DATABASE"]):
+        store.migrate(other)
+        other.conn.execute("PRAGMA query_only = ON")
+        store.migrate(other)
+    assert not [statement for statement in statements if statement.startswith(("BEGIN", "PRAGMA journal_mode="))]
+    other.close()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import abort, current_app, session, url_for
 from flask_babel import format_date, format_time
 
-from onboarding import appointments, drafts, identity, people, person_links, signing, submission, validators
+from onboarding import appointments, drafts, identity, people, person_links, signing, store, submission, validators
 from onboarding.ratelimit import Limit, RateLimited, hit
 
 from .. import forms, providers
@@ -21,7 +21,7 @@ from ..mailer import send_mail
 from ..pages import advance, current_draft, external_url, get_db, navigate
 from ..notify import after_change, mail_visit
 from ..status import POLL_SECONDS
-from ..wizard import FormRejected, Step, bp, gate, rate_limited, show, step, step_url
+from ..wizard import FormRejected, Step, bp, gate, rate_limited, save_unavailable, show, step, step_url
 
 LINK_RESENDS = Limit("person-link", hits=5, window=timedelta(hours=1))
 NO_PROVIDER = _l("Online identificeren en ondertekenen is op dit moment niet beschikbaar. Kies een afspraak, "
@@ -145,6 +145,8 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
     had = appointments.current(db, draft.id)
     try:
         visit = appointments.book(db, draft.id, slot, address, submission.today(), actor)
+    except store.Unavailable as error:
+        raise FormRejected(save_unavailable(error), status=503) from None
     except appointments.SlotUnavailable as unavailable:
         if unavailable.reason == "closed":
             raise FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
