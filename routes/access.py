@@ -6,8 +6,8 @@ from onboarding import drafts, tokens
 
 from . import forms, unsent
 from .i18n import gettext as _
-from .pages import (bind_draft, current_draft, get_db, idle_duration, idle_seconds_left, navigate, remembered_email,
-                    render_page, shows_page, sign_out)
+from .pages import (bind_draft, current_draft, get_db, has_session, idle_duration, idle_seconds_left, navigate,
+                    remembered_email, render_page, shows_page, sign_out)
 from .wizard import resume_url
 
 bp = Blueprint("access", __name__)
@@ -127,5 +127,8 @@ def form_expired():
 @bp.get("/sessie/verlengen")
 def keep_alive():
     """Touching the session is all it takes: the idle check runs before every request. Says how
-    long the session now lasts, for the idle warning's countdown."""
+    long the session now lasts, for the idle warning's countdown; with none left (logged out in
+    another tab), that it has ended, as after the timeout."""
+    if not has_session():
+        return redirect(url_for("access.session_expired"), 303)
     return "", 204, {"X-Session-Remaining": str(idle_seconds_left())}

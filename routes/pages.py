@@ -201,13 +201,18 @@ def idle_seconds_left() -> int:
     return max(0, session.get(SESSION_SEEN, 0) + idle_timeout() + _idle_lag() - int(time.time()))
 
 
+def has_session() -> bool:
+    """Whether this browser is signed in: to a draft, or with a person link."""
+    return SESSION_DRAFT in session or SESSION_PERSON in session
+
+
 def check_idle():
     """End an applicant's session after the idle timeout and say so plainly.
 
     Registered before CSRF protection, so that a form posted after the timeout
     meets this page rather than a CSRF error.
     """
-    if not (SESSION_DRAFT in session or SESSION_PERSON in session) or request.endpoint in (None, "static"):
+    if not has_session() or request.endpoint in (None, "static"):
         return None
     now = int(time.time())
     seen = session.get(SESSION_SEEN, 0)

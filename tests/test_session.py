@@ -88,6 +88,14 @@ def test_keep_alive_says_how_long_the_session_lasts(looked_up, away, poll, left)
     assert abs(int(response.headers["X-Session-Remaining"]) - left) <= 2
 
 
+def test_keep_alive_after_a_log_out_in_another_tab_says_the_session_has_ended(looked_up):
+    # The other tab's idle warning asks at the end of its countdown: nothing lasts any more.
+    page = looked_up.get("/stap/3").get_data(as_text=True)
+    assert looked_up.client.post("/uitloggen", data=hidden_inputs(page)).status_code == 303
+    asked = looked_up.client.get("/sessie/verlengen", headers={"X-Aansluiten-Poll": "1"})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/sessie-verlopen"
+
+
 def test_keep_alive_touches_the_session(looked_up):
     idle(looked_up.client, 28 * 60)
     assert looked_up.get("/sessie/verlengen").status_code == 204
