@@ -410,6 +410,8 @@ def test_after_the_visit_the_status_and_person_pages_say_both_are_identified(ann
     anna.post(f"{page}/bezoek", {"outcome": "no_show"}, page=f"{page}/verwijderen")  # refused
     status = submitted.get("/aanmelding").get_data(as_text=True)
     assert "Kies op stap 10 een tijdstip voor het bezoek." not in status
+    # What took place, not what is to come.
+    assert "Een medewerker van AMP Groep is op " in status and "langsgekomen op" in status and "komt op" not in status
     assert status.count("is geïdentificeerd.") == 2
     detail = anna.client.get(page).get_data(as_text=True)
     assert detail.count("Geïdentificeerd (bij het bezoek)") == 2 and "<dt>Afspraak</dt>" in detail
