@@ -4,6 +4,7 @@ the back office and the signing provider's callbacks share it."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 
 from babel.lists import format_list
 from flask import current_app
@@ -57,6 +58,8 @@ def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {validators.format_postcode(address.postcode)} {address.city}"
+    # The sender's address, as the mail's Message-ID takes it (MAIL_FROM may carry a display name).
+    organizer = parseaddr(current_app.config["MAIL_FROM"])[1]
     subject = (_("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
                else _("Afspraak gewijzigd: identificatie voor uw VECOZO-aansluiting") if changed
                else _("Afspraak bevestigd: identificatie voor uw VECOZO-aansluiting"))
@@ -71,7 +74,7 @@ def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
         calendar = appointments.ics(
             visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
             description=description, location=where,
-            organizer_email=current_app.config["MAIL_FROM"].rpartition("<")[2].rstrip(">"), cancelled=cancelled)
+            organizer_email=organizer, cancelled=cancelled)
         token = person_links.issue(db, draft.id, recipient.role)
         send_mail("visit", recipient.email, subject=subject, draft_id=draft.id,
                   links={"link": external_url("person.open_link", token=token)},
