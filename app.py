@@ -26,6 +26,7 @@ from onboarding.registry import RegistryFile, load_names
 from routes.forms import described_by, shown_value
 from routes.i18n import RequestBabel, forget_translations, language
 from routes.i18n import gettext as _
+from routes.templating import EscapingTemplate, TemplateMacros
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
@@ -183,6 +184,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["SIMULATED_PROVIDERS"] is None:
         app.config["SIMULATED_PROVIDERS"] = bool(app.config["DEMO"])
     app.session_interface = SessionInterface()
+    # Made here, once the configuration is read (its auto-reload), and before any template is loaded.
+    app.jinja_env.template_class = EscapingTemplate
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
     if app.config["PROXIES"]:
         # Only behind proxies that set these headers: else any client could choose its own
@@ -241,26 +244,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
-
-
-class TemplateMacros:
-    """The macros of one template as a global of the environment.
-
-    An ``{% from ... import %}`` runs again on every render, in every block a fragment
-    renders (Jinja compares the template's globals to the caller's each time): a few
-    hundredths of a millisecond a page. The module is made once; with templates
-    reloading (debug), again after the file changed.
-    """
-
-    def __init__(self, environment, name: str):
-        self.environment = environment
-        self.name = name
-        self.template = None
-
-    def __getattr__(self, macro: str):
-        if self.template is None or (self.environment.auto_reload and not self.template.is_up_to_date):
-            self.template = self.environment.get_template(self.name)
-        return getattr(self.template.module, macro)
 
 
 def local_date(stamp: str) -> str:
