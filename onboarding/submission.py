@@ -210,6 +210,7 @@ class Progress:
     identified: dict  # role -> identity.Identification
     signing: Signing | None
     visit: object | None  # appointments.Appointment
+    one_person: bool = False  # the signatory is the main contact too (same_person): one person to speak of
 
     def state(self, role: str) -> str | None:
         found = self.identified.get(role)
@@ -252,7 +253,8 @@ class Progress:
 
 def progress(db, draft: Draft) -> Progress:
     return Progress(status=draft.status, method=draft.method, identified=identity.identifications(db, draft.id),
-                    signing=signing(db, draft.id), visit=appointments.current(db, draft.id))
+                    signing=signing(db, draft.id), visit=appointments.current(db, draft.id),
+                    one_person=same_person(db, draft))
 
 
 VISIT_OUTCOMES = ("identified", "signed", "no_show")

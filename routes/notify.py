@@ -105,8 +105,10 @@ def after_change(draft_id: int) -> None:
     # the persons that the applicant can.
     if draft.email not in {recipient.email for recipient in told}:
         told.append(Recipient(draft.email, name=None, role=None, one_person=False))
+    # Whom the mail names as identified and signed: the one person holding both roles, or both.
+    alone = people.person(db, draft, people.SIGNATORY).full_name if submission.same_person(db, draft) else None
     for recipient in told:
         send_mail("completed", recipient.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
                                                            reference=draft.reference),
-                  draft_id=draft.id, name=recipient.name, applicant=recipient.email == draft.email,
+                  draft_id=draft.id, name=recipient.name, applicant=recipient.email == draft.email, alone=alone,
                   reference=draft.reference, company=draft.company.name, start_url=external_url("start.index"))

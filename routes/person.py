@@ -13,7 +13,8 @@ from . import forms, providers
 from .i18n import gettext as _
 from .notify import after_change, visit_time
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
-from .steps.identify import PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
+from .steps.identify import (PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, one_person, outcome_message,
+                             visit_context)
 from .wizard import FormRejected, step_url
 
 bp = Blueprint("person", __name__)
@@ -120,7 +121,9 @@ def visit_post():
     except FormRejected as rejected:
         rejected.shown_in(form)
         return page(visit_form=form, status=rejected.status)
-    return advance(url_for("person.page"), announce=_("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
+    return advance(url_for("person.page"), announce=(
+        _("De afspraak is gewijzigd. U krijgt een e-mail.") if one_person(draft)
+        else _("De afspraak is gewijzigd. Beide personen krijgen een e-mail.")))
 
 
 @bp.post("/persoon/afspraak/annuleren")

@@ -541,8 +541,9 @@ def test_a_main_contact_who_is_the_signatory_identifies_once(signed, db):
     assert signed.draft()["status"] == "completed"
 
 
-def submit_with_main_contact(applicant, method: str, **main_contact):
-    """Steps 5 to 10 with the given main contact (step 5's shortcut: ``?van=tekenbevoegde``)."""
+def submit_with_main_contact(applicant, method: str | None, **main_contact):
+    """Steps 5 to 10 with the given main contact (step 5's shortcut: ``?van=tekenbevoegde``); the
+    method of step 10 chosen, unless None."""
     if main_contact.get("shortcut"):
         data, page = SIGNATORY | {"birth_date": "1971-03-09", "employed": "y"}, "/stap/5?van=tekenbevoegde"
     else:
@@ -550,7 +551,7 @@ def submit_with_main_contact(applicant, method: str, **main_contact):
     assert applicant.submit("/stap/5", data, page=page).status_code == 303
     applicant.submit("/stap/6/aanvullen", page="/stap/6")
     for path, values in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
-                         ("/stap/9", {"declaration": "y"}), ("/stap/10", {"method": method})):
+                         ("/stap/9", {"declaration": "y"}), *([("/stap/10", {"method": method})] if method else [])):
         assert applicant.submit(path, values).status_code == 303
     return applicant
 
@@ -583,6 +584,53 @@ def test_one_address_gets_each_appointment_mail_once(signed, db, main_contact, g
         assert "allebei" not in str(calendar["DESCRIPTION"])
     else:
         assert "Neem allebei" in text
+
+
+def test_one_person_holding_both_roles_is_named_not_spoken_of_as_both_persons(signed, db):
+    """A practice whose signatory is its main contact too (step 5's shortcut): step 10, the
+    status page, the person's own page and the completion mail name that person, from the
+    choice of method to the end, and never speak of "both persons"."""
+    applicant = submit_with_main_contact(signed, None, shortcut=True)
+    name = "M. van der Linden"
+    shown = []
+
+    def page(url, client=None):
+        html = (client or applicant.client).get(url).get_data(as_text=True)
+        shown.append(html)
+        return html
+
+    html = page("/stap/10")
+    assert f"Nu identificeert {name} zich, als tekenbevoegde en als hoofdcontactpersoon" in html
+    assert f"{name} toont dan een paspoort" in html
+    assert choose(applicant, "appointment").status_code == 303
+    assert f"{name} moet erbij zijn" in page("/stap/10")
+    assert book(applicant).status_code == 303
+    html = page("/stap/10")
+    assert f"De afspraak is gemaakt. {name} krijgt een e-mail." in html
+    assert f"Een bevestiging met een agenda-bestand is naar {name} gemaild." in html
+    assert f"Als {name} is geïdentificeerd en de overeenkomst heeft ondertekend" in page("/aanmelding")
+
+    person = Applicant(applicant.client.application.test_client(), db)
+    opened = person.client.get(person_link(applicant, SIGNATORY["email"]), follow_redirects=True)
+    person.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    html = page("/persoon", person.client)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[-1]
+    assert person.client.post("/persoon/afspraak", data=fields(html) | {"slot": later}).status_code == 303
+    assert "De afspraak is gewijzigd. U krijgt een e-mail." in page("/persoon", person.client)
+
+    assert applicant.submit("/stap/10/demo-bezoek", page="/stap/10").status_code == 303
+    html = page("/stap/10")
+    assert f"Het bezoek is verwerkt: {name} is geïdentificeerd." in html
+    assert f"{name} is tijdens het bezoek geïdentificeerd." in html
+    sign_agreement(applicant)
+    assert applicant.draft()["status"] == "completed"
+    assert f"{name} is geïdentificeerd en heeft de overeenkomst ondertekend. Kenmerk:" in page("/stap/10")
+    assert f"{name} is geïdentificeerd en heeft de overeenkomst ondertekend." in page("/aanmelding")
+    completion = [applicant.last_mail(address) for address in (SIGNATORY["email"], "praktijk@example.nl")]
+    for text, html in completion:
+        assert f"{name} is geïdentificeerd en heeft de aansluitovereenkomst ondertekend" in text
+        shown.extend((text, html))
+    assert not any("eide personen" in text or "beiden" in text for text in shown)
 
 
 def test_the_signatory_who_is_the_main_contact_is_told_of_completion_once(signed, db):

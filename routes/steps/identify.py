@@ -95,7 +95,6 @@ def step_context(draft) -> dict:
         # Said where the method is chosen; once the visit is chosen, where signing waits.
         "notice": NO_PROVIDER if not providers.available() and draft.status == submission.SUBMITTED
         and not draft.method else None,
-        "same_person": draft.method == submission.ONLINE and submission.same_person(db, draft),
         "poll_seconds": POLL_SECONDS,
         "back_url": url_for("status.index"),
     }
@@ -159,6 +158,13 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
         mail_visit(draft, visit, changed=had is not None)
 
 
+def one_person(draft):
+    """The signatory when they are the main contact too, whom a text then names alone
+    (not "both persons"); else None."""
+    db = get_db()
+    return people.person(db, draft, people.SIGNATORY) if submission.same_person(db, draft) else None
+
+
 def send_person_link(draft, role: str) -> None:
     """The main contact's link to identify on their own device."""
     db = get_db()
@@ -199,7 +205,10 @@ def visit_post():
             rejected.shown_in(form)
             status = rejected.status
         else:
-            return advance(step_url(10), announce=_("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
+            person = one_person(draft)
+            return advance(step_url(10), announce=(
+                _("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name) if person
+                else _("De afspraak is gemaakt. Beide personen krijgen een e-mail.")))
     return show(10, draft, form, status, visit_form=form, method_form=IdentifyStep().bind(draft))
 
 
@@ -290,4 +299,7 @@ def demo_visit():
     except (LookupError, drafts.StaleDraft, submission.AlreadyCompleted, submission.VisitRecorded):
         return advance(step_url(10))
     after_change(draft.id)
-    return advance(step_url(10), announce=_("Het bezoek is verwerkt: beide personen zijn geïdentificeerd."))
+    person = one_person(draft)
+    return advance(step_url(10), announce=(
+        _("Het bezoek is verwerkt: %(name)s is geïdentificeerd.", name=person.full_name) if person
+        else _("Het bezoek is verwerkt: beide personen zijn geïdentificeerd.")))
