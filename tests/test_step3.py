@@ -2,7 +2,8 @@
 
 import pytest
 
-from .conftest import add_code, edit_registry, hidden_inputs
+from .conftest import (add_code, assert_within_step_keeps_the_way_back, destination, edit_registry, hidden_inputs,
+                       link)
 
 
 def test_gate_before_the_lookup(verified):
@@ -79,6 +80,28 @@ def test_starting_again_clears_the_lookup_and_keeps_the_address_and_the_numbers_
     html = looked_up.get("/stap/2").get_data(as_text=True)
     assert 'value="41000001"' in html and 'value="01051234"' in html
     assert looked_up.get("/stap/3").headers["Location"] == "/stap/2"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["without JavaScript", "htmx"])
+def test_a_correction_begun_from_the_summary_leads_back_to_it(at_step_9, htmx):
+    """Step 3 opened from the summary, answered "no": the page about correcting the registries, its
+    way back to the data, and starting again after the correction all keep the way back, so that
+    the new look-up and its check end at the summary again."""
+    answered = at_step_9.submit("/stap/3?terug=overzicht", {"data_correct": "no"}, htmx=htmx,
+                                page="/stap/3?terug=overzicht")
+    incorrect = "/stap/3/onjuist?terug=overzicht"
+    assert destination(answered) == incorrect
+    html = at_step_9.get(incorrect).get_data(as_text=True)
+    assert_within_step_keeps_the_way_back(html, 3)
+    assert link(html, "Terug naar de gegevens")["href"] == "/stap/3?terug=overzicht"
+    again = at_step_9.submit("/stap/3/opnieuw?terug=overzicht", page=incorrect, htmx=htmx)
+    assert destination(again) == "/stap/2?terug=overzicht"
+    looked_up = at_step_9.submit("/stap/2?terug=overzicht", {"kvk_number": "41000001", "agb_code": "01051234"},
+                                 page="/stap/2?terug=overzicht", htmx=htmx)
+    assert destination(looked_up) == "/stap/3?terug=overzicht"
+    confirmed = at_step_9.submit("/stap/3?terug=overzicht", {"data_correct": "yes"}, page="/stap/3?terug=overzicht",
+                                 htmx=htmx)
+    assert destination(confirmed) == "/stap/9"
 
 
 def test_starting_again_as_fragment(looked_up):

@@ -8,7 +8,7 @@ from onboarding.registry import zorgsoort_name
 from .. import forms
 from ..i18n import lazy_gettext as _l
 from ..pages import Pager, advance, current_draft, get_db, translated
-from ..wizard import STALE, Step, bp, gate, show, step, step_url
+from ..wizard import STALE, Step, bp, gate, keep_return, show, step, step_url
 
 
 PARTY_TYPES = {
@@ -73,7 +73,7 @@ def _incorrect_page(draft, error=None, status: int = 200):
     if error:
         form.form_errors.append(error)
     return show(3, draft, form, status, template="steps/incorrect.html", title=_l("Gegevens laten aanpassen"),
-                back_url=step_url(3))
+                back_url=keep_return(step_url(3)))
 
 
 @bp.post("/3/opnieuw")
@@ -85,4 +85,5 @@ def start_again():
         drafts.start_again(get_db(), draft, forms.StepForm(request.form).based_on())
     except drafts.StaleDraft:
         return _incorrect_page(current_draft(), STALE, 409)
-    return advance(step_url(2))
+    # Opened from the summary: the new look-up and its check lead back there.
+    return advance(keep_return(step_url(2)))
