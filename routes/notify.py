@@ -50,6 +50,13 @@ def recipients(db, draft) -> list[Recipient]:
     return found
 
 
+def one_person(draft):
+    """The signatory when they are the main contact too (``submission.same_person``), whom a text
+    then names alone, not as "both persons"; else None."""
+    db = get_db()
+    return people.person(db, draft, people.SIGNATORY) if submission.same_person(db, draft) else None
+
+
 def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
     """Both persons hear of a visit booked, changed or cancelled, with its ``.ics``. Only a
     visit still to come is called off: one that took place or has passed is nobody's plan."""
@@ -106,7 +113,7 @@ def after_change(draft_id: int) -> None:
     if draft.email not in {recipient.email for recipient in told}:
         told.append(Recipient(draft.email, name=None, role=None, one_person=False))
     # Whom the mail names as identified and signed: the one person holding both roles, or both.
-    alone = people.person(db, draft, people.SIGNATORY).full_name if submission.same_person(db, draft) else None
+    alone = person.full_name if (person := one_person(draft)) else None
     for recipient in told:
         send_mail("completed", recipient.email, subject=_("Uw aansluiting bij VECOZO is rond (%(reference)s)",
                                                            reference=draft.reference),

@@ -11,10 +11,9 @@ from onboarding import drafts, identity, people, person_links, submission, token
 
 from . import forms, providers
 from .i18n import gettext as _
-from .notify import after_change, visit_time
+from .notify import after_change, one_person, visit_time
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
-from .steps.identify import (PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, one_person, outcome_message,
-                             visit_context)
+from .steps.identify import PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
 from .wizard import FormRejected, step_url
 
 bp = Blueprint("person", __name__)

@@ -19,7 +19,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..mailer import send_mail
 from ..pages import advance, current_draft, external_url, get_db, navigate
-from ..notify import after_change, mail_visit
+from ..notify import after_change, mail_visit, one_person
 from ..status import POLL_SECONDS
 from ..wizard import FormRejected, Step, bp, gate, rate_limited, save_unavailable, show, step, step_url
 
@@ -156,13 +156,6 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
         raise FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot") from None
     if had != visit:
         mail_visit(draft, visit, changed=had is not None)
-
-
-def one_person(draft):
-    """The signatory when they are the main contact too, whom a text then names alone
-    (not "both persons"); else None."""
-    db = get_db()
-    return people.person(db, draft, people.SIGNATORY) if submission.same_person(db, draft) else None
 
 
 def send_person_link(draft, role: str) -> None:
