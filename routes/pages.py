@@ -253,12 +253,7 @@ def translated(name: str, texts: dict) -> dict:
 
 def page_title(title, number: int | None = None, error: bool = False) -> str:
     """"Fout: " when the page shows errors, the step, and the service: SPEC §2."""
-    texts = per_locale("page_title", lambda: {
-        "service": _("Aansluiten bij VECOZO"),
-        "error": _("Fout"),
-        "steps": {step: _("Stap %(number)s van %(count)s", number=step, count=STEP_COUNT)
-                  for step in range(1, STEP_COUNT + 1)},
-    })
+    texts = _title_texts()
     title = str(title)
     parts = [f"{texts['error']}: {title}" if error else title]
     if number:
@@ -266,6 +261,20 @@ def page_title(title, number: int | None = None, error: bool = False) -> str:
     if title != texts["service"]:
         parts.append(texts["service"])
     return " - ".join(parts)
+
+
+def error_prefix() -> str:
+    """What a title with errors begins with, before its ": " ("Fout")."""
+    return _title_texts()["error"]
+
+
+def _title_texts() -> dict:
+    return per_locale("page_title", lambda: {
+        "service": _("Aansluiten bij VECOZO"),
+        "error": _("Fout"),
+        "steps": {step: _("Stap %(number)s van %(count)s", number=step, count=STEP_COUNT)
+                  for step in range(1, STEP_COUNT + 1)},
+    })
 
 
 def fixed_url(endpoint: str, **values) -> str:
@@ -337,6 +346,9 @@ class Pager:
 DONE = "done"
 STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
 ANNOUNCE_EVENT = "aansluiten:announce"
+# A part of the page swapped alone says whether the page now shows an error: its <title> stays the
+# page's, and app.js puts "Fout: " before it or takes it away (SPEC §2), as a whole page's title would.
+ERROR_EVENT = "aansluiten:error"
 
 
 def render_page(template: str, *, title, status: int = 200, number: int | None = None, error: bool = False,
@@ -351,10 +363,12 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
         context["notice"] = str(unsent.RESTORED)
     if wants_fragment() and not whole and (block := fragment_block(template)) != "main":
         # A part of the page alone (a table row among them: nothing may stand beside it), so
-        # what it announces travels in an event that app.js writes into the live region.
+        # what it announces, and whether it shows an error, travel in events for app.js.
         announce = g.pop("announce", None) if status < 300 else None
-        return htmx_response(Markup(render_block(template, block, **context)), status,
-                             trigger_after_settle={ANNOUNCE_EVENT: str(announce)} if announce else None)
+        events = {ERROR_EVENT: error_prefix() if error else ""}
+        if announce:
+            events[ANNOUNCE_EVENT] = str(announce)
+        return htmx_response(Markup(render_block(template, block, **context)), status, trigger_after_settle=events)
     if wants_fragment():
         body = (
             Markup("<title>{}</title>").format(context["page_title"])

@@ -37,6 +37,14 @@
     var status = document.getElementById("status");
     if (status) status.textContent = event.detail.value;
   });
+  // ... and whether the page now shows an error: "Fout: " before the page's title, or not.
+  var errorPrefix = "";
+  document.body.addEventListener("aansluiten:error", function (event) {
+    var title = document.title;
+    if (errorPrefix && title.indexOf(errorPrefix) === 0) title = title.slice(errorPrefix.length);
+    errorPrefix = event.detail.value ? event.detail.value + ": " : "";
+    document.title = errorPrefix + title;
+  });
 
   // The language switch is a link: what was typed on the page and not yet sent would be lost
   // with it. It is kept for the page in this tab (sessionStorage: gone with the tab) and filled

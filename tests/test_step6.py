@@ -1,5 +1,6 @@
 """Step 6: a contact person per AGB code, in a table edited inline one row at a time."""
 
+import json
 import re
 
 import pytest
@@ -758,7 +759,17 @@ def test_a_double_click_on_the_bulk_button_goes_on(at_step_6):
 
 def test_a_row_save_with_htmx_is_announced(at_step_6):
     response = save_row(at_step_6, "01004567", htmx=True)
-    assert "De contactpersoon bij AGB-code 01004567 is opgeslagen." in response.headers["HX-Trigger-After-Settle"]
+    events = json.loads(response.headers["HX-Trigger-After-Settle"])
+    assert events["aansluiten:announce"] == "De contactpersoon bij AGB-code 01004567 is opgeslagen."
+    assert events["aansluiten:error"] == ""  # the page's title loses a "Fout: " an error gave it
+
+
+def test_a_row_refused_with_htmx_tells_the_page_to_say_error_in_its_title(at_step_6):
+    """The row alone is swapped, not the page's <title>: an event tells app.js to put "Fout: " before it."""
+    response = save_row(at_step_6, "01004567", htmx=True, email="geen-adres")
+    assert response.status_code == 422
+    events = json.loads(response.headers["HX-Trigger-After-Settle"])
+    assert events == {"aansluiten:error": "Fout"}
 
 
 

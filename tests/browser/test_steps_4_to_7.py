@@ -584,6 +584,8 @@ def test_keyboard_only_inline_edit_with_htmx(js_applicant):
     expect(summary).to_contain_text(BAD_EMAIL)
     expect(summary).to_be_focused()
     expect(page.locator(".error-summary")).to_have_count(1)
+    # The page's title says so, as a page with an error says it (SPEC §2).
+    expect(page).to_have_title(re.compile(r"^Fout: Geef uw contactpersonen op - Stap 6 van 10"))
     email = row_b.get_by_label("E-mailadres", exact=True)
     expect(email).to_have_attribute("aria-invalid", "true")
     described = email.get_attribute("aria-describedby") or ""
@@ -606,6 +608,7 @@ def test_keyboard_only_inline_edit_with_htmx(js_applicant):
     expect(row_b).to_contain_text("Nog geen contactpersoon")
     expect(row_b.get_by_role("link", name=f"Voeg een contactpersoon toe bij {ROW_B}")).to_be_focused()
     expect(page.locator(".error-summary")).to_have_count(0)
+    expect(page).to_have_title(re.compile(r"^Geef uw contactpersonen op - Stap 6 van 10"))
     a.settled()
     assert other_rows_html(page, ROW_B) == untouched, "cancelling row B changed another row"
     assert page.evaluate("window.__marker") == 1
