@@ -53,7 +53,7 @@ def test_fragment(at_step_9):
 @pytest.mark.parametrize("language, hidden", [
     ("nl", ["e-mailadres", "onderneming", "tekenbevoegde", "hoofdcontactpersoon", "contactpersonen per AGB-code",
             "ICT-beheerders", "diensten"]),
-    ("en", ["email address", "company", "authorised signatory", "main contact person", "contact persons per AGB code",
+    ("en", ["email address", "company", "authorised signatory", "main contact person", "contact people per AGB code",
             "ICT administrators", "services"]),
 ])
 def test_each_change_link_names_its_section_for_a_screen_reader_with_abbreviations_in_capitals(
