@@ -197,6 +197,12 @@ def start_enrolment(db, user_id: int, seal) -> str:
     return secret
 
 
+def enrolment_secret(db, user_id: int, seal) -> str:
+    """The secret being enrolled: the one shown before, until a code confirms it, else a new one.
+    A reload or a mistyped code keeps it: the app the user scanned it into must go on matching."""
+    return _secret(_not_enrolled(db, user_id), seal) or start_enrolment(db, user_id, seal)
+
+
 def _not_enrolled(db, user_id: int):
     """The user's row, while their second factor is not confirmed yet (enrolment's two steps)."""
     row = _row_by_id(db, user_id)

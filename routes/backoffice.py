@@ -171,8 +171,7 @@ def enrol_get():
     user = g.staff_pending
     if user is None or user.totp_enrolled:
         return redirect(url_for("backoffice.index"), 303)
-    secret = staff.start_enrolment(get_db(), user.id, seal())
-    return _enrol_page(user, secret, CodeForm(None))
+    return _enrol_page(user, staff.enrolment_secret(get_db(), user.id, seal()), CodeForm(None))
 
 
 def _enrol_page(user, secret: str, form, status: int = 200):
@@ -193,13 +192,12 @@ def enrol_post():
             codes = staff.confirm_enrolment(get_db(), user.id, form.code.data, seal())
         except staff.CodeRefused as refused:
             refuse_code(form, refused, _("Deze code klopt niet. Vul de code in die uw app nu toont."))
-            secret = staff.start_enrolment(get_db(), user.id, seal())
-            return _enrol_page(user, secret, form, 422)
+            return _enrol_page(user, staff.enrolment_secret(get_db(), user.id, seal()), form, 422)
         staff_session.start(user.id, user.session_epoch, "ok")
         g.staff = staff.by_id(get_db(), user.id)
         # Shown once, on the answer to this POST; a reload does not show them again.
         return page("recovery.html", _("Uw herstelcodes"), codes=codes)
-    return _enrol_page(user, staff.start_enrolment(get_db(), user.id, seal()), form, 422)
+    return _enrol_page(user, staff.enrolment_secret(get_db(), user.id, seal()), form, 422)
 
 
 @bp.post("/uitloggen")

@@ -126,6 +126,27 @@ def test_first_login_enrols_the_second_factor(app, db):
     assert client.get("/beheer").status_code == 200
 
 
+def test_a_mistyped_code_or_a_reload_keeps_the_secret_being_enrolled(app, db):
+    """The app has stored the secret of the first QR code: a reload or a wrong code must not
+    make another, or no code of the app could ever confirm it."""
+    client = app.test_client()
+    staff.create_user(db, "bram", PASSWORD)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/beheer/login").get_data(as_text=True)).group(1)
+    client.post("/beheer/login", data={"csrf_token": token, "username": "bram", "password": PASSWORD})
+
+    def shown(html):
+        return re.search(r'<code class="secret">([A-Z2-7]+)</code>', html).group(1)
+
+    secret = shown(client.get("/beheer/koppelen").get_data(as_text=True))
+    assert shown(client.get("/beheer/koppelen").get_data(as_text=True)) == secret
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 1) % 10**6:06d}"
+    for code in (wrong, ""):  # refused, and not a code at all
+        refused = client.post("/beheer/koppelen", data={"csrf_token": token, "code": code})
+        assert refused.status_code == 422 and shown(refused.get_data(as_text=True)) == secret
+    done = client.post("/beheer/koppelen", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and staff.by_username(db, "bram").totp_enrolled
+
+
 def test_a_refused_code_is_not_sent_back(app, db):
     bram = Staff(app, db, "bram")
     bram.client.post("/beheer/login", data={"csrf_token": bram.token(), "username": "bram", "password": PASSWORD})
