@@ -55,6 +55,15 @@ class CodeForm(Form):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
 
 
+def settle_form(role: str, *args, **kwargs) -> "SettleForm":
+    """The decision on one person's check. Both persons may wait on one page: ids carry the role, so
+    that no label, hint or error link points into the other's form; names stay the same."""
+    form = SettleForm(*args, **kwargs)
+    for field in form:
+        field.id = f"{role}-{field.name}"
+    return form
+
+
 class SettleForm(StepForm):
     decision = RadioField(_l("Besluit"), choices=[
         SelectChoice("approve", _l("Goedkeuren: de persoon is geïdentificeerd")),
@@ -242,7 +251,7 @@ def _name(draft) -> str:
 
 
 @bp.get("/aanvraag/<int:draft_id>")
-def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visit_form=None, settle_role=None):
+def detail(draft_id: int, status: int = 200, notice=None, posted_settle_form=None, visit_form=None, settle_role=None):
     draft = _application(draft_id)
     db = get_db()
     pager = Pager.from_request(drafts.agb_code_count(db, draft))
@@ -260,9 +269,9 @@ def detail(draft_id: int, status: int = 200, notice=None, settle_form=None, visi
         open_services=services.open_services(current_app.extensions["aansluiten.services"],
                                              services.code_groups(db, draft.id)),
         # One form per person waiting for a manual check; the one just posted keeps its errors.
-        settle_forms={role: settle_form if role == settle_role and settle_form else SettleForm(None, data=version)
-                      for role in ROLE_NAMES},
-        settle_form=settle_form,
+        settle_forms={role: posted_settle_form if role == settle_role and posted_settle_form
+                      else settle_form(role, None, data=version) for role in ROLE_NAMES},
+        settle_form=posted_settle_form,
         visit_form=visit_form or VisitOutcomeForm(None, data=version), form=Form(None),
         version_form=StepForm(None, data=version), status_names=STATUS_NAMES, role_names=ROLE_NAMES,
         current_step=backoffice.current_step(draft),
@@ -283,11 +292,11 @@ def settle(draft_id: int, role: str):
     if role not in ROLE_NAMES:
         abort(404)
     draft = _application(draft_id)
-    form = SettleForm()
+    form = settle_form(role)
     if form.validate() and form.decision.data == "reject" and not (form.reason.data or "").strip():
         form.reason.errors.append(_("Vul de reden van afwijzen in"))
     if form.errors:
-        return detail(draft_id, status=422, settle_form=form, settle_role=role)
+        return detail(draft_id, status=422, posted_settle_form=form, settle_role=role)
     approve = form.decision.data == "approve"
     try:
         backoffice.settle(get_db(), draft, form.based_on(), role, approve, (form.reason.data or "").strip(),

@@ -13,7 +13,7 @@ from onboarding import mail, staff
 from onboarding.spreadsheet import neutralised
 
 from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
-from .test_step10 import book, choose, identify_signatory, main_contact_browser
+from .test_step10 import at_bank, book, choose, identify_signatory, main_contact_browser
 
 PASSWORD = "correct horse battery"
 
@@ -277,6 +277,24 @@ def test_rejecting_needs_a_reason_and_mails_it(anna, submitted, db):
     assert table(db, "identifications")[0]["state"] == "rejected"
     text, _html = submitted.last_mail(SIGNATORY["email"])
     assert "Andere achternaam" in text
+
+
+def test_both_persons_waiting_for_a_check_get_forms_with_ids_of_their_own(anna, submitted, db):
+    """Two checks on one page: each label, hint and error link points into its own person's form,
+    and each table of claims is a region named after its person."""
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    at_bank(main_contact_browser(submitted).client, "/persoon/identificeren", "/persoon", surname="Janssens")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    html = anna.client.get(page).get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted(ids) == sorted(set(ids))
+    for role in ("signatory", "main_contact"):
+        assert f'for="{role}-decision-1"' in html and f'id="{role}-reason-hint"' in html
+    regions = re.findall(r'role="region" aria-label="(Ingevuld en teruggekomen van de bank[^"]*)"', html)
+    assert len(regions) == 2 and len(set(regions)) == 2
+    refused = anna.post(f"{page}/identificatie/main_contact", {"decision": "reject"}, page=page)
+    assert refused.status_code == 422 and 'href="#main_contact-reason"' in refused.get_data(as_text=True)
 
 
 def test_recording_a_visit_completes_after_signing(anna, submitted, db):

@@ -340,11 +340,11 @@ def test_staff_find_an_application_by_kvk_and_approve_the_signatorys_manual_chec
     person.at(re.compile(r"/beheer/aanvraag/\d+(/identificatie/signatory)?$"), f"Aanmelding {reference}")
     reason = page.get_by_label("Reden van afwijzen", exact=True)
     expect(reason).to_have_attribute("aria-invalid", "true")
-    expect(reason).to_have_attribute("aria-describedby", re.compile(r"(^|\s)reason-error(\s|$)"))
-    expect(page.locator("#reason-error")).to_contain_text(NO_REASON)
+    expect(reason).to_have_attribute("aria-describedby", re.compile(r"(^|\s)signatory-reason-error(\s|$)"))
+    expect(page.locator("#signatory-reason-error")).to_contain_text(NO_REASON)
     expect(page.get_by_label(REJECT, exact=True)).to_be_checked()
     person.axe("detail with an error")
-    person.expect_error_summary(page.locator(".error-summary"), (NO_REASON, "#reason"))
+    person.expect_error_summary(page.locator(".error-summary"), (NO_REASON, "#signatory-reason"))
 
     # Approving settles it.
     page.get_by_label(APPROVE, exact=True).check()
