@@ -51,7 +51,7 @@ class LoginForm(Form):
 
 class CodeForm(Form):
     code = StringField(_l("Code"), description=_l("De 6 cijfers uit uw authenticator-app, of een herstelcode."),
-                       validators=[InputRequired(_l("Vul de code in")), Length(max=40)],
+                       validators=[InputRequired(_l("Vul de code in")), Length(max=40, message=_l("Gebruik hoogstens 40 tekens"))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
 
 
@@ -82,6 +82,22 @@ class VisitOutcomeForm(StepForm):
     ], validate_choice=False, validators=[
         InputRequired(_l("Kies wat er bij het bezoek is gebeurd")),
         AnyOf(submission.VISIT_OUTCOMES, message=_l("Kies wat er bij het bezoek is gebeurd"))])
+
+
+# Of one person who is both signatory and main contact, not "both persons".
+ONE_PERSON_OUTCOMES = {
+    "identified": _l("De tekenbevoegde, ook hoofdcontactpersoon, is geïdentificeerd"),
+    "signed": _l("De tekenbevoegde, ook hoofdcontactpersoon, is geïdentificeerd en heeft de overeenkomst op papier "
+                 "ondertekend"),
+}
+
+
+def visit_outcome_form(draft, *args, **kwargs) -> VisitOutcomeForm:
+    form = VisitOutcomeForm(*args, **kwargs)
+    if submission.same_person(get_db(), draft):
+        form.outcome.choices = [SelectChoice(choice.value, ONE_PERSON_OUTCOMES.get(choice.value, choice.label))
+                                for choice in form.outcome.choices]
+    return form
 
 
 # -- who may come in ------------------------------------------------------------------------------
@@ -272,7 +288,7 @@ def detail(draft_id: int, status: int = 200, notice=None, posted_settle_form=Non
         settle_forms={role: posted_settle_form if role == settle_role and posted_settle_form
                       else settle_form(role, None, data=version) for role in ROLE_NAMES},
         settle_form=posted_settle_form,
-        visit_form=visit_form or VisitOutcomeForm(None, data=version), form=Form(None),
+        visit_form=visit_form or visit_outcome_form(draft, None, data=version), form=Form(None),
         version_form=StepForm(None, data=version), status_names=STATUS_NAMES, role_names=ROLE_NAMES,
         current_step=backoffice.current_step(draft),
     )
@@ -322,7 +338,7 @@ def settle(draft_id: int, role: str):
 @bp.post("/aanvraag/<int:draft_id>/bezoek")
 def visit(draft_id: int):
     draft = _application(draft_id)
-    form = VisitOutcomeForm()
+    form = visit_outcome_form(draft)
     if not form.validate():
         return detail(draft_id, status=422, visit_form=form)
     try:

@@ -13,7 +13,7 @@ from onboarding import mail, staff
 from onboarding.spreadsheet import neutralised
 
 from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
-from .test_step10 import at_bank, book, choose, identify_signatory, main_contact_browser
+from .test_step10 import at_bank, book, choose, identify_signatory, main_contact_browser, submit_with_main_contact
 
 PASSWORD = "correct horse battery"
 
@@ -145,6 +145,14 @@ def test_a_mistyped_code_or_a_reload_keeps_the_secret_being_enrolled(app, db):
         assert refused.status_code == 422 and shown(refused.get_data(as_text=True)) == secret
     done = client.post("/beheer/koppelen", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
     assert done.status_code == 200 and staff.by_username(db, "bram").totp_enrolled
+
+
+def test_a_code_too_long_is_refused_in_the_words_of_the_service(app, db):
+    bram = Staff(app, db, "bram")
+    bram.client.post("/beheer/login", data={"csrf_token": bram.token(), "username": "bram", "password": PASSWORD})
+    response = bram.client.post("/beheer/code", data={"csrf_token": bram.token("/beheer/code"), "code": "1" * 45})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Gebruik hoogstens 40 tekens" in html and "karakters" not in html
 
 
 def test_a_refused_code_is_not_sent_back(app, db):
@@ -295,6 +303,14 @@ def test_both_persons_waiting_for_a_check_get_forms_with_ids_of_their_own(anna, 
     assert len(regions) == 2 and len(set(regions)) == 2
     refused = anna.post(f"{page}/identificatie/main_contact", {"decision": "reject"}, page=page)
     assert refused.status_code == 422 and 'href="#main_contact-reason"' in refused.get_data(as_text=True)
+
+
+def test_a_visit_of_one_person_holding_both_roles_is_recorded_of_that_person(anna, signed):
+    applicant = submit_with_main_contact(signed, "appointment", shortcut=True)
+    book(applicant)
+    html = anna.client.get(f"/beheer/aanvraag/{applicant.draft()['id']}").get_data(as_text=True)
+    assert "De tekenbevoegde, ook hoofdcontactpersoon, is geïdentificeerd" in html
+    assert "Beide personen" not in html
 
 
 def test_recording_a_visit_completes_after_signing(anna, submitted, db):

@@ -460,6 +460,17 @@ def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
 
 
+def test_a_persons_visit_form_with_an_error_says_so_in_the_title(by_appointment, db):
+    book(by_appointment)
+    other = Applicant(by_appointment.client.application.test_client(), db)
+    opened = other.client.get(person_link(by_appointment), follow_redirects=True)
+    other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    page = other.client.get("/persoon").get_data(as_text=True)
+    refused = other.client.post("/persoon/afspraak", data=fields(page) | {"street": ""})
+    assert refused.status_code == 422
+    assert re.search(r"<title>Fout: Uw deel van de aanmelding", refused.get_data(as_text=True))
+
+
 def test_the_visit_forms_disable_their_button_while_sending(by_appointment, db):
     assert_htmx_posts_disable_their_button(by_appointment.get("/stap/10").get_data(as_text=True))
     book(by_appointment)
