@@ -313,6 +313,31 @@ def test_a_visit_of_one_person_holding_both_roles_is_recorded_of_that_person(ann
     assert "Beide personen" not in html
 
 
+def test_after_a_rejection_the_pages_point_to_a_visit_and_start_no_bank_again(anna, submitted, db):
+    """The rejection mail says that only a visit identifies the person now: step 10 and the
+    person's own page say so too, without the iDIN button, and its POST starts nothing."""
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    main_contact = main_contact_browser(submitted)
+    at_bank(main_contact.client, "/persoon/identificeren", "/persoon", surname="Janssens")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    for role in ("signatory", "main_contact"):
+        rejected = anna.post(f"{page}/identificatie/{role}", {"decision": "reject", "reason": "Andere naam"}, page=page)
+        assert rejected.status_code == 303
+    step_10 = submitted.get("/stap/10").get_data(as_text=True)
+    assert "De identificatie van M. van der Linden via de bank is afgewezen" in step_10
+    assert "De identificatie van J. Jansen via de bank is afgewezen" in step_10
+    assert "Identificeren met iDIN" not in step_10
+    own = main_contact.client.get("/persoon").get_data(as_text=True)
+    assert "Uw identificatie via de bank is afgewezen" in own and "Identificeren met iDIN" not in own
+    requests = len(table(db, "identity_requests"))
+    assert submitted.submit("/stap/10/identificeren", page="/stap/10").headers["Location"] == "/stap/10"
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', own).group(1)  # the page has no form of its own now
+    posted = main_contact.client.post("/persoon/identificeren", headers={"X-CSRFToken": token})
+    assert posted.status_code == 303 and posted.headers["Location"] == "/persoon"
+    assert len(table(db, "identity_requests")) == requests
+
+
 def test_recording_a_visit_completes_after_signing(anna, submitted, db):
     choose(submitted, "appointment")
     book(submitted)
