@@ -32,7 +32,7 @@ def _where(status: str | None, query: str) -> tuple[str, list]:
     elif status in STATUSES:
         clauses.append("d.status = ?")
         parameters.append(status)
-    query = (query or "").strip()
+    query = " ".join((query or "").split())  # spaces as typed ("praktijk  de"), as one
     if query:
         digits = validators.strip_separators(query)
         options = ["d.reference = ?", "d.company_name_searchable LIKE ? ESCAPE '\\'"]

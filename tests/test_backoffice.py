@@ -237,6 +237,7 @@ def test_a_name_is_found_whatever_the_case_and_accents_typed(anna, verified, reg
     ("Stichting Zorggroep ’s-Hertogenbosch", "Stichting Zorggroep 's"),
     ("Stichting Zorggroep 's-Hertogenbosch", "Stichting Zorggroep ’s"),
     ("Praktijk O’Neill", "praktijk o`neill"),
+    ("Huisartsenpraktijk De Linde", "huisartsenpraktijk  de  l"),  # two spaces typed for one
 ])
 def test_a_name_is_found_whatever_the_apostrophe_typed(anna, verified, registry_path, name, query):
     # A phone types a curly apostrophe for a straight one.
