@@ -458,6 +458,9 @@ def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
     cancelled = other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(page))
     assert cancelled.status_code == 303
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
+    # The form that is left says what it is for.
+    page = other.client.get("/persoon").get_data(as_text=True)
+    assert '<h2 class="subheading">Afspraak maken</h2>' in page and "Er is geen afspraak." in page
 
 
 def test_a_persons_visit_form_with_an_error_says_so_in_the_title(by_appointment, db):
