@@ -248,7 +248,9 @@ class Progress:
             return False
         return (self.signing_state == "invited"
                 or any(self.state(role) == "manual_check" for role in identity.ROLES)
-                or (self.method == ONLINE and self.state("main_contact") != "identified"))
+                # The main contact identifies elsewhere, unless staff rejected that: then only the
+                # applicant, here, can go on (a visit).
+                or (self.method == ONLINE and self.state("main_contact") not in ("identified", "rejected")))
 
 
 def progress(db, draft: Draft) -> Progress:

@@ -329,6 +329,7 @@ def test_after_a_rejection_the_pages_point_to_a_visit_and_start_no_bank_again(an
     assert "De identificatie van M. van der Linden via de bank is afgewezen" in step_10
     assert "De identificatie van J. Jansen via de bank is afgewezen" in step_10
     assert "Identificeren met iDIN" not in step_10
+    assert "/aanmelding/stand" not in step_10  # nothing to wait for: the next move is the applicant's
     own = main_contact.client.get("/persoon").get_data(as_text=True)
     assert "Uw identificatie via de bank is afgewezen" in own and "Identificeren met iDIN" not in own
     requests = len(table(db, "identity_requests"))
