@@ -137,6 +137,14 @@ def current(db, draft_id: int) -> Appointment | None:
     return _appointment(row) if row else None
 
 
+def missed(db, draft_id: int) -> Appointment | None:
+    """The last visit, when nobody was there (staff recorded "no_show") and none is booked since."""
+    row = db.conn.execute(
+        "SELECT * FROM appointments WHERE draft_id = ? ORDER BY id DESC LIMIT 1", (draft_id,)
+    ).fetchone()
+    return _appointment(row) if row and row["outcome"] == "no_show" else None
+
+
 def book(db, draft_id: int, slot: datetime, address: Address, today: date,
          actor: str = drafts.APPLICANT) -> Appointment:
     """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome).

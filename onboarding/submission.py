@@ -211,6 +211,7 @@ class Progress:
     signing: Signing | None
     visit: object | None  # appointments.Appointment
     one_person: bool = False  # the signatory is the main contact too (same_person): one person to speak of
+    missed_visit: object | None = None  # the last visit, nobody there, none booked since (appointments.missed)
 
     def state(self, role: str) -> str | None:
         found = self.identified.get(role)
@@ -256,7 +257,8 @@ class Progress:
 def progress(db, draft: Draft) -> Progress:
     return Progress(status=draft.status, method=draft.method, identified=identity.identifications(db, draft.id),
                     signing=signing(db, draft.id), visit=appointments.current(db, draft.id),
-                    one_person=same_person(db, draft))
+                    one_person=same_person(db, draft),
+                    missed_visit=appointments.missed(db, draft.id) if draft.method == APPOINTMENT else None)
 
 
 VISIT_OUTCOMES = ("identified", "signed", "no_show")

@@ -340,6 +340,23 @@ def test_after_a_rejection_the_pages_point_to_a_visit_and_start_no_bank_again(an
     assert len(table(db, "identity_requests")) == requests
 
 
+def test_a_visit_nobody_was_at_is_said_where_a_new_one_is_chosen(anna, submitted, db):
+    """"Niemand aanwezig" ends the visit: step 10, the status page and the person's own page say
+    that nobody was there, beside the form for a new one, until one is booked."""
+    choose(submitted, "appointment")
+    book(submitted)
+    person = main_contact_browser(submitted)
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    assert anna.post(f"{page}/bezoek", {"outcome": "no_show"}, page=page).status_code == 303
+    missed = "was niemand aanwezig. Kies"
+    assert missed in submitted.get("/stap/10").get_data(as_text=True)
+    assert missed in submitted.get("/aanmelding").get_data(as_text=True)
+    assert missed in person.client.get("/persoon").get_data(as_text=True)
+    assert book(submitted).status_code == 303
+    assert missed not in submitted.get("/stap/10").get_data(as_text=True)
+    assert missed not in submitted.get("/aanmelding").get_data(as_text=True)
+
+
 def test_recording_a_visit_completes_after_signing(anna, submitted, db):
     choose(submitted, "appointment")
     book(submitted)
