@@ -19,6 +19,7 @@ from onboarding import backoffice, drafts, people, services, staff, submission
 from . import notify, staff_session
 from .forms import Form, StepForm, forget
 from .i18n import gettext as _
+from .i18n import in_language
 from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
 from .pages import Pager, advance, client_id, get_db, navigate, render_page, too_many_tries
@@ -98,6 +99,12 @@ def visit_outcome_form(draft, *args, **kwargs) -> VisitOutcomeForm:
         form.outcome.choices = [SelectChoice(choice.value, ONE_PERSON_OUTCOMES.get(choice.value, choice.label))
                                 for choice in form.outcome.choices]
     return form
+
+
+def mail_language():
+    """The mails a staff action sends (a rejection, a visit's outcome, a reopen) are in the service's
+    language: the back office's own language is the staff member's, not the applicant's."""
+    return in_language(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 # -- who may come in ------------------------------------------------------------------------------
@@ -324,13 +331,15 @@ def settle(draft_id: int, role: str):
                                                       role=ROLE_NAMES[role]))
     if approve:
         submission.share_identification(get_db(), drafts.by_id(get_db(), draft_id))
-        after_change(draft_id)
+        with mail_language():
+            after_change(draft_id)
     else:
         person = people.person(get_db(), draft, role)
-        send_mail("rejected", person.email, subject=_("Uw identificatie voor de VECOZO-aansluiting van %(company)s",
-                                                       company=draft.company_name),
-                  draft_id=draft.id, name=person.full_name, company=draft.company_name, reference=draft.reference,
-                  reason=form.reason.data.strip())
+        with mail_language():
+            send_mail("rejected", person.email, subject=_("Uw identificatie voor de VECOZO-aansluiting van %(company)s",
+                                                           company=draft.company_name),
+                      draft_id=draft.id, name=person.full_name, company=draft.company_name,
+                      reference=draft.reference, reason=form.reason.data.strip())
     return advance(url_for("backoffice.detail", draft_id=draft_id),
                    announce=_("Het besluit is opgeslagen."))
 
@@ -353,7 +362,8 @@ def visit(draft_id: int):
     except submission.VisitRecorded:
         return detail(draft_id, status=409,
                       notice=_("Het bezoek is al vastgelegd: er valt geen tweede uitkomst vast te leggen."))
-    after_change(draft_id)
+    with mail_language():
+        after_change(draft_id)
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
 
 
@@ -362,7 +372,8 @@ def reopen(draft_id: int):
     draft = _application(draft_id)
     form = StepForm()
     try:
-        notify.reopen(draft, form.based_on(), actor=g.staff.username)
+        with mail_language():
+            notify.reopen(draft, form.based_on(), actor=g.staff.username)
     except drafts.StaleDraft:
         return _stale(draft_id)
     except submission.NotSubmitted:

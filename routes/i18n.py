@@ -9,6 +9,7 @@ Import them from here, not from ``flask_babel``; the names are the ones ``pybabe
 """
 
 import contextvars
+from contextlib import contextmanager
 from functools import cached_property
 
 import flask_babel
@@ -42,6 +43,19 @@ def language() -> str:
         code = str((babel.locale_selector and babel.locale_selector()) or babel.instance.default_locale)
         _language.set(code)
     return code
+
+
+@contextmanager
+def in_language(code: str):
+    """Texts, dates and times in ``code`` for a while, whatever the request's language (the mails a
+    staff action sends go out in the service's language, not in the one the back office is read in)."""
+    with flask_babel.force_locale(code):
+        language_token, translations_token = _language.set(code), _translations.set(None)
+        try:
+            yield
+        finally:
+            _language.reset(language_token)
+            _translations.reset(translations_token)
 
 
 def translations():

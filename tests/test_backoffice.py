@@ -357,6 +357,20 @@ def test_a_visit_nobody_was_at_is_said_where_a_new_one_is_chosen(anna, submitted
     assert missed not in submitted.get("/aanmelding").get_data(as_text=True)
 
 
+def test_a_rejection_sent_from_the_back_office_in_english_is_mailed_in_dutch(anna, submitted, db):
+    """Staff may read the back office in English; the person the mail goes to is not them."""
+    choose(submitted, "online")
+    identify_signatory(submitted, surname="Linde")
+    page = f"/beheer/aanvraag/{submitted.draft()['id']}"
+    anna.client.set_cookie("taal", "en")
+    answer = anna.post(f"{page}/identificatie/signatory", {"decision": "reject", "reason": "Andere naam"}, page=page)
+    assert answer.status_code == 303
+    text, html = submitted.last_mail(SIGNATORY["email"])
+    assert text.startswith("Beste M. van der Linden,") and "Uw identificatie is afgewezen" in text
+    assert 'lang="nl"' in html
+    assert '<html lang="en">' in anna.client.get(page).get_data(as_text=True)  # the back office stays English
+
+
 def test_recording_a_visit_completes_after_signing(anna, submitted, db):
     choose(submitted, "appointment")
     book(submitted)
