@@ -447,9 +447,7 @@ def test_a_taken_slot_is_neither_offered_nor_accepted(by_appointment, db, app):
 
 def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
     book(by_appointment)
-    other = Applicant(by_appointment.client.application.test_client(), db)
-    opened = other.client.get(person_link(by_appointment), follow_redirects=True)
-    other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    other = main_contact_browser(by_appointment)
     page = other.client.get("/persoon").get_data(as_text=True)
     slots = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', page)
     values = fields(page) | {"slot": slots[-1]}
@@ -463,23 +461,19 @@ def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
     assert '<h2 class="subheading">Afspraak maken</h2>' in page and "Er is geen afspraak." in page
 
 
-def test_a_persons_visit_form_with_an_error_says_so_in_the_title(by_appointment, db):
+def test_a_persons_visit_form_with_an_error_says_so_in_the_title(by_appointment):
     book(by_appointment)
-    other = Applicant(by_appointment.client.application.test_client(), db)
-    opened = other.client.get(person_link(by_appointment), follow_redirects=True)
-    other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    other = main_contact_browser(by_appointment)
     page = other.client.get("/persoon").get_data(as_text=True)
     refused = other.client.post("/persoon/afspraak", data=fields(page) | {"street": ""})
     assert refused.status_code == 422
     assert re.search(r"<title>Fout: Uw deel van de aanmelding", refused.get_data(as_text=True))
 
 
-def test_the_visit_forms_disable_their_button_while_sending(by_appointment, db):
+def test_the_visit_forms_disable_their_button_while_sending(by_appointment):
     assert_htmx_posts_disable_their_button(by_appointment.get("/stap/10").get_data(as_text=True))
     book(by_appointment)
-    other = Applicant(by_appointment.client.application.test_client(), db)
-    opened = other.client.get(person_link(by_appointment), follow_redirects=True)
-    other.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    other = main_contact_browser(by_appointment)
     page = other.client.get("/persoon").get_data(as_text=True)
     assert "Afspraak annuleren" in page and "Afspraak wijzigen" in page
     assert_htmx_posts_disable_their_button(page)
