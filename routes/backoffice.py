@@ -52,17 +52,9 @@ class LoginForm(Form):
 
 class CodeForm(Form):
     code = StringField(_l("Code"), description=_l("De 6 cijfers uit uw authenticator-app, of een herstelcode."),
-                       validators=[InputRequired(_l("Vul de code in")), Length(max=40, message=_l("Gebruik hoogstens 40 tekens"))],
+                       validators=[InputRequired(_l("Vul de code in")),
+                                   Length(max=40, message=_l("Gebruik hoogstens 40 tekens"))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
-
-
-def settle_form(role: str, *args, **kwargs) -> "SettleForm":
-    """The decision on one person's check. Both persons may wait on one page: ids carry the role, so
-    that no label, hint or error link points into the other's form; names stay the same."""
-    form = SettleForm(*args, **kwargs)
-    for field in form:
-        field.id = f"{role}-{field.name}"
-    return form
 
 
 class SettleForm(StepForm):
@@ -73,6 +65,15 @@ class SettleForm(StepForm):
                                           AnyOf(["approve", "reject"], message=_l("Kies goedkeuren of afwijzen"))])
     reason = TextAreaField(_l("Reden van afwijzen"), description=_l("Deze reden mailen wij naar de persoon."),
                            validators=[Length(max=500, message=_l("Gebruik hoogstens 500 tekens"))])
+
+
+def settle_form(role: str, *args, **kwargs) -> SettleForm:
+    """The decision on one person's check. Both persons may wait on one page: ids carry the role, so
+    that no label, hint or error link points into the other's form; names stay the same."""
+    form = SettleForm(*args, **kwargs)
+    for field in form:
+        field.id = f"{role}-{field.name}"
+    return form
 
 
 class VisitOutcomeForm(StepForm):
