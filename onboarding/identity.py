@@ -169,6 +169,11 @@ def matches(entered: Claims, returned: Claims) -> bool:
 # -- the flow ---------------------------------------------------------------------------------
 
 
+# A person's online identification is over once identified, or once staff rejected what the bank
+# returned: then only a visit identifies them (the rejection mail says so).
+ONLINE_OVER = ("identified", "rejected")
+
+
 @dataclass(frozen=True)
 class Identification:
     role: str

@@ -249,9 +249,9 @@ class Progress:
             return False
         return (self.signing_state == "invited"
                 or any(self.state(role) == "manual_check" for role in identity.ROLES)
-                # The main contact identifies elsewhere, unless staff rejected that: then only the
-                # applicant, here, can go on (a visit).
-                or (self.method == ONLINE and self.state("main_contact") not in ("identified", "rejected")))
+                # The main contact identifies elsewhere, unless that is over (identity.ONLINE_OVER):
+                # after a rejection only the applicant, here, can go on (a visit).
+                or (self.method == ONLINE and self.state("main_contact") not in identity.ONLINE_OVER))
 
 
 def progress(db, draft: Draft) -> Progress:

@@ -94,9 +94,9 @@ ONE_PERSON_OUTCOMES = {
 }
 
 
-def visit_outcome_form(draft, *args, **kwargs) -> VisitOutcomeForm:
+def visit_outcome_form(one_person: bool, *args, **kwargs) -> VisitOutcomeForm:
     form = VisitOutcomeForm(*args, **kwargs)
-    if submission.same_person(get_db(), draft):
+    if one_person:
         form.outcome.choices = [SelectChoice(choice.value, ONE_PERSON_OUTCOMES.get(choice.value, choice.label))
                                 for choice in form.outcome.choices]
     return form
@@ -280,6 +280,7 @@ def detail(draft_id: int, status: int = 200, notice=None, posted_settle_form=Non
     db = get_db()
     pager = Pager.from_request(drafts.agb_code_count(db, draft))
     version = {"version": draft.version}
+    tasks = submission.progress(db, draft) if draft.status != "draft" else None
     return page(
         "detail.html", _("Aanmelding %(name)s", name=_name(draft)), status,
         draft=draft, notice=notice, pager=pager,
@@ -287,7 +288,7 @@ def detail(draft_id: int, status: int = 200, notice=None, posted_settle_form=Non
         main_contact=people.person(db, draft, people.MAIN_CONTACT),
         code_rows=people.code_rows(db, draft, offset=pager.offset, limit=pager.size),
         ict_admins=people.ict_admins(db, draft),
-        tasks=submission.progress(db, draft) if draft.status != "draft" else None,
+        tasks=tasks,
         claims=backoffice.claims(db, draft.id),
         audit_log=drafts.audit_log(db, draft), mails=backoffice.mails(db, draft.id),
         open_services=services.open_services(current_app.extensions["aansluiten.services"],
@@ -296,7 +297,8 @@ def detail(draft_id: int, status: int = 200, notice=None, posted_settle_form=Non
         settle_forms={role: posted_settle_form if role == settle_role and posted_settle_form
                       else settle_form(role, None, data=version) for role in ROLE_NAMES},
         settle_form=posted_settle_form,
-        visit_form=visit_form or visit_outcome_form(draft, None, data=version), form=Form(None),
+        visit_form=visit_form or visit_outcome_form(bool(tasks and tasks.one_person), None, data=version),
+        form=Form(None),
         version_form=StepForm(None, data=version), status_names=STATUS_NAMES, role_names=ROLE_NAMES,
         current_step=backoffice.current_step(draft),
     )
@@ -348,7 +350,7 @@ def settle(draft_id: int, role: str):
 @bp.post("/aanvraag/<int:draft_id>/bezoek")
 def visit(draft_id: int):
     draft = _application(draft_id)
-    form = visit_outcome_form(draft)
+    form = visit_outcome_form(submission.same_person(get_db(), draft))
     if not form.validate():
         return detail(draft_id, status=422, visit_form=form)
     try:

@@ -13,8 +13,7 @@ from . import forms, providers
 from .i18n import gettext as _
 from .notify import after_change, one_person, visit_time
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
-from .steps.identify import (DONE_ONLINE, PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message,
-                             visit_context)
+from .steps.identify import PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
 from .wizard import FormRejected, step_url
 
 bp = Blueprint("person", __name__)
@@ -98,7 +97,7 @@ def identify():
     if draft is None:
         return _rejected("unknown", 404)
     if (draft.status != submission.SUBMITTED or draft.method != submission.ONLINE
-            or submission.progress(get_db(), draft).state(role) in DONE_ONLINE):
+            or submission.progress(get_db(), draft).state(role) in identity.ONLINE_OVER):
         return advance(url_for("person.page"))
     try:
         url = identity.start(get_db(), draft.id, role, providers.identity_provider(), providers.idin_redirect_uri())

@@ -230,14 +230,9 @@ def identify_start():
     return start_identification(draft, people.SIGNATORY)
 
 
-# A person's online identification is over once identified, or once staff rejected what the bank
-# returned (the person is told by mail that only a visit identifies them now).
-DONE_ONLINE = ("identified", "rejected")
-
-
 def start_identification(draft, role: str):
     progress = submission.progress(get_db(), draft)
-    if draft.method != submission.ONLINE or progress.state(role) in DONE_ONLINE:
+    if draft.method != submission.ONLINE or progress.state(role) in identity.ONLINE_OVER:
         return advance(step_url(10))
     try:
         url = identity.start(get_db(), draft.id, role, providers.identity_provider(), providers.idin_redirect_uri())
