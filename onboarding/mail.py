@@ -44,7 +44,8 @@ KEEP_SENT_BODIES = timedelta(days=1)
 
 
 class Seal:
-    """Encrypts the links of a message for the time it waits in the outbox."""
+    """Encrypts what is kept where it could be read: the links of a message for the time it waits in
+    the outbox, a staff user's second-factor secret, a form kept in an applicant's session cookie."""
 
     def __init__(self, secret_key: str):
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"aansluiten outbox links").derive(

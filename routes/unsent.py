@@ -2,22 +2,25 @@
 ended), but kept in this browser's session and filled in again, once, when the applicant is back
 in the same draft with a new e-mail link (SPEC §2: nothing is lost by an expired session).
 
-The session is a cookie: a form that does not fit in a part of it is not kept, and the expiry
-page says which of the two happened. What is kept is what this browser showed a moment before,
-and it goes with the draft it was typed for: another draft opened in this browser never sees it.
+The session is a cookie, signed but readable: the form (and the URL it was sent to) is kept in it
+sealed, as the outbox keeps links (``mail.Seal``), so that the cookie holds no personal data. A form
+that does not fit in a part of it is not kept, and the expiry page says which of the two happened.
+What is kept is what this browser showed a moment before, and it goes with the draft it was typed
+for: another draft opened in this browser never sees it.
 """
 
-import json
 import time
 
 from flask import g, request, session
 from werkzeug.datastructures import MultiDict
 
 from .i18n import lazy_gettext as _l
+from .mailer import seal
 
 SESSION_UNSENT = "unsent"
-# A cookie holds about 4 KB, and the session has its own values besides.
-MAX_CHARACTERS = 2500
+# A cookie holds about 4 KB, and the session has its own values besides: sealed text does not compress
+# as the session's JSON would, so this is about 2,200 characters of form.
+MAX_SEALED = 3000
 # As long as the e-mail link with which the applicant comes back works.
 LIFETIME = 24 * 3600
 NOT_KEPT = frozenset({"csrf_token"})
@@ -29,11 +32,12 @@ RESTORED = _l("Wat u had ingevuld toen uw sessie verliep, staat hieronder weer. 
 def keep(draft) -> bool:
     """Keep the form this POST sends for ``draft``, whose session just ended; whether it was."""
     fields = {name: values for name, values in request.form.lists() if name not in NOT_KEPT}
-    if draft is None or not fields or len(json.dumps(fields, ensure_ascii=False)) > MAX_CHARACTERS:
+    url = request.full_path.rstrip("?")  # within the app, as the URL map matches it
+    sealed = seal().close({"url": url, "fields": fields}) if draft is not None and fields else ""
+    if not sealed or len(sealed) > MAX_SEALED:
         session.pop(SESSION_UNSENT, None)
         return False
-    url = request.full_path.rstrip("?")  # within the app, as the URL map matches it
-    session[SESSION_UNSENT] = {"draft": draft.id, "url": url, "fields": fields, "at": int(time.time())}
+    session[SESSION_UNSENT] = {"draft": draft.id, "sealed": sealed, "at": int(time.time())}
     return True
 
 
@@ -61,10 +65,15 @@ def restored() -> MultiDict | None:
 
 
 def _kept(draft) -> dict | None:
+    """The URL and fields kept for ``draft``, opened; None when there are none (or they could not
+    be opened: sealed with another secret key)."""
     kept = session.get(SESSION_UNSENT)
     if not kept:
         return None
     if time.time() - kept.get("at", 0) > LIFETIME:
         session.pop(SESSION_UNSENT)
         return None
-    return kept if draft is not None and kept.get("draft") == draft.id else None
+    if draft is None or kept.get("draft") != draft.id:
+        return None
+    opened = seal().open(kept.get("sealed"))
+    return opened if "url" in opened and "fields" in opened else None

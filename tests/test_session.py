@@ -1,5 +1,6 @@
 """Sessions: the idle timeout, and a restart that keeps every saved answer."""
 
+import json
 import time
 
 import pytest
@@ -174,6 +175,10 @@ def test_a_form_sent_after_the_session_ended_is_kept_and_filled_in_again_after_a
     response = signed.client.post("/stap/5", data=typed, headers={"HX-Request": "true"} if htmx else {})
     assert (response.headers.get("HX-Redirect") or response.headers["Location"]) == "/sessie-verlopen"
     assert [row for row in table(db, "persons") if row["role"] == "main_contact"] == []  # not saved: the session had ended
+    # Kept sealed: the cookie is signed, not encrypted, and holds no personal data (SPEC §3).
+    with signed.client.session_transaction() as session:
+        kept = json.dumps(dict(session), ensure_ascii=False)
+    assert "unsent" in kept and not any(value in kept for value in ("Jansen", "8765", "stap/5"))
     expired = signed.get("/sessie-verlopen").get_data(as_text=True)
     assert "Wij hebben het in deze browser bewaard" in expired
 
