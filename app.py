@@ -213,6 +213,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     RequestBabel(app, locale_selector=pages.chosen_locale)
     app.teardown_appcontext(pages.release_db)
 
+    app.url_map.converters["id"] = pages.RowIdConverter
     for blueprint in (start.bp, wizard.bp, access.bp, status.bp, person.bp, callbacks.bp, backoffice.bp, demo.bp,
                       simulators.bp, statements.bp):
         app.register_blueprint(blueprint)

@@ -125,6 +125,7 @@ def require_staff():
     if request.endpoint in SECOND_FACTOR and (g.staff_pending or g.staff):
         return None
     if g.staff is None:
+        staff_session.remember_asked(request.full_path.rstrip("?") if request.method == "GET" else None)
         return navigate(url_for("backoffice.login_get"))
     staff_session.touch()
     return None
@@ -193,9 +194,12 @@ def code_post():
         except staff.CodeRefused as refused:
             refuse_code(form, refused, _("Deze code klopt niet. Vul de code in die uw app nu toont, of een herstelcode."))
             return page("code.html", _("Tweede stap: uw code"), 422, form=form)
+        asked = staff_session.asked()
         staff_session.start(user.id, user.session_epoch, "ok")
         # Logged in with a recovery code: the list says how many are left.
-        return redirect(url_for("backoffice.index", **({"melding": "herstelcode"} if used == "recovery" else {})), 303)
+        if used == "recovery":
+            return redirect(url_for("backoffice.index", melding="herstelcode"), 303)
+        return redirect(asked, 303)
     return page("code.html", _("Tweede stap: uw code"), 422, form=form)
 
 
@@ -274,7 +278,7 @@ def _name(draft) -> str:
     return draft.reference or draft.company_name or draft.email
 
 
-@bp.get("/aanvraag/<int:draft_id>")
+@bp.get("/aanvraag/<id:draft_id>")
 def detail(draft_id: int, status: int = 200, notice=None, posted_settle_form=None, visit_form=None, settle_role=None):
     draft = _application(draft_id)
     db = get_db()
@@ -313,7 +317,7 @@ def _stale(draft_id: int):
     return detail(draft_id, status=409, notice=STALE)
 
 
-@bp.post("/aanvraag/<int:draft_id>/identificatie/<role>")
+@bp.post("/aanvraag/<id:draft_id>/identificatie/<role>")
 def settle(draft_id: int, role: str):
     if role not in ROLE_NAMES:
         abort(404)
@@ -347,7 +351,7 @@ def settle(draft_id: int, role: str):
                    announce=_("Het besluit is opgeslagen."))
 
 
-@bp.post("/aanvraag/<int:draft_id>/bezoek")
+@bp.post("/aanvraag/<id:draft_id>/bezoek")
 def visit(draft_id: int):
     draft = _application(draft_id)
     form = visit_outcome_form(submission.same_person(get_db(), draft))
@@ -370,7 +374,7 @@ def visit(draft_id: int):
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
 
 
-@bp.post("/aanvraag/<int:draft_id>/heropenen")
+@bp.post("/aanvraag/<id:draft_id>/heropenen")
 def reopen(draft_id: int):
     draft = _application(draft_id)
     form = StepForm()
@@ -388,7 +392,7 @@ def reopen(draft_id: int):
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("De aanmelding is heropend."))
 
 
-@bp.get("/aanvraag/<int:draft_id>/verwijderen")
+@bp.get("/aanvraag/<id:draft_id>/verwijderen")
 def delete_get(draft_id: int):
     """Deleting cannot be undone: this page names the application and asks first. Its form
     carries the version shown, so that what a colleague changed meanwhile is not deleted unseen."""
@@ -398,7 +402,7 @@ def delete_get(draft_id: int):
                 status_names=STATUS_NAMES, current_step=backoffice.current_step(draft))
 
 
-@bp.post("/aanvraag/<int:draft_id>/verwijderen")
+@bp.post("/aanvraag/<id:draft_id>/verwijderen")
 def delete_post(draft_id: int):
     draft = _application(draft_id)
     form = StepForm()

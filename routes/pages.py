@@ -15,6 +15,7 @@ from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from onboarding import drafts, store, tokens, validators
 from onboarding.registry import RegistryFile
@@ -40,6 +41,14 @@ SESSION_PERSON = "person"
 # Sent by a page that polls for news (the status page): not the applicant's activity,
 # so it does not keep an idle session alive.
 POLL_HEADER = "X-Aansluiten-Poll"
+
+
+class RowIdConverter(IntegerConverter):
+    """``<id:...>``: the id of a stored row, at most 18 digits. A longer number matches no route (a
+    404), where a look-up past SQLite's largest integer (2**63 - 1) would fail with an OverflowError.
+    (A ``max`` would make werkzeug answer a POST with 405, from the GET rule of the same path.)"""
+
+    regex = r"\d{1,18}"
 
 
 def get_db():

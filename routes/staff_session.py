@@ -3,7 +3,8 @@
 Signed like Flask's session, but with another name, path ``/beheer`` only, ``SameSite=Strict``,
 8 hours at most and 30 minutes idle (``AANSLUITEN_STAFF_MAX_AGE``, ``AANSLUITEN_STAFF_IDLE_TIMEOUT``).
 It holds the user's id, the user's session epoch (a log-out, a password reset or disabling ends every
-session) and how far the login got: ``password`` (the second factor is next) or ``ok``.
+session) and how far the login got: ``password`` (the second factor is next) or ``ok``; before the
+login is done, also the back-office page that sent the user to it, to go on there afterwards.
 """
 
 import time
@@ -14,6 +15,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 COOKIE = "aansluiten_beheer"
 PATH = "/beheer"
 SALT = "aansluiten staff session"
+ASKED = "asked"
+ENDED = "ended"  # what is left of a session that ran out, for the login page to say so
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -32,9 +35,10 @@ def load() -> dict:
         except BadSignature:
             data = {}
         now = time.time()
-        if data and (now - data.get("seen", 0) > int(current_app.config["STAFF_IDLE_TIMEOUT"])
+        if "uid" in data and (now - data.get("seen", 0) > int(current_app.config["STAFF_IDLE_TIMEOUT"])
                      or now - data.get("since", 0) > int(current_app.config["STAFF_MAX_AGE"])):
-            data = {}
+            data = {ENDED: True}
+        if data.get(ENDED):
             g.staff_session_expired = True
     g.staff_session = data
     return data
@@ -42,9 +46,29 @@ def load() -> dict:
 
 def start(user_id: int, epoch: int, stage: str) -> None:
     now = int(time.time())
-    since = load().get("since", now) if stage == "ok" else now  # the 8 hours count from the password
+    before = load()
+    since = before.get("since", now) if stage == "ok" else now  # the 8 hours count from the password
     g.staff_session = {"uid": user_id, "epoch": epoch, "stage": stage, "seen": now, "since": since}
+    if stage != "ok" and before.get(ASKED):
+        g.staff_session[ASKED] = before[ASKED]
     g.staff_session_dirty = True
+
+
+def remember_asked(path: str | None) -> None:
+    """The page a user without a session asked for (None: a form, not sent again), kept until the
+    login is done."""
+    data = dict(load())
+    data.pop(ASKED, None)
+    if path is not None:
+        data[ASKED] = path
+    g.staff_session = data
+    g.staff_session_dirty = True
+
+
+def asked() -> str:
+    """Where a login that has just been done goes on: the page asked for, else the list."""
+    path = load().get(ASKED) or ""
+    return path if path == PATH or path.startswith((PATH + "/", PATH + "?")) else PATH
 
 
 def touch() -> None:

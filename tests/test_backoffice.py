@@ -8,9 +8,11 @@ import time
 
 import pyotp
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from onboarding import mail, staff
 from onboarding.spreadsheet import neutralised
+from routes import staff_session
 
 from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
 from .test_step10 import at_bank, book, choose, identify_signatory, main_contact_browser, submit_with_main_contact
@@ -181,6 +183,45 @@ def test_logout_and_idle_timeout(anna, app):
     anna.log_in()
     app.config["STAFF_IDLE_TIMEOUT"] = -1
     assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
+
+
+@pytest.mark.parametrize("asked", ["/beheer/aanvraag/1", "/beheer?q=Z%C3%B6rg&status=submitted", "/beheer/trechter"])
+def test_after_logging_in_staff_land_on_the_page_they_asked_for(app, db, asked):
+    person = Staff(app, db)
+    assert person.client.get(asked).headers["Location"] == "/beheer/login"
+    assert person.log_in().headers["Location"] == asked
+
+
+def test_a_session_that_ran_out_returns_to_its_page_after_logging_in_again(app, db):
+    person = Staff(app, db)
+    user = staff.by_username(db, person.username)
+    serializer = URLSafeTimedSerializer(app.secret_key, salt=staff_session.SALT)
+    an_hour_ago = int(time.time()) - 3600
+    person.client.set_cookie(staff_session.COOKIE, serializer.dumps(
+        {"uid": user.id, "epoch": user.session_epoch, "stage": "ok", "seen": an_hour_ago, "since": an_hour_ago}),
+        path="/beheer")
+    assert person.client.get("/beheer/trechter").headers["Location"] == "/beheer/login"
+    assert "Uw sessie in het beheer is verlopen" in person.client.get("/beheer/login").get_data(as_text=True)
+    assert person.log_in().headers["Location"] == "/beheer/trechter"
+    # Once: the session of the login keeps no page for another.
+    cookie = person.client.get_cookie(staff_session.COOKIE, path="/beheer").value
+    assert staff_session.ASKED not in serializer.loads(cookie)
+
+
+def test_only_a_page_is_remembered_for_after_the_login(app, db):
+    person = Staff(app, db)
+    person.client.get("/beheer/trechter")
+    # A form sent without a session is not sent again, and leaves the list as the way in.
+    person.client.post("/beheer/aanvraag/1/heropenen", data={"csrf_token": person.token()})
+    assert person.log_in().headers["Location"] == "/beheer"
+
+
+@pytest.mark.parametrize("draft_id", [10**18 - 1, 2**63 - 1, 2**63, 10**30])
+@pytest.mark.parametrize("action", ["", "/heropenen", "/bezoek", "/identificatie/signatory", "/verwijderen"])
+def test_an_application_that_no_row_could_hold_is_not_found(anna, draft_id, action):
+    path = f"/beheer/aanvraag/{draft_id}{action}"
+    response = anna.client.get(path) if not action else anna.client.post(path, data={"csrf_token": anna.token("/beheer")})
+    assert response.status_code == 404
 
 
 def test_logging_out_ends_the_session_on_the_server_too(anna, app):
