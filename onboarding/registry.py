@@ -122,36 +122,71 @@ def _flag(raw: dict, name: str) -> bool:
     return value
 
 
+def _text(raw: dict, name: str, default: str = "") -> str:
+    """A text of the format; left out or null, ``default``. Anything else makes the record broken:
+    guessed, a number as a surname or a string of trade names would be shown as something it is not."""
+    value = raw.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is {value!r}, not a text")
+    return value
+
+
+def _required_text(raw: dict, name: str) -> str:
+    if raw.get(name) is None:
+        raise KeyError(name)
+    return _text(raw, name)
+
+
+def _texts(raw: dict, name: str) -> tuple[str, ...]:
+    values = raw.get(name) or []
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise ValueError(f"{name} is {values!r}, not a list of texts")
+    return tuple(values)
+
+
+def _text_or_number(raw: dict, name: str) -> str | int:
+    """A house number: 12 or "12" (a bool is no number)."""
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"{name} is {value!r}, not a number or a text")
+    return value
+
+
+def _officer(person: dict) -> Officer:
+    return Officer(
+        id=str(_text_or_number(person, "id") or ""),
+        initials=_text(person, "voorletters"),
+        first_names=_text(person, "voornamen"),
+        prefix=_text(person, "tussenvoegsel"),
+        surname=_text(person, "achternaam"),
+        birth_date=_text(person, "geboortedatum"),
+        role=_text(person, "functie"),
+        authority=_text(person, "bevoegdheid") or "nb",
+    )
+
+
 def company_from_json(raw: dict) -> Company:
     branch = raw.get("hoofdvestiging") or {}
     address = branch.get("adres") or {}
     return Company(
-        kvk_number=raw["kvkNummer"],
-        name=raw["naam"],
-        trade_names=tuple(raw.get("handelsnamen") or ()),
-        legal_form=raw.get("rechtsvorm", ""),
+        kvk_number=_required_text(raw, "kvkNummer"),
+        name=_required_text(raw, "naam"),
+        trade_names=_texts(raw, "handelsnamen"),
+        legal_form=_text(raw, "rechtsvorm"),
         active=_flag(raw, "actief"),
-        branch_number=branch.get("vestigingsnummer", ""),
+        branch_number=_text(branch, "vestigingsnummer"),
         address=Address(
-            street=address.get("straatnaam", ""),
-            number=address.get("huisnummer", ""),
-            addition=address.get("huisnummerToevoeging", "") or "",
-            postcode=address.get("postcode", ""),
-            city=address.get("plaats", ""),
+            street=_text(address, "straatnaam"),
+            number=_text_or_number(address, "huisnummer"),
+            addition=_text(address, "huisnummerToevoeging"),
+            postcode=_text(address, "postcode"),
+            city=_text(address, "plaats"),
         ),
-        officers=tuple(
-            Officer(
-                id=str(person["id"]),
-                initials=str(person.get("voorletters") or ""),
-                first_names=str(person.get("voornamen") or ""),
-                prefix=str(person.get("tussenvoegsel") or ""),
-                surname=str(person.get("achternaam") or ""),
-                birth_date=str(person.get("geboortedatum") or ""),
-                role=str(person.get("functie") or ""),
-                authority=str(person.get("bevoegdheid") or "nb"),
-            )
-            for person in raw.get("functionarissen") or ()
-        ),
+        officers=tuple(_officer(person) for person in raw.get("functionarissen") or ()),
         raw=raw,
     )
 
@@ -173,12 +208,13 @@ def company_snapshot(raw: dict) -> dict:
 
 
 def agb_from_json(raw: dict) -> AgbCode:
+    code = _required_text(raw, "agbCode")
     return AgbCode(
-        code=raw["agbCode"],
-        kvk_number=raw["kvkNummer"],
-        name=raw.get("naam", ""),
-        zorgsoort=raw.get("zorgsoort") or raw["agbCode"][:2],
-        party_type=raw.get("zorgpartijType", ""),
+        code=code,
+        kvk_number=_required_text(raw, "kvkNummer"),
+        name=_text(raw, "naam"),
+        zorgsoort=_text(raw, "zorgsoort") or code[:2],
+        party_type=_text(raw, "zorgpartijType"),
         active=_flag(raw, "actief"),
     )
 
@@ -346,7 +382,8 @@ class RegistryFile:
                     log.warning("registry %s: %s records without the required fields skipped",
                                 self.path, registry.skipped)
                 self._loaded = (mtime, registry)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        # RecursionError: JSON nested deeper than Python's parser goes.
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
             raise RegistryUnavailable(str(error)) from error
         return self._loaded[1]
 

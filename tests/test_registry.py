@@ -173,6 +173,47 @@ def test_a_record_whose_actief_is_not_true_or_false_is_broken(flag):
         registry.agb_code("01234567", "12345678")
 
 
+@pytest.mark.parametrize("company, code", [
+    ({"handelsnamen": "Een naam, geen lijst"}, {}),
+    ({"handelsnamen": ["Goed", 7]}, {}),
+    ({"naam": 12345678}, {}),
+    ({"kvkNummer": 12345678}, {"kvkNummer": 12345678}),
+    ({"functionarissen": [{"id": "f1", "voorletters": "J.", "achternaam": 5, "bevoegdheid": "azb"}]}, {}),
+    ({"functionarissen": [{"id": {"x": 1}, "achternaam": "Berg"}]}, {}),
+    ({"functionarissen": [{"id": "f1", "achternaam": "Berg", "bevoegdheid": True}]}, {}),
+    ({"hoofdvestiging": {"adres": {"plaats": ["Utrecht"]}}}, {}),
+    ({"hoofdvestiging": {"adres": {"huisnummer": {"nr": 1}}}}, {}),
+    ({}, {"naam": ["Praktijk"]}),
+    ({}, {"zorgsoort": 1}),
+])
+def test_a_record_whose_text_is_not_text_is_broken(company, code):
+    """Not guessed: a string of trade names would show letter by letter, a number as surname would be
+    an officer who may sign alone but whom step 4 cannot name."""
+    registry = Registry({"companies": [{"kvkNummer": "12345678", "naam": "Vreemd", "actief": True, **company}],
+                         "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": True, **code}]})
+    with pytest.raises(RegistryUnavailable):
+        registry.company("12345678")
+        registry.agb_code("01234567", "12345678")
+
+
+def test_numbers_and_nulls_where_the_format_allows_them():
+    registry = Registry({"companies": [{
+        "kvkNummer": "12345678", "naam": "Nummers", "actief": True, "handelsnamen": None, "rechtsvorm": None,
+        "hoofdvestiging": {"vestigingsnummer": None, "adres": {"huisnummer": 12, "huisnummerToevoeging": None}},
+        "functionarissen": [{"id": 1, "voorletters": "J.", "tussenvoegsel": None, "achternaam": "Berg"}]}],
+        "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": True, "naam": None}]})
+    company = registry.company("12345678")
+    assert company.address.number == 12 and company.trade_names == () and company.officers[0].id == "1"
+    assert registry.agb_code("01234567", "12345678").name == ""
+
+
+def test_a_file_nested_too_deep_to_read_is_unavailable(tmp_path):
+    path = tmp_path / "registry.json"
+    path.write_text('{"companies": ' + "[" * 100_000 + "]" * 100_000 + ', "agb": []}')
+    with pytest.raises(RegistryUnavailable):
+        RegistryFile(str(path)).get()
+
+
 def test_a_minimal_record_of_the_format_is_enough():
     registry = Registry({"companies": [{"kvkNummer": "12345678", "naam": "Minimaal", "actief": True}],
                          "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": True}]})
