@@ -72,7 +72,11 @@ class Form(FlaskForm):
 
         def wrap_formdata(self, form, formdata):
             formdata = super().wrap_formdata(form, formdata)
-            return unsent.restored() if formdata is None else formdata
+            formdata = unsent.restored() if formdata is None else formdata
+            # It shows what was typed, not what is stored (sent back with an error, or kept after the
+            # session ended): all of it is the applicant's to keep when switching the language.
+            form.typed = formdata is not None
+            return formdata
 
 
 class StepForm(Form):

@@ -57,6 +57,8 @@
     });
   }
   function changed(field) {
+    // A form sent back with an error (or kept after the session ended) shows what was typed.
+    if (field.form && field.form.hasAttribute("data-typed")) return true;
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
     if (field.tagName === "SELECT") {
       return Array.prototype.some.call(field.options, function (option) { return option.selected !== option.defaultSelected; });
@@ -67,9 +69,18 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".header__language");
     var fields = typedFields();
-    if (!link || !fields.some(changed)) return;
+    var typed = fields.filter(changed)[0];
+    if (!link || !typed) return;
+    // A form with a page of its own (a row of step 6 being edited) comes back as that page: the
+    // table the row is in would come back with the row closed.
+    var page = (typed.form && typed.form.getAttribute("data-page")) || here();
+    if (page !== here()) {
+      fields = fields.filter(function (field) { return field.form === typed.form; });
+      link.href = link.pathname + "?next=" + encodeURIComponent(page);
+      link.referrerPolicy = "no-referrer";  // the server goes back to the referrer before "next"
+    }
     try {
-      window.sessionStorage.setItem(TYPED, JSON.stringify({ page: here(), fields: fields.map(function (field) {
+      window.sessionStorage.setItem(TYPED, JSON.stringify({ page: page, fields: fields.map(function (field) {
         return { name: field.name, value: field.value, checked: field.checked };
       }) }));
     } catch (error) { /* storage refused (private mode, full): the link works as before */ }

@@ -201,7 +201,8 @@ class Applicant:
         self.page.locator("header.header").get_by_role("link", name="English").click()
         self.lang = "en"
         expect(self.page.locator("html")).to_have_attribute("lang", "en")
-        self.at(path.split("?")[0], self.t["h1"][int(path.split("/")[2])], query=True)
+        path = path.split("?")[0]
+        self.at(path, self.t["h1"][int(path.split("/")[2])], query=True)
 
     def choose_signatory(self, company: dict) -> None:
         """Step 4: choose the officer; with htmx the radio alone swaps in the prefilled details,
@@ -225,7 +226,8 @@ class Applicant:
         self.settled()
         if self.js:
             assert page.evaluate("window.__marker") == 1, "choosing the officer caused a full page load"
-            expect(page).to_have_url(url("/stap/4"))
+            # The address says whom, as without JavaScript: a reload (the language switch) shows the details.
+            expect(page).to_have_url(re.compile(r"/stap/4\?signatory="))
         expect(page.get_by_role("radio", name=re.compile(re.escape(company["officer"])))).to_be_checked()
         # Prefilled from the KvK extract, the birth date read from the registry.
         expect(page.get_by_label(t["initials"], exact=True)).to_have_value(company["initials"])
@@ -994,3 +996,38 @@ def test_a_contact_row_with_long_values_wraps_rather_than_being_cut_off(js_appli
     expect(a.row(code).locator("form.contact-form")).to_be_visible()
     a.settled()
     assert_nothing_cut_off("the row's form")
+
+
+def test_what_was_typed_survives_the_language_switch_in_a_part_of_the_page_and_after_an_error(js_applicant):
+    """The switch reloads the page: what htmx swapped in must come back (step 4's details of the
+    officer chosen, a row of step 6 being edited), and so must what came back with an error."""
+    a, page = js_applicant, js_applicant.page
+    a.to_step_4(PRACTICE)
+    a.choose_signatory(PRACTICE)
+    page.get_by_label(a.t["business_email"], exact=True).fill("getypt@praktijk.example")
+    a.switch_to_english()
+    expect(page).to_have_url(re.compile(r"/stap/4\?signatory="))
+    expect(page.get_by_label(a.t["business_email"], exact=True)).to_have_value("getypt@praktijk.example")
+    expect(page.get_by_label(a.t["initials"], exact=True)).to_have_value(PRACTICE["initials"])
+    a.signatory_details()
+
+    # Step 5 sent with an error: what was typed comes back in the page, and across the switch.
+    page.get_by_label(a.t["surname"], exact=True).fill("Zonder-Mobiel")
+    a.submit(a.t["save_continue"])
+    expect(page.locator(".error-summary")).to_be_visible()
+    a.settled()
+    page.locator("header.header").get_by_role("link", name="Nederlands").click()
+    a.lang = "nl"
+    a.at_step(5)
+    expect(page.get_by_label(a.t["surname"], exact=True)).to_have_value("Zonder-Mobiel")
+    a.main_contact_from_signatory(PRACTICE)
+    a.save_main_contact()
+
+    code = PRACTICE["agb"]
+    a.open_row(code)
+    a.row(code).get_by_label(a.t["surname"], exact=True).fill("Half-Getypt")
+    page.locator("header.header").get_by_role("link", name="English").click()
+    a.lang = "en"
+    # Back as the row's own page (the form without JavaScript), with what was typed.
+    a.at(f"/stap/6/code/{code}/1", f"Contact person for AGB code {code}")
+    expect(page.get_by_label(a.t["surname"], exact=True)).to_have_value("Half-Getypt")
