@@ -50,11 +50,19 @@ class Appointment:
 
 class SlotUnavailable(Exception):
     """The slot is not offered (outside the window, not a working day, not on the hour), was
-    just taken, or the application is no longer waiting for a visit ("closed")."""
+    just taken, the application is no longer waiting for a visit ("closed"), or the visit was
+    changed since the page that asked was shown ("changed")."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason  # "taken", "not_offered" or "closed"
+        self.reason = reason  # "taken", "not_offered", "closed" or "changed"
+
+
+def _check_based_on(before: Appointment | None, based_on: int | None) -> None:
+    """``based_on``: the id of the visit the page showed, 0 for none (None: not checked). Another
+    window, or the other person, may have booked, moved or cancelled it since (SPEC §2, two tabs)."""
+    if based_on is not None and based_on != (before.id if before is not None else 0):
+        raise SlotUnavailable("changed")
 
 
 def local_now() -> datetime:
@@ -146,13 +154,15 @@ def missed(db, draft_id: int) -> Appointment | None:
 
 
 def book(db, draft_id: int, slot: datetime, address: Address, today: date,
-         actor: str = drafts.APPLICANT) -> Appointment:
-    """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome).
+         actor: str = drafts.APPLICANT, based_on: int | None = None) -> Appointment:
+    """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome),
+    when it is still the one the page showed (``based_on``, see ``_check_based_on``).
 
     Posting the current slot and address again changes nothing (and is accepted even
-    when that slot has since left the window). A refused or lost slot leaves the old
-    appointment as it was: the cancel and the insert are one transaction. A change
-    continues the old visit's series (the same calendar event, one sequence higher).
+    when that slot has since left the window, or from a page of the visit it replaced: a
+    second click). A refused or lost slot leaves the old appointment as it was: the cancel
+    and the insert are one transaction. A change continues the old visit's series (the same
+    calendar event, one sequence higher).
     """
     with write(db):
         status = db.conn.execute("SELECT status FROM drafts WHERE id = ?", (draft_id,)).fetchone()
@@ -161,6 +171,7 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
         before = current(db, draft_id)
         if before is not None and before.slot == slot and before.address == address:
             return before
+        _check_based_on(before, based_on)
         if before is not None and before.outcome is not None:
             raise SlotUnavailable("closed")  # the visit took place: what it established stays
         if not is_offered(slot, today):
@@ -190,10 +201,14 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
     return Appointment(cursor.lastrowid, draft_id, slot, address, None, series, sequence)
 
 
-def cancel(db, draft_id: int, actor: str = drafts.APPLICANT) -> bool:
-    """Cancel the draft's current visit; False when it had none, or none without an outcome
-    (a visit that took place is not undone: its outcome stays the application's)."""
+def cancel(db, draft_id: int, actor: str = drafts.APPLICANT, based_on: int | None = None) -> bool:
+    """Cancel the draft's current visit, when it is still the one the page showed (``based_on``);
+    False when it had none (a second click), or none without an outcome (a visit that took place
+    is not undone: its outcome stays the application's)."""
     with write(db):
+        before = current(db, draft_id)
+        if before is not None:
+            _check_based_on(before, based_on)
         cursor = db.conn.execute(
             "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL AND outcome IS NULL",
             (timestamp(), draft_id),

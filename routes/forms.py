@@ -197,7 +197,15 @@ _ADDRESS_PART = {
 
 
 class VisitForm(Form):
-    """Step 10's visit: where (prefilled with the company's address) and when."""
+    """Step 10's visit: where (prefilled with the company's address) and when, and which visit
+    the page showed (``appointment``: its id, 0 for none), which a change or a cancel replaces."""
+
+    appointment = HiddenField()
+
+    def based_on(self) -> int:
+        """The visit the page showed; anything else than an id counts as an outdated page."""
+        text = self.appointment.data or ""
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
 
     street = StringField(_l("Straat"), validators=[Checked(validators.address_part, _ADDRESS_PART | {
         "required": _l("Vul de straat in")})], render_kw={"autocomplete": "address-line1"})

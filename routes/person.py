@@ -7,7 +7,7 @@ import time
 
 from flask import Blueprint, redirect, request, session, url_for
 
-from onboarding import drafts, identity, people, person_links, submission, tokens
+from onboarding import appointments, drafts, identity, people, person_links, submission, tokens
 
 from . import forms, providers
 from .i18n import gettext as _
@@ -117,13 +117,17 @@ def visit_post():
     if not form.validate():
         return page(visit_form=form, status=422)
     try:
-        book_visit(draft, form, actor=role)
+        changed = book_visit(draft, form, actor=role)
     except FormRejected as rejected:
         rejected.shown_in(form)
         return page(visit_form=form, status=rejected.status)
-    return advance(url_for("person.page"), announce=(
-        _("De afspraak is gewijzigd. U krijgt een e-mail.") if one_person(draft)
-        else _("De afspraak is gewijzigd. Beide personen krijgen een e-mail.")))
+    if changed:
+        announce = (_("De afspraak is gewijzigd. U krijgt een e-mail.") if one_person(draft)
+                    else _("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
+    else:
+        announce = (_("De afspraak is gemaakt. U krijgt een e-mail.") if one_person(draft)
+                    else _("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
+    return advance(url_for("person.page"), announce=announce)
 
 
 @bp.post("/persoon/afspraak/annuleren")
@@ -132,7 +136,12 @@ def visit_cancel():
     if draft is None:
         return _rejected("unknown", 404)
     if draft.status == submission.SUBMITTED:
-        cancel_visit(draft, actor=role)
+        try:
+            cancel_visit(draft, actor=role, based_on=forms.VisitForm().based_on())
+        except FormRejected as rejected:
+            form = visit_context(draft, appointments.current(get_db(), draft.id))["visit_form"]
+            rejected.shown_in(form)
+            return page(visit_form=form, status=rejected.status)
     return advance(url_for("person.page"), announce=_("De afspraak is geannuleerd."))
 
 

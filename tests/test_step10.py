@@ -277,8 +277,24 @@ def test_declining_at_signing_can_be_started_again(online, db):
     sign_agreement(online, "decline")
     assert table(db, "agreements")[0]["signing_state"] == "declined"
     assert online.draft()["status"] == "submitted"
+    assert "Het ondertekenen is geweigerd. U kunt opnieuw beginnen." in online.get("/stap/10").get_data(as_text=True)
     sign_agreement(online, "sign")
     assert table(db, "agreements")[0]["signing_state"] == "signed"
+
+
+def test_declining_at_signing_after_the_visit_says_so_too(by_appointment, db):
+    book(by_appointment)
+    assert by_appointment.submit("/stap/10/demo-bezoek", page="/stap/10").status_code == 303
+    sign_agreement(by_appointment, "decline")
+    assert "Het ondertekenen is geweigerd. U kunt opnieuw beginnen." in by_appointment.get("/stap/10").get_data(
+        as_text=True)
+
+
+def test_once_both_persons_are_identified_online_no_visit_is_offered(online, db):
+    identify_signatory(online)
+    main_contact_browser_identifies(online)
+    html = online.get("/stap/10").get_data(as_text=True)
+    assert "Ondertekenen" in html and "Geen eigen bankrekening?" not in html
 
 
 # -- the status page -------------------------------------------------------------------------------
@@ -453,12 +469,71 @@ def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
     values = fields(page) | {"slot": slots[-1]}
     assert other.client.post("/persoon/afspraak", data=values).status_code == 303
     assert [row["slot"] for row in table(db, "appointments") if row["cancelled_at"] is None] == [slots[-1]]
+    page = other.client.get("/persoon").get_data(as_text=True)
     cancelled = other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(page))
     assert cancelled.status_code == 303
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
     # The form that is left says what it is for.
     page = other.client.get("/persoon").get_data(as_text=True)
     assert '<h2 class="subheading">Afspraak maken</h2>' in page and "Er is geen afspraak." in page
+    # Booked again from here, it is made, not changed.
+    assert other.client.post("/persoon/afspraak", data=fields(page) | {"slot": slots[0]}).status_code == 303
+    assert "De afspraak is gemaakt. Beide personen krijgen een e-mail." in other.client.get("/persoon").get_data(
+        as_text=True)
+
+
+def booked(db) -> list[str]:
+    return [row["slot"] for row in table(db, "appointments") if row["cancelled_at"] is None]
+
+
+def test_a_visit_changed_from_the_mailed_link_is_not_overwritten_from_an_older_page(by_appointment, db):
+    """Two tabs (SPEC §2): the applicant's page still shows the first slot when the main contact
+    moves the visit; the applicant's change is refused with a message, not saved over theirs."""
+    book(by_appointment)
+    old_page = by_appointment.get("/stap/10").get_data(as_text=True)
+    slots = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', old_page)
+    other = main_contact_browser(by_appointment)
+    theirs = fields(other.client.get("/persoon").get_data(as_text=True)) | {"slot": slots[-1]}
+    assert other.client.post("/persoon/afspraak", data=theirs).status_code == 303
+    mails = len(table(db, "outbox"))
+
+    refused = by_appointment.client.post("/stap/10/afspraak", data=fields(old_page) | {"slot": slots[-2]})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "De afspraak is intussen gewijzigd" in html and "<title>Fout: " in html
+    assert booked(db) == [slots[-1]] and len(table(db, "outbox")) == mails
+    # The page that says so is based on the visit as it is now: sent again, it counts.
+    assert by_appointment.client.post("/stap/10/afspraak", data=fields(html) | {"slot": slots[-2]}).status_code == 303
+    assert booked(db) == [slots[-2]]
+
+
+def test_a_cancel_from_an_older_page_leaves_a_visit_changed_since(by_appointment, db):
+    book(by_appointment)
+    other = main_contact_browser(by_appointment)
+    old_page = other.client.get("/persoon").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', old_page)[-1]
+    assert book(by_appointment, slot=later).status_code == 303
+
+    refused = other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(old_page))
+    assert refused.status_code == 409 and "De afspraak is intussen gewijzigd" in refused.get_data(as_text=True)
+    assert booked(db) == [later]
+    # The same from step 10's older page.
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    assert other.client.post("/persoon/afspraak", data=fields(other.client.get("/persoon").get_data(as_text=True))
+                             | {"slot": first_slot(page)}).status_code == 303
+    assert by_appointment.client.post("/stap/10/afspraak/annuleren", data=hidden_inputs(page)).status_code == 409
+    assert booked(db) == [first_slot(page)]
+
+
+def test_sending_the_same_change_twice_is_one_change(by_appointment, db):
+    book(by_appointment)
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    later = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', page)[-1]
+    for _ in range(2):  # a double click: the second is based on the visit the first replaced
+        assert by_appointment.client.post("/stap/10/afspraak", data=fields(page) | {"slot": later}).status_code == 303
+    assert booked(db) == [later]
+    assert "De afspraak is gewijzigd. Beide personen krijgen een e-mail." in by_appointment.get(
+        "/stap/10").get_data(as_text=True)
 
 
 def test_a_persons_visit_form_with_an_error_says_so_in_the_title(by_appointment):
@@ -610,6 +685,9 @@ def test_one_person_holding_both_roles_is_named_not_spoken_of_as_both_persons(si
     html = page("/stap/10")
     assert f"Nu identificeert {name} zich, als tekenbevoegde en als hoofdcontactpersoon" in html
     assert f"{name} toont dan een paspoort" in html
+    assert f"Daarvoor heeft {name} een eigen" in html and f"Hoe identificeert {name} zich?" in html
+    refused = applicant.submit("/stap/10", {})
+    assert refused.status_code == 422 and f"Kies hoe {name} zich identificeert" in refused.get_data(as_text=True)
     assert choose(applicant, "appointment").status_code == 303
     assert f"{name} moet erbij zijn" in page("/stap/10")
     assert book(applicant).status_code == 303

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, session, url_for
 from flask_babel import format_date, format_time
+from wtforms.validators import AnyOf, InputRequired
 
 from onboarding import appointments, drafts, identity, people, person_links, signing, store, submission, validators
 from onboarding.ratelimit import Limit, RateLimited, hit
@@ -24,6 +25,8 @@ from ..status import POLL_SECONDS
 from ..wizard import FormRejected, Step, bp, gate, rate_limited, save_unavailable, show, step, step_url
 
 LINK_RESENDS = Limit("person-link", hits=5, window=timedelta(hours=1))
+VISIT_CHANGED = _l("De afspraak is intussen gewijzigd of geannuleerd, in een ander venster of door de andere persoon. "
+                   "Hieronder ziet u hoe hij nu staat. Wilt u toch iets veranderen? Doe het dan opnieuw.")
 NO_PROVIDER = _l("Online identificeren en ondertekenen is op dit moment niet beschikbaar. Kies een afspraak, "
                  "of probeer het later opnieuw.")
 
@@ -42,6 +45,11 @@ class IdentifyStep(Step):
         form = super().bind(draft, formdata)
         if not providers.available():  # no identity or signing provider: the visit only
             form.method.choices = [choice for choice in form.method.choices if choice.value != submission.ONLINE]
+        if draft.status == submission.SUBMITTED and (person := one_person(draft)):
+            # The question and its message name the one person who is signatory and main contact.
+            form.method.label.text = _("Hoe identificeert %(name)s zich?", name=person.full_name)
+            message = _("Kies hoe %(name)s zich identificeert", name=person.full_name)
+            form.method.validators = [InputRequired(message), AnyOf([submission.ONLINE, submission.APPOINTMENT], message)]
         return form
 
     def context(self, draft):
@@ -117,7 +125,7 @@ def visit_context(draft, visit, form=None) -> dict:
             company = draft.company.address
             data = {"street": company.street, "house_number": validators.house_number_text(company.number, company.addition),
                     "postcode": validators.format_postcode(company.postcode), "city": company.city}
-        form = forms.VisitForm(None, data=data)
+        form = forms.VisitForm(None, data={**data, "appointment": visit.id if visit else 0})
     slots = appointments.open_slots(get_db(), submission.today(), keep=visit.slot if visit else None)
     return {"visit": visit, "visit_form": form, "slot_groups": slot_groups(slots)}
 
@@ -132,9 +140,9 @@ def slot_groups(slots: list[datetime]) -> list[tuple[str, list[tuple[str, str]]]
     return list(groups.items())
 
 
-def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
+def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
     """Validate and book the visit of ``form``, then mail both persons; FormRejected (the
-    slot's error) when the slot cannot be had."""
+    slot's error) when the slot cannot be had. Whether it changed a visit booked before."""
     slot = appointments.parse_slot(form.slot.data or "")
     if slot is None:
         raise FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
@@ -143,10 +151,14 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
     db = get_db()
     had = appointments.current(db, draft.id)
     try:
-        visit = appointments.book(db, draft.id, slot, address, submission.today(), actor)
+        visit = appointments.book(db, draft.id, slot, address, submission.today(), actor, based_on=form.based_on())
     except store.Unavailable as error:
         raise FormRejected(save_unavailable(error), status=503) from None
     except appointments.SlotUnavailable as unavailable:
+        if unavailable.reason == "changed":
+            # Sent again from the page that says so, it replaces the visit as it is now.
+            form.appointment.data = str(had.id if had else 0)
+            raise FormRejected(VISIT_CHANGED, status=409) from None
         if unavailable.reason == "closed":
             raise FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
                                "slot", status=409) from None
@@ -156,6 +168,7 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> None:
         raise FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot") from None
     if had != visit:
         mail_visit(draft, visit, changed=had is not None)
+    return had is not None
 
 
 def send_person_link(draft, role: str) -> None:
@@ -193,15 +206,19 @@ def visit_post():
     status = 422
     if form.validate():
         try:
-            book_visit(draft, form)
+            changed = book_visit(draft, form)
         except FormRejected as rejected:
             rejected.shown_in(form)
             status = rejected.status
         else:
             person = one_person(draft)
-            return advance(step_url(10), announce=(
-                _("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name) if person
-                else _("De afspraak is gemaakt. Beide personen krijgen een e-mail.")))
+            if changed:
+                announce = (_("De afspraak is gewijzigd. %(name)s krijgt een e-mail.", name=person.full_name) if person
+                            else _("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
+            else:
+                announce = (_("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name) if person
+                            else _("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
+            return advance(step_url(10), announce=announce)
     return show(10, draft, form, status, visit_form=form, method_form=IdentifyStep().bind(draft))
 
 
@@ -210,14 +227,25 @@ def visit_cancel():
     draft, elsewhere = _submitted_draft()
     if elsewhere:
         return elsewhere
-    cancel_visit(draft)
+    try:
+        cancel_visit(draft, based_on=forms.VisitForm().based_on())
+    except FormRejected as rejected:
+        form = visit_context(draft, appointments.current(get_db(), draft.id))["visit_form"]
+        rejected.shown_in(form)
+        return show(10, draft, form, rejected.status, visit_form=form, method_form=IdentifyStep().bind(draft))
     return advance(step_url(10), announce=_("De afspraak is geannuleerd."))
 
 
-def cancel_visit(draft, actor: str = drafts.APPLICANT) -> None:
+def cancel_visit(draft, actor: str = drafts.APPLICANT, based_on: int | None = None) -> None:
+    """Call the visit off and tell both persons; FormRejected when it is no longer the one the page
+    showed (``based_on``)."""
     db = get_db()
     visit = appointments.current(db, draft.id)
-    if visit and appointments.cancel(db, draft.id, actor):
+    try:
+        cancelled = visit is not None and appointments.cancel(db, draft.id, actor, based_on=based_on)
+    except appointments.SlotUnavailable:
+        raise FormRejected(VISIT_CHANGED, status=409) from None
+    if cancelled:
         mail_visit(draft, visit, cancelled=True)
 
 
