@@ -374,10 +374,12 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
         # A part of the page alone (a table row among them: nothing may stand beside it), so
         # what it announces, and whether it shows an error, travel in events for app.js.
         announce = g.pop("announce", None) if status < 300 else None
-        events = {ERROR_EVENT: error_prefix() if error else ""}
+        events = {ERROR_EVENT: {"prefix": error_prefix(), "shown": error}}
         if announce:
             events[ANNOUNCE_EVENT] = str(announce)
-        return htmx_response(Markup(render_block(template, block, **context)), status, trigger_after_settle=events)
+        # ``part``: the block rendered alone, for what it sends beside itself (hx-swap-oob).
+        return htmx_response(Markup(render_block(template, block, part=block, **context)), status,
+                             trigger_after_settle=events)
     if wants_fragment():
         body = (
             Markup("<title>{}</title>").format(context["page_title"])

@@ -19,7 +19,12 @@
       if (active && active.tagName === "INPUT" && !part.contains(active)) return;
       var inside = part.querySelector(".error-summary, [data-focus], input:not([type=hidden])");
       if (inside) inside.focus();
-      else if (part.hasAttribute("tabindex")) part.focus();
+      else if (part.hasAttribute("tabindex")) {
+        // A new page of a list is read from its top (focus alone would not scroll a list whose
+        // bottom, where its page links are, is in view).
+        part.scrollIntoView({ block: "start" });
+        part.focus({ preventScroll: true });
+      }
       return;
     }
     var target = document.querySelector("#main .error-summary, #main .notification") ||
@@ -37,13 +42,14 @@
     var status = document.getElementById("status");
     if (status) status.textContent = event.detail.value;
   });
-  // ... and whether the page now shows an error: "Fout: " before the page's title, or not.
-  var errorPrefix = "";
+  // ... and whether it now shows an error: "Fout: " before the page's title once, as long as the
+  // part or another error of the page (its summary, another row's) shows one.
   document.body.addEventListener("aansluiten:error", function (event) {
+    var prefix = event.detail.prefix + ": ";
     var title = document.title;
-    if (errorPrefix && title.indexOf(errorPrefix) === 0) title = title.slice(errorPrefix.length);
-    errorPrefix = event.detail.value ? event.detail.value + ": " : "";
-    document.title = errorPrefix + title;
+    while (title.indexOf(prefix) === 0) title = title.slice(prefix.length);
+    var shown = event.detail.shown || document.querySelector("#main .error-summary");
+    document.title = (shown ? prefix : "") + title;
   });
 
   // The language switch is a link: what was typed on the page and not yet sent would be lost

@@ -761,7 +761,8 @@ def test_a_row_save_with_htmx_is_announced(at_step_6):
     response = save_row(at_step_6, "01004567", htmx=True)
     events = json.loads(response.headers["HX-Trigger-After-Settle"])
     assert events["aansluiten:announce"] == "De contactpersoon bij AGB-code 01004567 is opgeslagen."
-    assert events["aansluiten:error"] == ""  # the page's title loses a "Fout: " an error gave it
+    # The page's title loses a "Fout: " an error of the row gave it.
+    assert events["aansluiten:error"] == {"prefix": "Fout", "shown": False}
 
 
 def test_a_row_refused_with_htmx_tells_the_page_to_say_error_in_its_title(at_step_6):
@@ -769,7 +770,7 @@ def test_a_row_refused_with_htmx_tells_the_page_to_say_error_in_its_title(at_ste
     response = save_row(at_step_6, "01004567", htmx=True, email="geen-adres")
     assert response.status_code == 422
     events = json.loads(response.headers["HX-Trigger-After-Settle"])
-    assert events == {"aansluiten:error": "Fout"}
+    assert events == {"aansluiten:error": {"prefix": "Fout", "shown": True}}
 
 
 

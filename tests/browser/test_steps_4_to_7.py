@@ -229,6 +229,12 @@ class Applicant:
             # The address says whom, as without JavaScript: a reload (the language switch) shows the details.
             expect(page).to_have_url(re.compile(r"/stap/4\?signatory="))
         expect(page.get_by_role("radio", name=re.compile(re.escape(company["officer"])))).to_be_checked()
+        # The error of the choice made without anybody chosen is gone, also when only a part was swapped.
+        expect(page.locator(".error-summary")).to_have_count(0)
+        expect(page.locator("#signatory-choice [aria-invalid]")).to_have_count(0)
+        expect(page).not_to_have_title(re.compile(r"^(Fout|Error): "))
+        if self.js:
+            expect(page.get_by_role("radio", name=re.compile(re.escape(company["officer"])))).to_be_focused()
         # Prefilled from the KvK extract, the birth date read from the registry.
         expect(page.get_by_label(t["initials"], exact=True)).to_have_value(company["initials"])
         expect(page.get_by_label(t["surname"], exact=True)).to_have_value(company["surname"])
@@ -435,6 +441,22 @@ def test_hospital_group_steps_1_to_7(applicant):
     expect(section.locator("tr.contact-row").first).to_have_class(re.compile(r"contact-row--missing"))
     a.axe("step 6, 177 codes")
 
+    if a.js:
+        # The next page of the list, from the keyboard at the bottom of a phone's screen: the new page
+        # is shown from its top, where its heading and count are, not from where the link was.
+        page.set_viewport_size({"width": 375, "height": 700})
+        section.get_by_role("link", name="Volgende pagina").focus()
+        page.keyboard.press("Enter")
+        expect(section.locator(".pagination__current")).to_have_text("Pagina 2 van 4")
+        a.settled()
+        expect(section).to_be_focused()
+        top = section.evaluate("element => element.getBoundingClientRect().top")
+        assert -2 <= top < 100, f"the list's top is at {top} px"
+        section.get_by_role("link", name="Vorige pagina").click()
+        expect(section.locator(".pagination__current")).to_have_text("Pagina 1 van 4")
+        a.settled()
+        page.set_viewport_size({"width": 1280, "height": 720})
+
     # The filter: part of a code narrows the table.
     search = page.get_by_label(SEARCH)
     rows = section.locator("tr.contact-row")
@@ -614,6 +636,21 @@ def test_keyboard_only_inline_edit_with_htmx(js_applicant):
     a.settled()
     assert other_rows_html(page, ROW_B) == untouched, "cancelling row B changed another row"
     assert page.evaluate("window.__marker") == 1
+
+    # An error of the page and one of a row: "Fout: " once, and while either shows.
+    a.submit(a.t["continue"])
+    expect(page_summary(page)).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Fout: Geef uw contactpersonen op"))
+    a.settled()
+    a.open_row(ROW_B)
+    a.submit("Opslaan", a.row(ROW_B))
+    expect(a.row(ROW_B).locator(".error-summary")).to_be_visible()
+    a.settled()
+    expect(page).to_have_title(re.compile(r"^Fout: Geef uw contactpersonen op"))
+    a.row(ROW_B).get_by_role("link", name="Annuleren").click()
+    expect(a.row(ROW_B).locator("form.contact-form")).to_have_count(0)
+    a.settled()
+    expect(page).to_have_title(re.compile(r"^Fout: Geef uw contactpersonen op"))  # the page's error still shows
 
 
 def test_contact_row_through_pages_without_htmx(nojs_applicant):
