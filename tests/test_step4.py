@@ -1,5 +1,7 @@
 """Step 4: the signatory, chosen among the officers who may sign alone, and their details."""
 
+import re
+
 import pytest
 
 from .conftest import SIGNATORY, assert_field_refused, edit_registry, element, hidden_inputs, sign, table
@@ -63,8 +65,12 @@ def test_with_htmx_choosing_an_officer_swaps_in_only_the_details(confirmed):
                                     headers={"HX-Request": "true", "HX-Target": "signatory-details"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="signatory-details"')
-    assert "<title>" not in html and "<html" not in html and 'type="radio"' not in html
+    assert '<div id="signatory-details"' in html and "<title>" not in html and "<html" not in html
+    # Beside it, out of band: an error of an earlier choice goes, and the choice comes back without it.
+    assert '<div id="error-summary" hx-swap-oob="delete"></div>' in html
+    choice = re.search(r'<form [^>]*id="signatory-choice"[^>]*>.*?</form>', html, re.S).group(0)
+    assert 'hx-swap-oob="true"' in choice and "aria-invalid" not in choice
+    assert re.search(r'<input [^>]*value="f1" checked', choice)
     assert element(html, "surname")["value"] == "Linden" and element(html, "birth_date")["value"] == "01-01-1970"
     assert 'hx-post="/stap/4"' in html
 
