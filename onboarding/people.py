@@ -160,11 +160,17 @@ def _with_contacts(db, draft: Draft, rows) -> list[CodeRow]:
 
 
 def _matching(query: str) -> tuple[str, tuple]:
-    """A filter on code or name: ``query`` as typed, matched anywhere, case-insensitive."""
+    """A filter on code or name: ``query`` as typed, matched anywhere, case-insensitive; a code
+    typed with spaces or dots ("01 23 45 67"), as step 2 takes it, without them."""
     if not query:
         return "", ()
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return " AND (agb_code LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')", (pattern, pattern)
+    digits = validators.strip_separators(query)
+    code = digits if digits.isdigit() else query
+    return " AND (agb_code LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')", (_anywhere(code), _anywhere(query))
+
+
+def _anywhere(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def code_rows(db, draft: Draft, query: str = "", offset: int = 0, limit: int = 50) -> list[CodeRow]:

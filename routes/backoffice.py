@@ -19,7 +19,7 @@ from onboarding import backoffice, drafts, people, services, staff, submission
 from . import notify, staff_session
 from .forms import Form, StepForm, forget
 from .i18n import gettext as _
-from .i18n import in_language
+from .i18n import in_language, ngettext
 from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
 from .pages import Pager, advance, client_id, get_db, navigate, render_page, too_many_tries
@@ -257,6 +257,8 @@ def index():
     query = (request.args.get("q") or "")[:100]
     db = get_db()
     pager = Pager.from_request(backoffice.count_applications(db, chosen, query), backoffice.PAGE_SIZE)
+    if query or chosen:  # with htmx, screen readers hear what the search found (WCAG 4.1.3)
+        g.announce = ngettext("%(num)s aanmelding", "%(num)s aanmeldingen", pager.total)
     rows = backoffice.list_applications(db, chosen, query, pager.offset, backoffice.PAGE_SIZE)
     checks = backoffice.manual_checks(db, submission.today()) if not query and chosen is None else []
     return page("list.html", _("Aanmeldingen"), rows=rows, pager=pager, chosen=chosen, query=query, checks=checks,

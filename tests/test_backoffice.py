@@ -288,6 +288,16 @@ def test_a_name_is_found_whatever_the_apostrophe_typed(anna, verified, registry_
     assert "1 aanmelding" in html, query
 
 
+def test_with_htmx_a_search_says_how_many_it_found(anna, verified):
+    assert verified.look_up().status_code == 303
+    response = anna.client.get("/beheer", query_string={"q": "41000001"},
+                               headers={"HX-Request": "true", "HX-Target": "main"})
+    assert '<div id="status" hx-swap-oob="innerHTML">1 aanmelding</div>' in response.get_data(as_text=True)
+    # The list as it opens says nothing: nothing was asked.
+    plain = anna.client.get("/beheer", headers={"HX-Request": "true", "HX-Target": "main"})
+    assert '<div id="status" hx-swap-oob="innerHTML"></div>' in plain.get_data(as_text=True)
+
+
 def test_the_search_field_takes_no_more_than_the_search_keeps(anna):
     html = anna.client.get("/beheer", query_string={"q": "9" * 150}).get_data(as_text=True)
     assert re.search(r'<input[^>]* name="q" [^>]*value="9{100}" maxlength="100"', html)

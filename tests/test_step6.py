@@ -585,6 +585,8 @@ def test_without_javascript_a_rows_page_leads_back_to_the_page_of_the_table_that
 
 @pytest.mark.parametrize("query, expected", [
     ("04000001", ["04000001"]),
+    ("04 00 00 01", ["04000001"]),  # typed as a card shows it, as step 2 takes it
+    ("04.00.00.01", ["04000001"]),
     ("0600001", ["06000010", "06000014", "06000018"]),
     ("Locatie 0999", ["12000999"]),
     ("locatie 0999", ["12000999"]),
