@@ -4,6 +4,7 @@ checks, their decisions, deleting, the funnel and the export."""
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,6 +14,10 @@ from .spreadsheet import neutralised
 from .store import timestamp, utcnow, write
 
 PAGE_SIZE = 50
+_REFERENCE = re.compile(r"VZ[-\s.]*(?P<year>\d{4})[-\s.]*(?P<code>[0-9A-Z]{6})")
+_REFERENCE_CODE = re.compile(r"[0-9A-Z]{6}")
+# A word as the full-text index (SQLite's unicode61) splits a name into words: letters and digits.
+_WORD = re.compile(r"[^\W_]+")
 STATUSES = ("draft", "submitted", "completed")
 MANUAL_CHECK = "manual_check"
 
@@ -34,14 +39,23 @@ def _where(status: str | None, query: str) -> tuple[str, list]:
         parameters.append(status)
     query = " ".join((query or "").split())  # spaces as typed ("praktijk  de"), as one
     if query:
+        options = []
         digits = validators.strip_separators(query)
-        options = ["d.reference = ?", "d.company_name_searchable LIKE ? ESCAPE '\\'"]
-        name = validators.searchable(query)
-        parameters += [query.upper(), name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"]
         if digits.isdigit():
-            options.insert(0, "d.kvk_number = ?")
-            parameters.insert(len(parameters) - 2, digits)
-        clauses.append("(" + " OR ".join(options) + ")")
+            options.append("d.kvk_number = ?")
+            parameters.append(digits)
+        reference = _REFERENCE.fullmatch(query.upper())
+        if reference:  # "VZ-2026-4F7K2Q", read out as "vz 2026 4f7k2q"
+            options.append("d.reference = ?")
+            parameters.append(f"VZ-{reference['year']}-{reference['code']}")
+        elif _REFERENCE_CODE.fullmatch(query.upper()):  # its code alone
+            options.append("d.reference LIKE ?")
+            parameters.append(f"VZ-____-{query.upper()}")
+        if words := _WORD.findall(validators.searchable(query)):
+            # Each word typed the start of a word of the name (the full-text index of m017).
+            options.append("d.id IN (SELECT rowid FROM drafts_name_words WHERE drafts_name_words MATCH ?)")
+            parameters.append(" ".join(f'"{word}"*' for word in words))
+        clauses.append("(" + " OR ".join(options or ["0"]) + ")")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", parameters
 
 

@@ -289,8 +289,8 @@ def reset(db: sqlite_utils.Database) -> None:
     """Drop every table and build the schema afresh (demo-reset)."""
     with write(db):
         db.conn.execute("PRAGMA defer_foreign_keys = ON")
-        for name in db.table_names():
-            db.conn.execute(f'DROP TABLE "{name}"')
+        for name in db.table_names():  # a full-text index first, which drops its own tables with it
+            db.conn.execute(f'DROP TABLE IF EXISTS "{name}"')
     migrate(db)
 
 
@@ -764,3 +764,20 @@ def m016_visit_series(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE appointments ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0")
     db.conn.execute("UPDATE appointments SET series = id, sequence = (SELECT count(*) FROM appointments AS earlier "
                     "WHERE earlier.draft_id = appointments.draft_id AND earlier.id <= appointments.id)")
+
+
+@migrations()
+def m017_company_name_words(db: sqlite_utils.Database) -> None:
+    # The back office finds a name by the start of any of its words, in any order ("zuiderhout"
+    # finds "Maatschap Huisartsen Zuiderhout"): a full-text index of the searchable name, whose
+    # every word start of 2 and 3 letters is indexed too, kept up to date by the drafts' triggers.
+    db.conn.execute("CREATE VIRTUAL TABLE drafts_name_words USING fts5(company_name_searchable, content='drafts', "
+                    "content_rowid='id', prefix='2 3')")
+    db.conn.execute("INSERT INTO drafts_name_words (drafts_name_words) VALUES ('rebuild')")
+    add = "INSERT INTO drafts_name_words (rowid, company_name_searchable) VALUES (new.id, new.company_name_searchable);"
+    remove = ("INSERT INTO drafts_name_words (drafts_name_words, rowid, company_name_searchable) "
+              "VALUES ('delete', old.id, old.company_name_searchable);")
+    db.conn.execute(f"CREATE TRIGGER drafts_name_words_insert AFTER INSERT ON drafts BEGIN {add} END")
+    db.conn.execute(f"CREATE TRIGGER drafts_name_words_delete AFTER DELETE ON drafts BEGIN {remove} END")
+    db.conn.execute(f"CREATE TRIGGER drafts_name_words_update AFTER UPDATE OF company_name_searchable ON drafts "
+                    f"BEGIN {remove} {add} END")

@@ -257,10 +257,26 @@ def test_a_password_reset_ends_the_session(anna, db):
 
 def test_the_list_finds_an_application_by_kvk_name_or_reference(anna, submitted):
     draft = submitted.draft()
-    for query in (draft["kvk_number"], draft["company_name"][:8], draft["reference"], draft["reference"].lower()):
+    reference = draft["reference"]
+    for query in (draft["kvk_number"], draft["company_name"][:8], reference, reference.lower(),
+                  reference.replace("-", " "), reference[-6:].lower()):  # read out on the phone, or only its code
         html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
-        assert draft["reference"] in html and "1 aanmelding" in html, query
+        assert reference in html and "1 aanmelding" in html, query
     assert "Geen aanmeldingen gevonden" in anna.client.get("/beheer?q=99999999").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, found", [
+    ("zuiderhout", True), ("Huisartsen Zuider", True), ("zuider maatschap", True), ("MAATSCHAP", True),
+    ("’s-hertogen", True), ("bosch", False), ("artsen", False), ("zuiderhout x", False), ("--", False),
+])
+def test_a_name_is_found_by_the_start_of_any_of_its_words(anna, verified, registry_path, query, found):
+    """A caller says "Zuiderhout", not "Maatschap Huisartsen Zuiderhout": every word typed is the
+    start of a word of the name, in any order."""
+    edit_registry(registry_path, lambda data: data["companies"][0].update(
+        naam="Maatschap Huisartsen Zuiderhout ’s-Hertogenbosch"))
+    assert verified.look_up().status_code == 303
+    html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
+    assert ("1 aanmelding" in html) is found, query
 
 
 @pytest.mark.parametrize("query", ["Huisartsenpraktijk Öztürk", "huisartsenpraktijk öztürk", "HUISARTSENPRAKTIJK ÖZ",
