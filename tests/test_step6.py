@@ -242,8 +242,11 @@ def test_saving_a_row_with_htmx_swaps_back_the_row_with_its_contact(at_step_6, d
 def test_saving_a_row_without_javascript_returns_to_the_table_at_that_row(at_step_6):
     response = save_row(at_step_6, "01004567")
     assert response.status_code == 303 and response.headers["Location"] == "/stap/6#row-01004567"
-    row = row_of(at_step_6.get("/stap/6").get_data(as_text=True), "01004567")
+    html = at_step_6.get("/stap/6").get_data(as_text=True)
+    row = row_of(html, "01004567")
     assert "A.S. El Amrani" in row and "Nog geen contactpersoon" not in row
+    # The page says what was done, as htmx says it in the live region.
+    assert re.search(r"Gelukt</h2>\s*<p>De contactpersoon bij AGB-code 01004567 is opgeslagen.</p>", html)
 
 
 def test_changing_the_known_contact_keeps_it_as_typed(at_step_6, db):

@@ -312,10 +312,11 @@ def contact_remove(agb_code: str, position: int):
 
 
 def _saved(draft, agb_code: str, position: int, announce=None):
+    announce = announce or _("De contactpersoon bij AGB-code %(code)s is opgeslagen.", code=agb_code)
     if wants_fragment():
-        g.announce = announce or _("De contactpersoon bij AGB-code %(code)s is opgeslagen.", code=agb_code)
+        g.announce = announce
         return _show_row(current_draft(), _row(draft, agb_code), focus=position)
-    return redirect(_row_url(agb_code), 303)
+    return advance(_row_url(agb_code), announce)  # without JavaScript, the table says it at its top
 
 
 @bp.post("/6/aanvullen")
