@@ -61,5 +61,19 @@ def redeem(db, token: str, now: datetime | None = None) -> tuple[str, Grant]:
 def by_grant(db, grant: str | None) -> Grant | None:
     if not grant:
         return None
-    row = db.conn.execute("SELECT draft_id, role FROM person_links WHERE grant_hash = ?", (_hash(grant),)).fetchone()
+    row = db.conn.execute("SELECT draft_id, role FROM person_links WHERE grant_hash = ? AND ended_at IS NULL",
+                          (_hash(grant),)).fetchone()
     return Grant(row["draft_id"], row["role"]) if row else None
+
+
+def ended(db, grant: str | None) -> bool:
+    """Whether ``grant`` reached a person's part until the application was reopened (``end_all``)."""
+    return bool(grant) and db.conn.execute(
+        "SELECT 1 FROM person_links WHERE grant_hash = ? AND ended_at IS NOT NULL", (_hash(grant),)).fetchone() is not None
+
+
+def end_all(db, draft_id: int) -> None:
+    """Every link of the application stops working, and every grant opened with one (a reopen)."""
+    stamp = timestamp()
+    db.conn.execute("UPDATE person_links SET used_at = coalesce(used_at, ?), ended_at = ? WHERE draft_id = ?",
+                    (stamp, stamp, draft_id))

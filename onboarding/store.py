@@ -781,3 +781,11 @@ def m017_company_name_words(db: sqlite_utils.Database) -> None:
     db.conn.execute(f"CREATE TRIGGER drafts_name_words_delete AFTER DELETE ON drafts BEGIN {remove} END")
     db.conn.execute(f"CREATE TRIGGER drafts_name_words_update AFTER UPDATE OF company_name_searchable ON drafts "
                     f"BEGIN {remove} {add} END")
+
+
+@migrations()
+def m018_person_links_ended(db: sqlite_utils.Database) -> None:
+    # A reopened application ends the grants of its person links, and a person's page says why,
+    # rather than "unknown link": the grant is kept, marked ended.
+    db.conn.execute("ALTER TABLE person_links ADD COLUMN ended_at TEXT")
+    db.conn.execute("UPDATE person_links SET ended_at = used_at WHERE grant_hash IS NULL AND used_at IS NOT NULL")

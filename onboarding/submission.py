@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from . import agreement, appointments, identity, people, services, validators
+from . import agreement, appointments, identity, people, person_links, services, validators
 from .drafts import APPLICANT, Draft, StaleDraft, audit, save_answers
 from .registry import zorgsoort_name
 from .store import timestamp, utcnow, write
@@ -168,8 +168,7 @@ def reopen(db, draft: Draft, version: int, actor: str = APPLICANT) -> None:
                      status=DRAFT, submitted_at=None, method=None)
         db.conn.execute("DELETE FROM agreements WHERE draft_id = ?", (draft.id,))
         identity.clear(db, draft.id)
-        db.conn.execute("UPDATE person_links SET used_at = coalesce(used_at, ?), grant_hash = NULL WHERE draft_id = ?",
-                        (timestamp(), draft.id))
+        person_links.end_all(db, draft.id)
         db.conn.execute("UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL",
                         (timestamp(), draft.id))
 

@@ -25,6 +25,8 @@ _REJECTED = {
     "unknown": lambda: _("Deze link kennen wij niet. Controleer of u de hele link uit de e-mail heeft gebruikt."),
     "used": lambda: _("Deze link is al gebruikt. Elke link werkt maar één keer. De aanvrager kan op stap 10 een nieuwe link laten sturen."),
     "expired": lambda: _("Deze link is verlopen. De aanvrager kan op stap 10 een nieuwe link laten sturen."),
+    "reopened": lambda: _("De aanvrager heeft de aanmelding heropend om iets te wijzigen. Daarom werkt deze link niet "
+                          "meer. Verstuurt de aanvrager de aanmelding opnieuw, dan krijgt u weer een e-mail."),
 }
 
 
@@ -42,6 +44,13 @@ def open_link(token: str):
 def _rejected(reason: str, status: int):
     return render_page("person_link.html", title=_("Deze link werkt niet meer"), status=status,
                        reason=_REJECTED[reason](), form=None)
+
+
+def _no_grant():
+    """This browser's grant reaches nothing: it ended with a reopen (which it says), or there is none."""
+    if person_links.ended(get_db(), session.get(SESSION_PERSON)):
+        return _rejected("reopened", 410)
+    return _rejected("unknown", 404)
 
 
 @bp.get("/persoon/bevestig")
@@ -78,7 +87,7 @@ def granted():
 def page(visit_form=None, status: int = 200, notice=None):
     draft, role = granted()
     if draft is None:
-        return _rejected("unknown", 404)
+        return _no_grant()
     db = get_db()
     progress = submission.progress(db, draft)
     context = {}
@@ -95,7 +104,7 @@ def page(visit_form=None, status: int = 200, notice=None):
 def identify():
     draft, role = granted()
     if draft is None:
-        return _rejected("unknown", 404)
+        return _no_grant()
     if (draft.status != submission.SUBMITTED or draft.method != submission.ONLINE
             or submission.progress(get_db(), draft).state(role) in identity.ONLINE_OVER):
         return advance(url_for("person.page"))
@@ -110,7 +119,7 @@ def identify():
 def visit_post():
     draft, role = granted()
     if draft is None:
-        return _rejected("unknown", 404)
+        return _no_grant()
     if draft.status != submission.SUBMITTED or draft.method != submission.APPOINTMENT:
         return advance(url_for("person.page"))
     form = forms.VisitForm()
@@ -134,7 +143,7 @@ def visit_post():
 def visit_cancel():
     draft, role = granted()
     if draft is None:
-        return _rejected("unknown", 404)
+        return _no_grant()
     if draft.status == submission.SUBMITTED:
         try:
             cancel_visit(draft, actor=role, based_on=forms.VisitForm().based_on())

@@ -748,6 +748,19 @@ def test_reopening_cancels_a_booked_visit_and_tells_both_persons(by_appointment,
     assert all(row["cancelled_at"] for row in table(db, "appointments"))
 
 
+def test_a_persons_page_after_a_reopen_says_why_their_link_no_longer_works(by_appointment, db):
+    book(by_appointment)
+    other = main_contact_browser(by_appointment)
+    page = other.client.get("/persoon").get_data(as_text=True)
+    assert by_appointment.submit("/aanmelding/wijzigen", page="/aanmelding").headers["Location"] == "/stap/9"
+    response = other.client.get("/persoon")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 410 and "heeft de aanmelding heropend" in html
+    assert "Deze link kennen wij niet" not in html
+    # What it could reach stays out of reach.
+    assert other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(page)).status_code == 410
+
+
 def cancellations(db) -> list[str]:
     return [row["recipient"] for row in table(db, "outbox") if row["subject"].startswith("Afspraak geannuleerd")]
 
