@@ -4,7 +4,7 @@ import io
 
 from pypdf import PdfReader
 
-from .conftest import table
+from .conftest import MAIN_CONTACT, table
 
 
 def test_summary_shows_every_section_with_a_change_link(at_step_9):
@@ -14,6 +14,17 @@ def test_summary_shows_every_section_with_a_change_link(at_step_9):
             assert f'href="/stap/{number}?terug=overzicht"' in html
     assert "Niet opgegeven" in html  # no ICT administrators, no remark
     assert 'name="declaration"' in html
+
+
+def test_the_summary_warns_of_contact_rows_with_the_former_main_contact(at_step_9):
+    """The rows step 6 filled with the main contact keep its details until the applicant says so:
+    a change of the main contact from the summary leads straight back here, so it says so too."""
+    assert "vorige gegevens" not in at_step_9.get("/stap/9").get_data(as_text=True)
+    changed = at_step_9.submit("/stap/5?terug=overzicht", MAIN_CONTACT | {"mobile": "06 2222 3333"})
+    assert changed.headers["Location"] == "/stap/9"
+    html = at_step_9.get("/stap/9").get_data(as_text=True)
+    assert "2 contactpersonen hebben nog de vorige gegevens van de hoofdcontactpersoon." in html
+    assert '<a href="/stap/6?terug=overzicht">Werk ze bij bij stap 6</a>' in html
 
 
 def test_a_remark_of_several_lines_keeps_them(at_step_9):

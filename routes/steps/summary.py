@@ -124,6 +124,9 @@ class SummaryStep(Step):
 
         return {
             "labels": text,
+            # Rows filled with a main contact changed since (from this summary, say): step 6 says so,
+            # and so does the summary, before the agreement is made with the old details.
+            "behind_main_contact": people.rows_behind_main_contact(db, draft),
             "code_total": drafts.agb_code_count(db, draft),
             "codes_shown": len(code_rows),
             "cards": [
