@@ -270,6 +270,8 @@ def test_one_code_practice_online_from_step_1_to_the_signed_agreement(submitter,
 
     a.identify_signatory()
     expect(main(page).locator(".panel[role=status]")).to_contain_text("U bent geïdentificeerd.")
+    # Back from the bank, a whole page: what came of it has the focus, so that it is read first.
+    expect(main(page).locator(".panel[role=status]")).to_be_focused()
     expect(tasks).to_contain_text("E. Öztürk is geïdentificeerd.")
     a.axe("step 10, the signatory identified")
 
@@ -292,6 +294,7 @@ def test_one_code_practice_online_from_step_1_to_the_signed_agreement(submitter,
 
     a.sign()
     expect(main(page)).to_contain_text("Beide personen zijn geïdentificeerd en de overeenkomst is ondertekend.")
+    expect(main(page).locator(".panel--done")).to_be_focused()
     a.axe("step 10, completed")
 
     # The signed PDF: for this browser only.
