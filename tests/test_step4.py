@@ -208,6 +208,9 @@ def test_a_company_without_an_officer_who_may_sign_alone_is_a_dead_end_that_says
     assert response.status_code == 200
     assert "Niemand kan de overeenkomst alleen tekenen" in html
     assert "https://www.kvk.nl/wijzigen/" in html and "https://www.vecozo.nl/support/" in html
+    # The way to read the registry again: step 3, "Nee", then start again from step 2.
+    assert '<a href="/stap/3">lees de gegevens opnieuw in bij stap 3</a>' in html
+    assert "‘Opnieuw beginnen vanaf stap 2’" in html
     assert "Wat u tot nu toe heeft ingevuld, blijft bewaard." in html
     assert "Smit</span>, <span lang=\"nl\" dir=\"auto\">Bestuurder</span>: gezamenlijk bevoegd" in html
     assert "Visser" in html and "niet bevoegd om te tekenen" in html

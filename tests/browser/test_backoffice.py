@@ -452,7 +452,7 @@ def test_the_csv_export_starts_with_a_byte_order_mark_and_separates_with_semicol
     person = StaffMember(page, True, axe, *new_staff_user())
     person.log_in()
     with page.expect_download() as download:
-        person.header().get_by_role("link", name="Export (CSV)", exact=True).click()
+        person.header().get_by_role("link", name="Exporteren (CSV)", exact=True).click()
     assert re.fullmatch(r"aansluitingen-\d{4}-\d\d-\d\d\.csv", download.value.suggested_filename)
     body = Path(download.value.path()).read_bytes()
     assert body.startswith(b"\xef\xbb\xbf"), body[:20]
