@@ -195,6 +195,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["aansluiten.registry"] = RegistryFile(app.config["REGISTRY"])
     app.extensions["aansluiten.seal"] = mail.Seal(app.config["SECRET_KEY"])
+    app.extensions["aansluiten.seal.unsent"] = mail.Seal(app.config["SECRET_KEY"], purpose=b"aansluiten unsent form")
     app.extensions["aansluiten.zorgsoorten"] = load_names(app.config["ZORGSOORTEN"])
     app.extensions["aansluiten.services"] = services.load(app.config["SERVICES"])
 

@@ -171,9 +171,9 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
         before = current(db, draft_id)
         if before is not None and before.slot == slot and before.address == address:
             return before
-        _check_based_on(before, based_on)
         if before is not None and before.outcome is not None:
             raise SlotUnavailable("closed")  # the visit took place: what it established stays
+        _check_based_on(before, based_on)
         if not is_offered(slot, today):
             raise SlotUnavailable("not_offered")
         now = timestamp()
@@ -207,7 +207,7 @@ def cancel(db, draft_id: int, actor: str = drafts.APPLICANT, based_on: int | Non
     is not undone: its outcome stays the application's)."""
     with write(db):
         before = current(db, draft_id)
-        if before is not None:
+        if before is not None and before.outcome is None:  # one that took place is not called off anyway
             _check_based_on(before, based_on)
         cursor = db.conn.execute(
             "UPDATE appointments SET cancelled_at = ? WHERE draft_id = ? AND cancelled_at IS NULL AND outcome IS NULL",

@@ -62,7 +62,7 @@ class Draft:
     @property
     def company(self) -> Company | None:
         """The company as the registry described it at the last look-up."""
-        return company_from_json(json.loads(self.company_json)) if self.company_json else None
+        return company_from_json(json.loads(self.company_json), stored=True) if self.company_json else None
 
 
 _DRAFT = """

@@ -47,13 +47,14 @@ class Seal:
     """Encrypts what is kept where it could be read: the links of a message for the time it waits in
     the outbox, a staff user's second-factor secret, a form kept in an applicant's session cookie."""
 
-    def __init__(self, secret_key: str):
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"aansluiten outbox links").derive(
-            secret_key.encode())
+    def __init__(self, secret_key: str, purpose: bytes = b"aansluiten outbox links"):
+        # ``purpose``: a key of its own for each use. The outbox's and the second factor's share the
+        # first one, which what they sealed before needs.
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
-    def close(self, links: dict[str, str]) -> str:
-        return self._fernet.encrypt(json.dumps(links).encode()).decode()
+    def close(self, data: dict) -> str:
+        return self._fernet.encrypt(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()).decode()
 
     def open(self, sealed: str | None) -> dict[str, str]:
         if not sealed:

@@ -45,10 +45,12 @@ def redeem(db, token: str, now: datetime | None = None) -> tuple[str, Grant]:
     stamp = timestamp(now)
     grant = secrets.token_urlsafe(32)
     with write(db):
-        row = db.conn.execute("SELECT draft_id, role, expires_at, used_at FROM person_links WHERE token_hash = ?",
-                              (_hash(token),)).fetchone()
+        row = db.conn.execute("SELECT draft_id, role, expires_at, used_at, ended_at FROM person_links "
+                              "WHERE token_hash = ?", (_hash(token),)).fetchone()
         if row is None:
             raise TokenRejected("unknown")
+        if row["ended_at"]:
+            raise TokenRejected("reopened")  # the application was reopened: no step 10 to ask a new one from
         if row["used_at"]:
             raise TokenRejected("used")
         if row["expires_at"] <= stamp:

@@ -122,71 +122,89 @@ def _flag(raw: dict, name: str) -> bool:
     return value
 
 
-def _text(raw: dict, name: str, default: str = "") -> str:
-    """A text of the format; left out or null, ``default``. Anything else makes the record broken:
-    guessed, a number as a surname or a string of trade names would be shown as something it is not."""
-    value = raw.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is {value!r}, not a text")
-    return value
+class _Texts:
+    """How a record's texts are read. Strictly from the registry file: anything but a text (or null)
+    makes the record broken, since guessed, a number as a surname or a string of trade names would
+    be shown as something it is not. Leniently from a draft's own snapshot (``stored``), taken by an
+    earlier, more lenient check: what is there is shown as text, never refused."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+
+    def text(self, raw: dict, name: str) -> str:
+        """A text; left out or null, ""."""
+        value = raw.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            if self.strict:
+                raise ValueError(f"{name} is {value!r}, not a text")
+            return str(value)
+        return value
+
+    def required(self, raw: dict, name: str) -> str:
+        if raw.get(name) is None:
+            raise KeyError(name)
+        return self.text(raw, name)
+
+    def texts(self, raw: dict, name: str) -> tuple[str, ...]:
+        values = raw.get(name) or []
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            if self.strict:
+                raise ValueError(f"{name} is {values!r}, not a list of texts")
+            return tuple(str(value) for value in values) if isinstance(values, list) else (str(values),)
+        return tuple(values)
+
+    def text_or_number(self, raw: dict, name: str) -> str | int:
+        """A house number, an officer's id: 12 or "12" (a bool is no number)."""
+        value = raw.get(name)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            if self.strict:
+                raise ValueError(f"{name} is {value!r}, not a number or a text")
+            return str(value)
+        return value
 
 
-def _required_text(raw: dict, name: str) -> str:
-    if raw.get(name) is None:
-        raise KeyError(name)
-    return _text(raw, name)
+_STRICT, _LENIENT = _Texts(strict=True), _Texts(strict=False)
 
 
-def _texts(raw: dict, name: str) -> tuple[str, ...]:
-    values = raw.get(name) or []
-    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
-        raise ValueError(f"{name} is {values!r}, not a list of texts")
-    return tuple(values)
-
-
-def _text_or_number(raw: dict, name: str) -> str | int:
-    """A house number: 12 or "12" (a bool is no number)."""
-    value = raw.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"{name} is {value!r}, not a number or a text")
-    return value
-
-
-def _officer(person: dict) -> Officer:
+def _officer(person: dict, read: _Texts) -> Officer:
+    if person.get("id") is None:
+        raise KeyError("id")  # step 4 could not choose them
     return Officer(
-        id=str(_text_or_number(person, "id") or ""),
-        initials=_text(person, "voorletters"),
-        first_names=_text(person, "voornamen"),
-        prefix=_text(person, "tussenvoegsel"),
-        surname=_text(person, "achternaam"),
-        birth_date=_text(person, "geboortedatum"),
-        role=_text(person, "functie"),
-        authority=_text(person, "bevoegdheid") or "nb",
+        id=str(read.text_or_number(person, "id")),
+        initials=read.text(person, "voorletters"),
+        first_names=read.text(person, "voornamen"),
+        prefix=read.text(person, "tussenvoegsel"),
+        surname=read.text(person, "achternaam"),
+        birth_date=read.text(person, "geboortedatum"),
+        role=read.text(person, "functie"),
+        authority=read.text(person, "bevoegdheid") or "nb",
     )
 
 
-def company_from_json(raw: dict) -> Company:
+def company_from_json(raw: dict, stored: bool = False) -> Company:
+    """A company record of the registry file; ``stored``: a draft's own snapshot of one (``_Texts``)."""
+    read = _LENIENT if stored else _STRICT
     branch = raw.get("hoofdvestiging") or {}
     address = branch.get("adres") or {}
     return Company(
-        kvk_number=_required_text(raw, "kvkNummer"),
-        name=_required_text(raw, "naam"),
-        trade_names=_texts(raw, "handelsnamen"),
-        legal_form=_text(raw, "rechtsvorm"),
+        kvk_number=read.required(raw, "kvkNummer"),
+        name=read.required(raw, "naam"),
+        trade_names=read.texts(raw, "handelsnamen"),
+        legal_form=read.text(raw, "rechtsvorm"),
         active=_flag(raw, "actief"),
-        branch_number=_text(branch, "vestigingsnummer"),
+        branch_number=read.text(branch, "vestigingsnummer"),
         address=Address(
-            street=_text(address, "straatnaam"),
-            number=_text_or_number(address, "huisnummer"),
-            addition=_text(address, "huisnummerToevoeging"),
-            postcode=_text(address, "postcode"),
-            city=_text(address, "plaats"),
+            street=read.text(address, "straatnaam"),
+            number=read.text_or_number(address, "huisnummer"),
+            addition=read.text(address, "huisnummerToevoeging"),
+            postcode=read.text(address, "postcode"),
+            city=read.text(address, "plaats"),
         ),
-        officers=tuple(_officer(person) for person in raw.get("functionarissen") or ()),
+        officers=tuple(_officer(person, read) for person in raw.get("functionarissen") or ()),
         raw=raw,
     )
 
@@ -208,13 +226,13 @@ def company_snapshot(raw: dict) -> dict:
 
 
 def agb_from_json(raw: dict) -> AgbCode:
-    code = _required_text(raw, "agbCode")
+    code = _STRICT.required(raw, "agbCode")
     return AgbCode(
         code=code,
-        kvk_number=_required_text(raw, "kvkNummer"),
-        name=_text(raw, "naam"),
-        zorgsoort=_text(raw, "zorgsoort") or code[:2],
-        party_type=_text(raw, "zorgpartijType"),
+        kvk_number=_STRICT.required(raw, "kvkNummer"),
+        name=_STRICT.text(raw, "naam"),
+        zorgsoort=_STRICT.text(raw, "zorgsoort") or code[:2],
+        party_type=_STRICT.text(raw, "zorgpartijType"),
         active=_flag(raw, "actief"),
     )
 

@@ -781,11 +781,14 @@ def m017_company_name_words(db: sqlite_utils.Database) -> None:
     db.conn.execute(f"CREATE TRIGGER drafts_name_words_delete AFTER DELETE ON drafts BEGIN {remove} END")
     db.conn.execute(f"CREATE TRIGGER drafts_name_words_update AFTER UPDATE OF company_name_searchable ON drafts "
                     f"BEGIN {remove} {add} END")
+    # The search on the start of the whole name is gone with it, and so is the index it read.
+    db.conn.execute("DROP INDEX drafts_company_name_searchable")
 
 
 @migrations()
 def m018_person_links_ended(db: sqlite_utils.Database) -> None:
-    # A reopened application ends the grants of its person links, and a person's page says why,
-    # rather than "unknown link": the grant is kept, marked ended.
+    # A reopened application ends its person links and the grants opened with them, and a person's
+    # page says why, rather than "unknown link" or "used": the grant is kept, marked ended. The links
+    # a reopen ended before (their grant forgotten) are marked too: opened, they say so.
     db.conn.execute("ALTER TABLE person_links ADD COLUMN ended_at TEXT")
     db.conn.execute("UPDATE person_links SET ended_at = used_at WHERE grant_hash IS NULL AND used_at IS NOT NULL")

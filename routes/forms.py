@@ -79,6 +79,16 @@ class Form(FlaskForm):
             return formdata
 
 
+def stored_number(text) -> int:
+    """A hidden field's version or id as posted; -1 for anything that is not a number SQLite can
+    hold, which no stored row has: the form counts as sent from an outdated page (409)."""
+    try:
+        number = int(text)
+    except (TypeError, ValueError):
+        return -1
+    return number if 0 <= number < 2**63 else -1
+
+
 class StepForm(Form):
     """Every step's form carries the draft version it was based on (two tabs, SPEC §2)."""
 
@@ -87,11 +97,7 @@ class StepForm(Form):
     def based_on(self) -> int:
         """The version posted; anything that is not a version SQLite can hold counts as
         an outdated one (409), never as an error of ours."""
-        try:
-            version = int(self.version.data)
-        except (TypeError, ValueError):
-            return -1
-        return version if 0 <= version < 2**63 else -1
+        return stored_number(self.version.data)
 
 
 class EmailForm(Form):
@@ -204,8 +210,7 @@ class VisitForm(Form):
 
     def based_on(self) -> int:
         """The visit the page showed; anything else than an id counts as an outdated page."""
-        text = self.appointment.data or ""
-        return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
+        return stored_number(self.appointment.data)
 
     street = StringField(_l("Straat"), validators=[Checked(validators.address_part, _ADDRESS_PART | {
         "required": _l("Vul de straat in")})], render_kw={"autocomplete": "address-line1"})

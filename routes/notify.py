@@ -57,9 +57,11 @@ def one_person(draft):
     return people.person(db, draft, people.SIGNATORY) if submission.same_person(db, draft) else None
 
 
-def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
-    """Both persons hear of a visit booked, changed or cancelled, with its ``.ics``. Only a
-    visit still to come is called off: one that took place or has passed is nobody's plan."""
+def mail_visit(draft, visit, changed=False, cancelled=False, reopened=False) -> None:
+    """Both persons hear of a visit booked, changed or cancelled, with its ``.ics`` and a link to
+    their own page; cancelled because the application was ``reopened``, without a link (a reopen
+    ends them: ``person_links.end_all``). Only a visit still to come is called off: one that took
+    place or has passed is nobody's plan."""
     if cancelled and not appointments.upcoming(visit, appointments.local_now()):
         return
     db = get_db()
@@ -82,12 +84,12 @@ def mail_visit(draft, visit, changed=False, cancelled=False) -> None:
             visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
             description=description, location=where,
             organizer_email=organizer, cancelled=cancelled)
-        token = person_links.issue(db, draft.id, recipient.role)
-        send_mail("visit", recipient.email, subject=subject, draft_id=draft.id,
-                  links={"link": external_url("person.open_link", token=token)},
+        links = {} if reopened else {
+            "link": external_url("person.open_link", token=person_links.issue(db, draft.id, recipient.role))}
+        send_mail("visit", recipient.email, subject=subject, draft_id=draft.id, links=links,
                   attachment=Attachment("afspraak.ics", calendar, "text/calendar"),
                   name=recipient.name, one_person=recipient.one_person, when=visit_time(visit.slot), where=where,
-                  reference=draft.reference, company=draft.company.name, cancelled=cancelled)
+                  reference=draft.reference, company=draft.company.name, cancelled=cancelled, reopened=reopened)
 
 
 def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:
@@ -96,7 +98,7 @@ def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:
     visit = appointments.current(get_db(), draft.id)
     submission.reopen(get_db(), draft, version, actor=actor)
     if visit is not None:
-        mail_visit(draft, visit, cancelled=True)
+        mail_visit(draft, visit, cancelled=True, reopened=True)
 
 
 def after_change(draft_id: int) -> None:

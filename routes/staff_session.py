@@ -3,8 +3,11 @@
 Signed like Flask's session, but with another name, path ``/beheer`` only, ``SameSite=Strict``,
 8 hours at most and 30 minutes idle (``AANSLUITEN_STAFF_MAX_AGE``, ``AANSLUITEN_STAFF_IDLE_TIMEOUT``).
 It holds the user's id, the user's session epoch (a log-out, a password reset or disabling ends every
-session) and how far the login got: ``password`` (the second factor is next) or ``ok``; before the
-login is done, also the back-office page that sent the user to it, to go on there afterwards.
+session) and how far the login got: ``password`` (the second factor is next) or ``ok``.
+
+The back-office page that sent a user to the login, to go on there once it is done, is a cookie of
+its own (``ASKED_COOKIE``): a request that comes without the session's cookie (``SameSite=Strict``
+leaves it off a link followed from another site) must not overwrite the session it did not carry.
 """
 
 import time
@@ -15,12 +18,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 COOKIE = "aansluiten_beheer"
 PATH = "/beheer"
 SALT = "aansluiten staff session"
-ASKED = "asked"
-ENDED = "ended"  # what is left of a session that ran out, for the login page to say so
+ASKED_COOKIE = "aansluiten_beheer_pagina"
+ASKED_SALT = "aansluiten staff asked page"
+ASKED_MAX_AGE = 3600  # long enough to log in, not a bookmark of its own
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
+def _serializer(salt: str = SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=salt)
 
 
 def load() -> dict:
@@ -35,10 +39,9 @@ def load() -> dict:
         except BadSignature:
             data = {}
         now = time.time()
-        if "uid" in data and (now - data.get("seen", 0) > int(current_app.config["STAFF_IDLE_TIMEOUT"])
+        if data and (now - data.get("seen", 0) > int(current_app.config["STAFF_IDLE_TIMEOUT"])
                      or now - data.get("since", 0) > int(current_app.config["STAFF_MAX_AGE"])):
-            data = {ENDED: True}
-        if data.get(ENDED):
+            data = {}
             g.staff_session_expired = True
     g.staff_session = data
     return data
@@ -46,29 +49,26 @@ def load() -> dict:
 
 def start(user_id: int, epoch: int, stage: str) -> None:
     now = int(time.time())
-    before = load()
-    since = before.get("since", now) if stage == "ok" else now  # the 8 hours count from the password
+    since = load().get("since", now) if stage == "ok" else now  # the 8 hours count from the password
     g.staff_session = {"uid": user_id, "epoch": epoch, "stage": stage, "seen": now, "since": since}
-    if stage != "ok" and before.get(ASKED):
-        g.staff_session[ASKED] = before[ASKED]
     g.staff_session_dirty = True
+    if stage == "ok":
+        g.staff_asked = None  # gone on there, once
 
 
 def remember_asked(path: str | None) -> None:
     """The page a user without a session asked for (None: a form, not sent again), kept until the
     login is done."""
-    data = dict(load())
-    data.pop(ASKED, None)
-    if path is not None:
-        data[ASKED] = path
-    g.staff_session = data
-    g.staff_session_dirty = True
+    g.staff_asked = path
 
 
 def asked() -> str:
     """Where a login that has just been done goes on: the page asked for, else the list."""
-    path = load().get(ASKED) or ""
-    return path if path == PATH or path.startswith((PATH + "/", PATH + "?")) else PATH
+    try:
+        path = _serializer(ASKED_SALT).loads(request.cookies.get(ASKED_COOKIE, ""), max_age=ASKED_MAX_AGE)
+    except BadSignature:
+        path = ""
+    return path if isinstance(path, str) and (path == PATH or path.startswith((PATH + "/", PATH + "?"))) else PATH
 
 
 def touch() -> None:
@@ -86,10 +86,17 @@ def end() -> None:
 
 
 def save(response):
-    """After the request: write the cookie when it changed (registered on the blueprint)."""
+    """After the request: write the cookies when they changed (registered on the blueprint)."""
+    secure = request.is_secure or str(current_app.config.get("BASE_URL") or "").startswith("https://")
+    if "staff_asked" in g:
+        if g.staff_asked is None:
+            if ASKED_COOKIE in request.cookies:
+                response.delete_cookie(ASKED_COOKIE, path=PATH, secure=secure, httponly=True, samesite="Lax")
+        else:
+            response.set_cookie(ASKED_COOKIE, _serializer(ASKED_SALT).dumps(g.staff_asked), max_age=ASKED_MAX_AGE,
+                                path=PATH, secure=secure, httponly=True, samesite="Lax")
     if not g.get("staff_session_dirty"):
         return response
-    secure = request.is_secure or str(current_app.config.get("BASE_URL") or "").startswith("https://")
     data = g.staff_session
     if not data:
         response.delete_cookie(COOKIE, path=PATH, secure=secure, httponly=True, samesite="Strict")

@@ -11,15 +11,14 @@ for: another draft opened in this browser never sees it.
 
 import time
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from werkzeug.datastructures import MultiDict
 
 from .i18n import lazy_gettext as _l
-from .mailer import seal
 
 SESSION_UNSENT = "unsent"
 # A cookie holds about 4 KB, and the session has its own values besides: sealed text does not compress
-# as the session's JSON would, so this is about 2,200 characters of form.
+# as the session's JSON would, so this is about 2,200 bytes of form (UTF-8: an "é" takes two).
 MAX_SEALED = 3000
 # As long as the e-mail link with which the applicant comes back works.
 LIFETIME = 24 * 3600
@@ -33,7 +32,7 @@ def keep(draft) -> bool:
     """Keep the form this POST sends for ``draft``, whose session just ended; whether it was."""
     fields = {name: values for name, values in request.form.lists() if name not in NOT_KEPT}
     url = request.full_path.rstrip("?")  # within the app, as the URL map matches it
-    sealed = seal().close({"url": url, "fields": fields}) if draft is not None and fields else ""
+    sealed = _seal().close({"url": url, "fields": fields}) if draft is not None and fields else ""
     if not sealed or len(sealed) > MAX_SEALED:
         session.pop(SESSION_UNSENT, None)
         return False
@@ -70,10 +69,14 @@ def _kept(draft) -> dict | None:
     kept = session.get(SESSION_UNSENT)
     if not kept:
         return None
-    if time.time() - kept.get("at", 0) > LIFETIME:
+    if time.time() - kept.get("at", 0) > LIFETIME or "sealed" not in kept:  # or kept unsealed, before
         session.pop(SESSION_UNSENT)
         return None
     if draft is None or kept.get("draft") != draft.id:
         return None
-    opened = seal().open(kept.get("sealed"))
+    opened = _seal().open(kept.get("sealed"))
     return opened if "url" in opened and "fields" in opened else None
+
+
+def _seal():
+    return current_app.extensions["aansluiten.seal.unsent"]

@@ -203,9 +203,18 @@ def test_a_session_that_ran_out_returns_to_its_page_after_logging_in_again(app, 
     assert person.client.get("/beheer/trechter").headers["Location"] == "/beheer/login"
     assert "Uw sessie in het beheer is verlopen" in person.client.get("/beheer/login").get_data(as_text=True)
     assert person.log_in().headers["Location"] == "/beheer/trechter"
-    # Once: the session of the login keeps no page for another.
-    cookie = person.client.get_cookie(staff_session.COOKIE, path="/beheer").value
-    assert staff_session.ASKED not in serializer.loads(cookie)
+    assert person.client.get_cookie(staff_session.ASKED_COOKIE, path="/beheer") is None  # once
+
+
+def test_a_request_without_the_staff_cookie_leaves_the_session_alone(anna, app):
+    """SameSite=Strict leaves the cookie off a link followed from another site (a mail, a ticket): such
+    a request is sent to the login, and must not overwrite (log out) the session it did not carry."""
+    stranger = app.test_client()
+    for response in (stranger.get("/beheer/aanvraag/12"),
+                     stranger.post("/beheer/aanvraag/12/heropenen", data={"csrf_token": anna.token("/beheer")})):
+        assert response.status_code in (303, 400)
+        assert not any(header.startswith(staff_session.COOKIE + "=") for header in response.headers.getlist("Set-Cookie"))
+    assert anna.client.get("/beheer").status_code == 200
 
 
 def test_only_a_page_is_remembered_for_after_the_login(app, db):

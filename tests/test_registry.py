@@ -12,6 +12,7 @@ from onboarding.registry import (
     RegistryUnavailable,
     UnknownAgbCode,
     UnknownCompany,
+    company_from_json,
 )
 
 from .registry_data import REGISTRY
@@ -181,6 +182,7 @@ def test_a_record_whose_actief_is_not_true_or_false_is_broken(flag):
     ({"functionarissen": [{"id": "f1", "voorletters": "J.", "achternaam": 5, "bevoegdheid": "azb"}]}, {}),
     ({"functionarissen": [{"id": {"x": 1}, "achternaam": "Berg"}]}, {}),
     ({"functionarissen": [{"id": "f1", "achternaam": "Berg", "bevoegdheid": True}]}, {}),
+    ({"functionarissen": [{"voorletters": "J.", "achternaam": "Berg", "bevoegdheid": "azb"}]}, {}),  # no id
     ({"hoofdvestiging": {"adres": {"plaats": ["Utrecht"]}}}, {}),
     ({"hoofdvestiging": {"adres": {"huisnummer": {"nr": 1}}}}, {}),
     ({}, {"naam": ["Praktijk"]}),
@@ -204,7 +206,23 @@ def test_numbers_and_nulls_where_the_format_allows_them():
         "agb": [{"agbCode": "01234567", "kvkNummer": "12345678", "actief": True, "naam": None}]})
     company = registry.company("12345678")
     assert company.address.number == 12 and company.trade_names == () and company.officers[0].id == "1"
+    assert Registry({"companies": [{"kvkNummer": "12345678", "naam": "Nul", "actief": True,
+                                    "functionarissen": [{"id": 0, "achternaam": "Berg"}]}], "agb": []}
+                    ).company("12345678").officers[0].id == "0"
     assert registry.agb_code("01234567", "12345678").name == ""
+
+
+def test_a_drafts_snapshot_taken_by_an_earlier_more_lenient_check_is_still_shown():
+    """A draft keeps the record of its look-up; one taken before the texts were checked strictly
+    is read as it is (its page must not fail), not refused as a registry file's record is."""
+    snapshot = {"kvkNummer": "12345678", "naam": "Oud", "actief": True, "handelsnamen": "Eén naam",
+                "hoofdvestiging": {"vestigingsnummer": 123, "adres": {"plaats": "Utrecht"}},
+                "functionarissen": [{"id": "f1", "voorletters": 5, "achternaam": "Berg", "bevoegdheid": "azb"}]}
+    company = company_from_json(snapshot, stored=True)
+    assert company.trade_names == ("Eén naam",) and company.branch_number == "123"
+    assert company.officers[0].initials == "5"
+    with pytest.raises(ValueError):
+        company_from_json(snapshot)
 
 
 def test_a_file_nested_too_deep_to_read_is_unavailable(tmp_path):

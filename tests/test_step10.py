@@ -752,6 +752,9 @@ def test_a_persons_page_after_a_reopen_says_why_their_link_no_longer_works(by_ap
     book(by_appointment)
     other = main_contact_browser(by_appointment)
     page = other.client.get("/persoon").get_data(as_text=True)
+    book(by_appointment, slot=re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', page)[-1])
+    link = person_link(by_appointment)  # mailed with the change, never opened
+    page = other.client.get("/persoon").get_data(as_text=True)
     assert by_appointment.submit("/aanmelding/wijzigen", page="/aanmelding").headers["Location"] == "/stap/9"
     response = other.client.get("/persoon")
     html = response.get_data(as_text=True)
@@ -759,6 +762,14 @@ def test_a_persons_page_after_a_reopen_says_why_their_link_no_longer_works(by_ap
     assert "Deze link kennen wij niet" not in html
     # What it could reach stays out of reach.
     assert other.client.post("/persoon/afspraak/annuleren", data=hidden_inputs(page)).status_code == 410
+    # The mail that calls the visit off says why, with no link: the application is a draft again.
+    cancellation = by_appointment.last_mail(MAIN_CONTACT["email"])[0]
+    assert "heeft de aanmelding heropend" in cancellation and "/persoon/" not in cancellation
+    # A link mailed before and not opened yet says the same as the page, not "already used, ask for a new one".
+    fresh = Applicant(by_appointment.client.application.test_client(), db)
+    opened = fresh.client.get(link, follow_redirects=True)
+    pressed = fresh.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    assert pressed.status_code == 410 and "heeft de aanmelding heropend" in pressed.get_data(as_text=True)
 
 
 def cancellations(db) -> list[str]:
