@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test install install-test chromium bench translations
+.PHONY: run test install install-test chromium bench translations assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: install
 	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	$(BIN)/python bench/run.py
+
+# After changing static/app.js or static/app.css: the minified copies that pages load.
+assets: install-test
+	$(BIN)/python -c 'import os, app; [open(os.path.join("static", name), "w", encoding="utf-8").write(text) for name, text in app.minified_assets().items()]'
 
 # After changing user-facing text: collect the strings, merge them into the English
 # catalogue (translate what is new in translations/en/LC_MESSAGES/messages.po), compile.

@@ -280,6 +280,24 @@ def security_headers(response):
     return response
 
 
+# The stylesheet and script that pages load, minified from the sources beside them (SPEC §8's page
+# weight): `make assets` writes them, and tests/test_assets.py checks they are up to date.
+ASSETS = {"app.min.js": "app.js", "app.min.css": "app.css"}
+
+
+def minified_assets() -> dict[str, str]:
+    """Each asset's minified text, by its file name in ``static/`` (rjsmin and rcssmin: test tools)."""
+    import rcssmin
+    import rjsmin
+
+    minify = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
+    minified = {}
+    for name, source in ASSETS.items():
+        with open(os.path.join(HERE, "static", source), encoding="utf-8") as handle:
+            minified[name] = minify[os.path.splitext(source)[1]](handle.read()) + "\n"
+    return minified
+
+
 def register_commands(app: Flask) -> None:
     def database():
         return store.connect(app.config["DATABASE"], app.config["WRITE_TIMEOUT"])

@@ -394,7 +394,7 @@ def test_a_very_long_email_address_wraps_at_320_px_with_text_spacing(page, live_
         route.fulfill(response=response, body=response.text() + TEXT_SPACING)
 
     # Through the stylesheet, as the CSP (style-src 'self') refuses an injected <style>.
-    page.route("**/static/app.css", with_text_spacing)
+    page.route("**/static/app.min.css", with_text_spacing)
     page.set_viewport_size(PHONE)
 
     flow.start()
