@@ -317,11 +317,11 @@ def _save_company(db, draft, version, kvk_number, agb_code, company_raw, codes, 
     db.conn.executemany("DELETE FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?",
                         [(draft.id, code) for code in kept - active])
     db.conn.executemany(
-        "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
+        "INSERT INTO draft_agb_codes (draft_id, agb_code, position, name, zorgsoort, party_type, name_searchable) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id, agb_code) DO UPDATE SET "
         "position = excluded.position, name = excluded.name, zorgsoort = excluded.zorgsoort, "
-        "party_type = excluded.party_type",
-        [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type)
+        "party_type = excluded.party_type, name_searchable = excluded.name_searchable",
+        [(draft.id, code.code, position, code.name, code.zorgsoort, code.party_type, validators.searchable(code.name))
          for position, code in enumerate(codes)
          if stored.get(code.code) != (position, code.name, code.zorgsoort, code.party_type)],
     )

@@ -160,13 +160,15 @@ def _with_contacts(db, draft: Draft, rows) -> list[CodeRow]:
 
 
 def _matching(query: str) -> tuple[str, tuple]:
-    """A filter on code or name: ``query`` as typed, matched anywhere, case-insensitive; a code
-    typed with spaces or dots ("01 23 45 67"), as step 2 takes it, without them."""
+    """A filter on code or name: ``query`` as typed, matched anywhere, whatever its case and accents
+    (the name's ``validators.searchable`` form, m019); a code typed with spaces or dots ("01 23 45
+    67"), as step 2 takes it, without them."""
     if not query:
         return "", ()
     digits = validators.strip_separators(query)
     code = digits if digits.isdigit() else query
-    return " AND (agb_code LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')", (_anywhere(code), _anywhere(query))
+    return (" AND (agb_code LIKE ? ESCAPE '\\' OR name_searchable LIKE ? ESCAPE '\\')",
+            (_anywhere(code), _anywhere(validators.searchable(query))))
 
 
 def _anywhere(text: str) -> str:

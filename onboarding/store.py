@@ -792,3 +792,14 @@ def m018_person_links_ended(db: sqlite_utils.Database) -> None:
     # a reopen ended before (their grant forgotten) are marked too: opened, they say so.
     db.conn.execute("ALTER TABLE person_links ADD COLUMN ended_at TEXT")
     db.conn.execute("UPDATE person_links SET ended_at = used_at WHERE grant_hash IS NULL AND used_at IS NOT NULL")
+
+
+@migrations()
+def m019_code_names_searchable(db: sqlite_utils.Database) -> None:
+    # Step 6's filter finds a code's name whatever its case and accents ("dietisten" finds
+    # "Diëtistenpraktijk"): SQLite's LIKE folds the case of ASCII letters only, and no accents.
+    # drafts.save_company writes it beside the name.
+    db.conn.execute("ALTER TABLE draft_agb_codes ADD COLUMN name_searchable TEXT")
+    rows = db.conn.execute("SELECT rowid, name FROM draft_agb_codes").fetchall()
+    db.conn.executemany("UPDATE draft_agb_codes SET name_searchable = ? WHERE rowid = ?",
+                        [(searchable(row["name"]), row["rowid"]) for row in rows])

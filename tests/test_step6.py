@@ -606,6 +606,16 @@ def test_the_filter_finds_codes_by_code_and_by_name(large, query, expected):
         assert "Geen AGB-code gevonden." in html
 
 
+@pytest.mark.parametrize("query", ["Diëtistenpraktijk", "dietistenpraktijk", "ÖLMÜHLE", "olmuhle", "ölmühle"])
+def test_the_filter_finds_a_name_whatever_its_case_and_accents_typed(applicant, registry_path, query):
+    def rename(data):
+        next(code for code in data["agb"] if code["agbCode"] == "01004567")["naam"] = "Diëtistenpraktijk Ölmühle"
+    edit_registry(registry_path, rename)
+    at_step_6 = _to_step_6(applicant, "41000001", "01051234", "praktijk@example.nl")
+    html = at_step_6.get("/stap/6", query_string={"zoek": query}).get_data(as_text=True)
+    assert codes_shown(html) == ["01004567"], query
+
+
 def test_the_filter_leaves_control_characters_out(large):
     # SQLite ends a LIKE pattern at a NUL: "%\x00%" found every code.
     html = large.get("/stap/6", query_string={"zoek": "0400\x000001\n"}).get_data(as_text=True)
