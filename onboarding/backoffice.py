@@ -29,37 +29,52 @@ class ListedApplication:
     manual_check: bool
 
 
+def _found(query: str) -> tuple[str, list]:
+    """The ids of the drafts a search finds, as one query: by KvK number, by reference, or by the
+    start of words of the company name."""
+    sources, parameters = [], []
+    digits = validators.strip_separators(query)
+    if digits.isdigit():
+        sources.append("SELECT id FROM drafts WHERE kvk_number = ?")
+        parameters.append(digits)
+    reference = _REFERENCE.fullmatch(query.upper())
+    if reference:  # "VZ-2026-4F7K2Q", read out as "vz 2026 4f7k2q"
+        sources.append("SELECT id FROM drafts WHERE reference = ?")
+        parameters.append(f"VZ-{reference['year']}-{reference['code']}")
+    elif _REFERENCE_CODE.fullmatch(query.upper()):  # its code alone
+        sources.append("SELECT id FROM drafts WHERE reference LIKE ?")
+        parameters.append(f"VZ-____-{query.upper()}")
+    if words := _WORD.findall(validators.searchable(query)):
+        # Each word typed the start of a word of the name (the full-text index of m017).
+        sources.append("SELECT rowid FROM drafts_name_words WHERE drafts_name_words MATCH ?")
+        parameters.append(" ".join(f'"{word}"*' for word in words))
+    return " UNION ".join(sources or ["SELECT NULL WHERE 0"]), parameters
+
+
 def _where(status: str | None, query: str) -> tuple[str, list]:
-    """The filter of the list on plain, indexed columns."""
+    """The filter of the list on indexed columns."""
     clauses, parameters = [], []
     if status == MANUAL_CHECK:
         clauses.append("d.id IN (SELECT draft_id FROM identifications WHERE state = 'manual_check')")
     elif status in STATUSES:
         clauses.append("d.status = ?")
         parameters.append(status)
-    query = " ".join((query or "").split())  # spaces as typed ("praktijk  de"), as one
-    if query:
-        options = []
-        digits = validators.strip_separators(query)
-        if digits.isdigit():
-            options.append("d.kvk_number = ?")
-            parameters.append(digits)
-        reference = _REFERENCE.fullmatch(query.upper())
-        if reference:  # "VZ-2026-4F7K2Q", read out as "vz 2026 4f7k2q"
-            options.append("d.reference = ?")
-            parameters.append(f"VZ-{reference['year']}-{reference['code']}")
-        elif _REFERENCE_CODE.fullmatch(query.upper()):  # its code alone
-            options.append("d.reference LIKE ?")
-            parameters.append(f"VZ-____-{query.upper()}")
-        if words := _WORD.findall(validators.searchable(query)):
-            # Each word typed the start of a word of the name (the full-text index of m017).
-            options.append("d.id IN (SELECT rowid FROM drafts_name_words WHERE drafts_name_words MATCH ?)")
-            parameters.append(" ".join(f'"{word}"*' for word in words))
-        clauses.append("(" + " OR ".join(options or ["0"]) + ")")
+    if query := _one_space(query):
+        found, found_parameters = _found(query)
+        clauses.append(f"d.id IN ({found})")
+        parameters += found_parameters
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", parameters
 
 
+def _one_space(query: str | None) -> str:
+    return " ".join((query or "").split())  # spaces as typed ("praktijk  de"), as one
+
+
 def count_applications(db, status: str | None = None, query: str = "") -> int:
+    if status is None and (query := _one_space(query)):
+        # Counted from the ids alone: a broad search finds thousands, and looking each up costs more.
+        found, parameters = _found(query)
+        return db.conn.execute(f"SELECT count(*) FROM ({found})", parameters).fetchone()[0]
     where, parameters = _where(status, query)
     return db.conn.execute(f"SELECT count(*) FROM drafts d{where}", parameters).fetchone()[0]
 
