@@ -4,7 +4,7 @@ import io
 
 from pypdf import PdfReader
 
-from .conftest import MAIN_CONTACT, table
+from .conftest import table
 
 
 def test_summary_shows_every_section_with_a_change_link(at_step_9):
