@@ -14,7 +14,7 @@ from .spreadsheet import neutralised
 from .store import timestamp, utcnow, write
 
 PAGE_SIZE = 50
-_REFERENCE = re.compile(r"VZ[-\s.]*(?P<year>\d{4})[-\s.]*(?P<code>[0-9A-Z]{6})")
+_REFERENCE = re.compile(r"VZ(?P<year>\d{4})(?P<code>[0-9A-Z]{6})")  # without separators
 _REFERENCE_CODE = re.compile(r"[0-9A-Z]{6}")
 # A word as the full-text index (SQLite's unicode61) splits a name into words: letters and digits.
 _WORD = re.compile(r"[^\W_]+")
@@ -37,13 +37,14 @@ def _found(query: str) -> tuple[str, list]:
     if digits.isdigit():
         sources.append("SELECT id FROM drafts WHERE kvk_number = ?")
         parameters.append(digits)
-    reference = _REFERENCE.fullmatch(query.upper())
-    if reference:  # "VZ-2026-4F7K2Q", read out as "vz 2026 4f7k2q"
+    compact = digits.upper()  # read out in groups: "vz 2026 4f7 k2q"
+    reference = _REFERENCE.fullmatch(compact)
+    if reference:
         sources.append("SELECT id FROM drafts WHERE reference = ?")
         parameters.append(f"VZ-{reference['year']}-{reference['code']}")
-    elif _REFERENCE_CODE.fullmatch(query.upper()):  # its code alone
+    elif _REFERENCE_CODE.fullmatch(compact):  # its code alone
         sources.append("SELECT id FROM drafts WHERE reference LIKE ?")
-        parameters.append(f"VZ-____-{query.upper()}")
+        parameters.append(f"VZ-____-{compact}")
     if words := _WORD.findall(validators.searchable(query)):
         # Each word typed the start of a word of the name (the full-text index of m017).
         sources.append("SELECT rowid FROM drafts_name_words WHERE drafts_name_words MATCH ?")

@@ -803,3 +803,13 @@ def m019_code_names_searchable(db: sqlite_utils.Database) -> None:
     rows = db.conn.execute("SELECT rowid, name FROM draft_agb_codes").fetchall()
     db.conn.executemany("UPDATE draft_agb_codes SET name_searchable = ? WHERE rowid = ?",
                         [(searchable(row["name"]), row["rowid"]) for row in rows])
+
+
+@migrations()
+def m020_own_letters_searchable(db: sqlite_utils.Database) -> None:
+    # validators.searchable takes "ı", "ø", "ł" and the like as the letters typed without them: the
+    # names' searchable forms made again (the back office's full-text index follows by its trigger).
+    _company_names_searchable_again(db)
+    rows = db.conn.execute("SELECT rowid, name FROM draft_agb_codes").fetchall()
+    db.conn.executemany("UPDATE draft_agb_codes SET name_searchable = ? WHERE rowid = ?",
+                        [(searchable(row["name"]), row["rowid"]) for row in rows])

@@ -30,13 +30,16 @@ def strip_separators(value: str) -> str:
 
 
 # The apostrophes a keyboard or a registry may give, as one: a phone types "’s" for "'s".
-_APOSTROPHES = str.maketrans({char: "'" for char in "‘’‛ʼ`´′"})
+_APOSTROPHES = {char: "'" for char in "‘’‛ʼ`´′"}
+# Letters whose accent is part of the letter (no decomposition takes it off): as typed without one.
+_OWN_LETTERS = {"ı": "i", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ħ": "h"}
+_SEARCHABLE = str.maketrans(_APOSTROPHES | _OWN_LETTERS)
 
 
 def searchable(text) -> str:
     """A name as a search compares it, case, accents and the kind of apostrophe left out:
-    "Öztürk" as "ozturk", "’s-Hertogenbosch" as "'s-hertogenbosch"."""
-    decomposed = unicodedata.normalize("NFKD", str(text or "").casefold().translate(_APOSTROPHES))
+    "Öztürk" as "ozturk", "Yılmaz" as "yilmaz", "’s-Hertogenbosch" as "'s-hertogenbosch"."""
+    decomposed = unicodedata.normalize("NFKD", str(text or "").casefold().translate(_SEARCHABLE))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 

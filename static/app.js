@@ -57,7 +57,8 @@
   // in once the page is back in the other language, the first time only.
   var TYPED = "aansluiten:typed";
   function typedFields() {
-    return Array.prototype.filter.call(document.querySelectorAll("#main form [name]"), function (field) {
+    // Not a GET form's (a filter, step 4's choice): what it asked is in the URL the switch returns to.
+    return Array.prototype.filter.call(document.querySelectorAll("#main form[method=post] [name]"), function (field) {
       return /^(INPUT|TEXTAREA|SELECT)$/.test(field.tagName) &&
         !/^(hidden|file|password|submit|button)$/.test(field.type);
     });

@@ -268,7 +268,8 @@ def test_the_list_finds_an_application_by_kvk_name_or_reference(anna, submitted)
     draft = submitted.draft()
     reference = draft["reference"]
     for query in (draft["kvk_number"], draft["company_name"][:8], reference, reference.lower(),
-                  reference.replace("-", " "), reference[-6:].lower()):  # read out on the phone, or only its code
+                  reference.replace("-", " "), reference[-6:].lower(),  # read out on the phone, or only its code
+                  f"{reference[-6:-3]} {reference[-3:]}"):  # in groups
         html = anna.client.get("/beheer", query_string={"q": query}).get_data(as_text=True)
         assert reference in html and "1 aanmelding" in html, query
     assert "Geen aanmeldingen gevonden" in anna.client.get("/beheer?q=99999999").get_data(as_text=True)

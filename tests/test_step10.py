@@ -277,7 +277,9 @@ def test_declining_at_signing_can_be_started_again(online, db):
     sign_agreement(online, "decline")
     assert table(db, "agreements")[0]["signing_state"] == "declined"
     assert online.draft()["status"] == "submitted"
-    assert "Het ondertekenen is geweigerd. U kunt opnieuw beginnen." in online.get("/stap/10").get_data(as_text=True)
+    # Back from the signing page, a whole page: what happened there has the focus.
+    assert ('<div class="panel" role="status" tabindex="-1" autofocus><p>Het ondertekenen is geweigerd. '
+            'U kunt opnieuw beginnen.</p></div>') in online.get("/stap/10").get_data(as_text=True)
     sign_agreement(online, "sign")
     assert table(db, "agreements")[0]["signing_state"] == "signed"
 
@@ -522,6 +524,15 @@ def test_a_cancel_from_an_older_page_leaves_a_visit_changed_since(by_appointment
     assert other.client.post("/persoon/afspraak", data=fields(other.client.get("/persoon").get_data(as_text=True))
                              | {"slot": first_slot(page)}).status_code == 303
     assert by_appointment.client.post("/stap/10/afspraak/annuleren", data=hidden_inputs(page)).status_code == 409
+    assert booked(db) == [first_slot(page)]
+
+
+def test_sending_the_same_first_booking_twice_makes_one_visit(by_appointment, db):
+    page = by_appointment.get("/stap/10").get_data(as_text=True)
+    for _ in range(2):  # a double click without JavaScript: both say what the applicant did, make it
+        assert by_appointment.client.post("/stap/10/afspraak", data=fields(page) | {"slot": first_slot(page)}
+                                          ).status_code == 303
+        assert "De afspraak is gemaakt." in by_appointment.get("/stap/10").get_data(as_text=True)
     assert booked(db) == [first_slot(page)]
 
 

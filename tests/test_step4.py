@@ -67,7 +67,7 @@ def test_with_htmx_choosing_an_officer_swaps_in_only_the_details(confirmed):
     assert response.status_code == 200
     assert '<div id="signatory-details"' in html and "<title>" not in html and "<html" not in html
     # Beside it, out of band: an error of an earlier choice goes, and the choice comes back without it.
-    assert '<div id="error-summary" hx-swap-oob="delete"></div>' in html
+    assert '<div id="step-errors" hx-swap-oob="innerHTML"></div>' in html
     choice = re.search(r'<form [^>]*id="signatory-choice"[^>]*>.*?</form>', html, re.S).group(0)
     assert 'hx-swap-oob="true"' in choice and "aria-invalid" not in choice
     assert re.search(r'<input [^>]*value="f1" checked', choice)

@@ -6,7 +6,8 @@ from datetime import date
 
 from onboarding.validators import (
     Invalid, agreement_email, birth_date, eight_digits, email_address, format_mobile, format_phone, full_name,
-    house_number, house_number_text, initials, mobile, name, phone, phone_formatter, prefix, strip_separators, surname,
+    house_number, house_number_text, initials, mobile, name, phone, phone_formatter, prefix, searchable, strip_separators,
+    surname,
 )
 
 
@@ -519,3 +520,11 @@ def test_house_numbers_refused(typed, code):
 def test_a_registry_house_number_and_addition_read_as_one(number, addition, text):
     assert house_number_text(number, addition) == text
     assert house_number(text) == text  # and the visit form, prefilled with it, takes it
+
+
+@pytest.mark.parametrize("name, typed", [
+    ("Öztürk", "ozturk"), ("Yılmaz", "yilmaz"), ("Łódź", "lodz"), ("Ørsted", "orsted"), ("Søren Æbeltoft", "soren aebeltoft"),
+    ("’s-Hertogenbosch", "'s-hertogenbosch"), ("Straße", "strasse"),
+])
+def test_a_name_is_searchable_as_typed_without_its_accents(name, typed):
+    assert searchable(name) == searchable(typed) == typed

@@ -142,7 +142,7 @@ def slot_groups(slots: list[datetime]) -> list[tuple[str, list[tuple[str, str]]]
 
 def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
     """Validate and book the visit of ``form``, then mail both persons; FormRejected (the
-    slot's error) when the slot cannot be had. Whether it changed a visit booked before."""
+    slot's error) when the slot cannot be had. Whether it changed a visit the page showed."""
     slot = appointments.parse_slot(form.slot.data or "")
     if slot is None:
         raise FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
@@ -168,7 +168,7 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
         raise FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot") from None
     if had != visit:
         mail_visit(draft, visit, changed=had is not None)
-    return had is not None
+    return form.based_on() > 0  # the page showed a visit, which this one replaced (or a click before it did)
 
 
 def send_person_link(draft, role: str) -> None:

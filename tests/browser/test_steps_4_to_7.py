@@ -1061,6 +1061,10 @@ def test_what_was_typed_survives_the_language_switch_in_a_part_of_the_page_and_a
     a.save_main_contact()
 
     code = PRACTICE["agb"]
+    # The filter used first: what it asked is in the URL, and the row's typed values decide the page.
+    page.get_by_label(SEARCH).fill(code[:4])
+    expect(page).to_have_url(re.compile(rf"/stap/6\?zoek={code[:4]}$"))
+    a.settled()
     a.open_row(code)
     a.row(code).get_by_label(a.t["surname"], exact=True).fill("Half-Getypt")
     page.locator("header.header").get_by_role("link", name="English").click()
