@@ -800,6 +800,11 @@ def m019_code_names_searchable(db: sqlite_utils.Database) -> None:
     # "Diëtistenpraktijk"): SQLite's LIKE folds the case of ASCII letters only, and no accents.
     # drafts.save_company writes it beside the name.
     db.conn.execute("ALTER TABLE draft_agb_codes ADD COLUMN name_searchable TEXT")
+    _code_names_searchable_again(db)
+
+
+def _code_names_searchable_again(db: sqlite_utils.Database) -> None:
+    """Every stored AGB code name's ``searchable`` form made again (after it changed)."""
     rows = db.conn.execute("SELECT rowid, name FROM draft_agb_codes").fetchall()
     db.conn.executemany("UPDATE draft_agb_codes SET name_searchable = ? WHERE rowid = ?",
                         [(searchable(row["name"]), row["rowid"]) for row in rows])
@@ -810,6 +815,4 @@ def m020_own_letters_searchable(db: sqlite_utils.Database) -> None:
     # validators.searchable takes "ı", "ø", "ł" and the like as the letters typed without them: the
     # names' searchable forms made again (the back office's full-text index follows by its trigger).
     _company_names_searchable_again(db)
-    rows = db.conn.execute("SELECT rowid, name FROM draft_agb_codes").fetchall()
-    db.conn.executemany("UPDATE draft_agb_codes SET name_searchable = ? WHERE rowid = ?",
-                        [(searchable(row["name"]), row["rowid"]) for row in rows])
+    _code_names_searchable_again(db)
