@@ -70,10 +70,11 @@ def test_step_6_rows_take_any_text(with_main_contact, values, code, position, ve
     url = f"/stap/6/code/{quote(code, safe='') or '01004567'}/{position}"
     response = with_main_contact.submit(url, {**_answers(CONTACT_FIELDS, values), "version": version},
                                         page="/stap/6", htmx=htmx)
-    # 308: "a/b" quoted in a path is a path with one more slash, which Werkzeug tidies.
-    assert response.status_code in ANSWERS | {200, 308, 404}
+    # 308: "a/b" quoted in a path is a path with one more slash, which Werkzeug tidies; 405: a code of
+    # slashes alone ("/stap/6/code///0") is tidied into a row's own URL ("/stap/6/code/0"), which takes no POST.
+    assert response.status_code in ANSWERS | {200, 308, 404, 405}
     removed = with_main_contact.submit(url + "/verwijder", {"version": version}, page="/stap/6", htmx=htmx)
-    assert removed.status_code in ANSWERS | {200, 308, 404}
+    assert removed.status_code in ANSWERS | {200, 308, 404, 405}
 
 
 @fuzz
