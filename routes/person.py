@@ -7,13 +7,14 @@ import time
 
 from flask import Blueprint, redirect, request, session, url_for
 
-from onboarding import appointments, drafts, identity, people, person_links, submission, tokens
+from onboarding import drafts, identity, people, person_links, submission, tokens
 
 from . import forms, providers
 from .i18n import gettext as _
-from .notify import after_change, one_person, visit_time
+from .notify import after_change, visit_time
 from .pages import SESSION_PERSON, SESSION_SEEN, advance, current_draft, get_db, navigate, render_page
-from .steps.identify import PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message, visit_context
+from .steps.identify import (PERSON_OUTCOMES, SESSION_OUTCOME, book_visit, cancel_visit, outcome_message,
+                             refused_visit_form, visit_booked, visit_context)
 from .wizard import FormRejected, step_url
 
 bp = Blueprint("person", __name__)
@@ -130,13 +131,7 @@ def visit_post():
     except FormRejected as rejected:
         rejected.shown_in(form)
         return page(visit_form=form, status=rejected.status)
-    if changed:
-        announce = (_("De afspraak is gewijzigd. U krijgt een e-mail.") if one_person(draft)
-                    else _("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
-    else:
-        announce = (_("De afspraak is gemaakt. U krijgt een e-mail.") if one_person(draft)
-                    else _("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
-    return advance(url_for("person.page"), announce=announce)
+    return advance(url_for("person.page"), announce=visit_booked(draft, changed, by_the_person=True))
 
 
 @bp.post("/persoon/afspraak/annuleren")
@@ -148,9 +143,7 @@ def visit_cancel():
         try:
             cancel_visit(draft, actor=role, based_on=forms.VisitForm().based_on())
         except FormRejected as rejected:
-            form = visit_context(draft, appointments.current(get_db(), draft.id))["visit_form"]
-            rejected.shown_in(form)
-            return page(visit_form=form, status=rejected.status)
+            return page(visit_form=refused_visit_form(draft, rejected), status=rejected.status)
     return advance(url_for("person.page"), announce=_("De afspraak is geannuleerd."))
 
 

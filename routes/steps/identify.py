@@ -171,6 +171,28 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
     return form.based_on() > 0  # the page showed a visit, which this one replaced (or a click before it did)
 
 
+def visit_booked(draft, changed: bool, by_the_person: bool = False) -> str:
+    """What a booking says: a visit made or changed, and who is mailed (``by_the_person``: said to
+    the person on their own page, who is the one person, or one of both)."""
+    person = one_person(draft)
+    if person is None:
+        return (_("De afspraak is gewijzigd. Beide personen krijgen een e-mail.") if changed
+                else _("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
+    if by_the_person:
+        return (_("De afspraak is gewijzigd. U krijgt een e-mail.") if changed
+                else _("De afspraak is gemaakt. U krijgt een e-mail."))
+    return (_("De afspraak is gewijzigd. %(name)s krijgt een e-mail.", name=person.full_name) if changed
+            else _("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name))
+
+
+def refused_visit_form(draft, rejected: FormRejected):
+    """The visit form of the visit as it is now, with why what was sent was refused (a cancel from
+    an older page): sent again, it is based on that visit."""
+    form = visit_context(draft, appointments.current(get_db(), draft.id))["visit_form"]
+    rejected.shown_in(form)
+    return form
+
+
 def send_person_link(draft, role: str) -> None:
     """The main contact's link to identify on their own device."""
     db = get_db()
@@ -211,14 +233,7 @@ def visit_post():
             rejected.shown_in(form)
             status = rejected.status
         else:
-            person = one_person(draft)
-            if changed:
-                announce = (_("De afspraak is gewijzigd. %(name)s krijgt een e-mail.", name=person.full_name) if person
-                            else _("De afspraak is gewijzigd. Beide personen krijgen een e-mail."))
-            else:
-                announce = (_("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name) if person
-                            else _("De afspraak is gemaakt. Beide personen krijgen een e-mail."))
-            return advance(step_url(10), announce=announce)
+            return advance(step_url(10), announce=visit_booked(draft, changed))
     return show(10, draft, form, status, visit_form=form, method_form=IdentifyStep().bind(draft))
 
 
@@ -230,8 +245,7 @@ def visit_cancel():
     try:
         cancel_visit(draft, based_on=forms.VisitForm().based_on())
     except FormRejected as rejected:
-        form = visit_context(draft, appointments.current(get_db(), draft.id))["visit_form"]
-        rejected.shown_in(form)
+        form = refused_visit_form(draft, rejected)
         return show(10, draft, form, rejected.status, visit_form=form, method_form=IdentifyStep().bind(draft))
     return advance(step_url(10), announce=_("De afspraak is geannuleerd."))
 
