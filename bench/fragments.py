@@ -5,7 +5,7 @@ one of them. A tool to profile with before changing anything; `make bench` measu
 
     .venv/bin/python bench/fragments.py                  # every page, fragments
     .venv/bin/python bench/fragments.py --whole 6 9      # whole pages of steps 6 and 9
-    .venv/bin/python bench/fragments.py --profile large:/stap/6
+    .venv/bin/python bench/fragments.py --profile large:/stap/6 [--sort tottime]
 
 Each figure is the least of 5 repeats of the process's CPU time per call (the machine's other
 work makes calls slower, never faster). Over HTTP, gunicorn adds about 0.35 ms a request to
@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true", help="whole pages instead of htmx fragments")
     parser.add_argument("--calls", type=int, default=100, help="calls per repeat (a quarter at 1,000 codes)")
     parser.add_argument("--profile", metavar="SIZE:PATH", help="cProfile one page, e.g. large:/stap/6")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative, tottime, ...")
     arguments = parser.parse_args()
 
     tmp = tempfile.mkdtemp()
@@ -118,7 +119,7 @@ def main() -> None:
         for _ in range(arguments.calls):
             call(app.wsgi_app, page)
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile).sort_stats(arguments.sort).print_stats(40)
     db.close()
 
 

@@ -194,11 +194,19 @@ def count_codes(db, draft: Draft, query: str = "") -> int:
 
 
 def code_row(db, draft: Draft, agb_code: str) -> CodeRow | None:
-    rows = db.conn.execute(
-        f"SELECT {_CODE_COLUMNS} FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?", (draft.id, agb_code)
-    ).fetchall()
-    found = _with_contacts(db, draft, rows)
+    found = rows_of(db, draft, [agb_code])
     return found[0] if found else None
+
+
+def rows_of(db, draft: Draft, agb_codes) -> list[CodeRow]:
+    """The rows of those of ``agb_codes`` that are the draft's, in step 6's order."""
+    agb_codes = list(agb_codes)
+    rows = db.conn.execute(
+        f"SELECT {_CODE_COLUMNS} FROM draft_agb_codes WHERE draft_id = ? "
+        f"AND agb_code IN ({', '.join('?' for _ in agb_codes)}) ORDER BY contacts > 0, position",
+        (draft.id, *agb_codes),
+    ).fetchall()
+    return _with_contacts(db, draft, rows)
 
 
 def row_index(db, draft: Draft, agb_code: str) -> int:

@@ -17,7 +17,12 @@
       // Someone typing in a filter above the list keeps their place.
       var active = document.activeElement;
       if (active && active.tagName === "INPUT" && !part.contains(active)) return;
-      var inside = part.querySelector(".error-summary, [data-focus], input:not([type=hidden])");
+      // Not into a row kept open while the list around it was filtered or paged.
+      var inside = Array.prototype.filter.call(
+        part.querySelectorAll(".error-summary, [data-focus], input:not([type=hidden])"), function (element) {
+          var row = element.closest(".contact-row--editing");
+          return !row || row === part;
+        })[0];
       if (inside) inside.focus();
       else if (part.hasAttribute("tabindex")) {
         // A new page of a list is read from its top (focus alone would not scroll a list whose
@@ -34,6 +39,18 @@
       target.setAttribute("tabindex", "-1");
       target.focus({ preventScroll: true });
     }
+  });
+
+  // Step 6's rows open for editing stay open, with what was typed in them, when the table is
+  // filtered or paged: the server is told which they are and sends them back marked hx-preserve,
+  // so that htmx keeps the page's own (routes/steps/contacts.py, kept_open).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var list = event.detail.target;
+    if (!list || list.id !== "contact-rows") return;
+    var open = Array.prototype.map.call(list.querySelectorAll("tr.contact-row--editing[id^='row-']"), function (row) {
+      return encodeURIComponent(row.id.slice("row-".length));
+    });
+    if (open.length) event.detail.headers["X-Aansluiten-Open-Rows"] = open.join(" ");
   });
 
   // A part of the page swapped alone (a row, a filtered list) says what happened through an

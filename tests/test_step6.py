@@ -6,7 +6,7 @@ import re
 import pytest
 
 from onboarding import store
-from routes.steps.contacts import PAGE_SIZE
+from routes.steps.contacts import MAX_KEPT, OPEN_ROWS_HEADER, PAGE_SIZE
 
 from .conftest import (
     CONTACT,
@@ -643,6 +643,51 @@ def test_with_htmx_the_filter_swaps_only_the_table(large):
     assert response.status_code == 200 and html.lstrip().startswith('<section id="contact-rows"')
     assert "<title>" not in html and "<html" not in html
     assert codes_shown(html) == ["12000999"]
+
+
+ROWS_PART = {"HX-Request": "true", "HX-Target": "contact-rows"}
+
+
+def kept_rows(html: str) -> list[str]:
+    return re.findall(r'<tr id="row-(\d{8})"[^>]* hx-preserve>', html)
+
+
+def test_with_htmx_a_row_open_on_the_page_stays_when_the_table_is_paged_or_filtered(large):
+    """app.js names the rows the page has open (OPEN_ROWS_HEADER); the table marks them hx-preserve,
+    so htmx keeps the page's own, typed values and all: where they are on this page, else above."""
+    first, fifth = LARGE_CODES[0], LARGE_CODES[4]
+    headers = {**ROWS_PART, OPEN_ROWS_HEADER: f"{fifth} {first}"}
+    second = large.client.get("/stap/6?pagina=2", headers=headers).get_data(as_text=True)
+    assert codes_shown(second) == [first, fifth, *LARGE_CODES[50:100]]
+    assert kept_rows(second) == [first, fifth]
+    # On its own page, in its place, once.
+    own = large.client.get("/stap/6", headers=headers).get_data(as_text=True)
+    assert codes_shown(own) == LARGE_CODES[:50] and kept_rows(own) == [first, fifth]
+    # Filtered away, it still stands above what the filter found, which the count alone tells.
+    found = large.client.get("/stap/6?zoek=Locatie+0999", headers=headers).get_data(as_text=True)
+    assert codes_shown(found) == [first, fifth, "12000999"] and "1 code gevonden" in found
+
+
+@pytest.mark.parametrize("named", [
+    "01999999",  # the inactive code: not the draft's
+    "12345678 %ZZ%2F..%2F 0100000' ",  # not codes at all
+    "\t ",
+])
+def test_a_row_named_open_that_is_not_the_drafts_is_left_out(large, named):
+    html = large.client.get("/stap/6?pagina=2", headers={**ROWS_PART, OPEN_ROWS_HEADER: named}).get_data(as_text=True)
+    assert codes_shown(html) == LARGE_CODES[50:100] and kept_rows(html) == []
+
+
+def test_at_most_ten_rows_named_open_are_kept(large):
+    named = " ".join(LARGE_CODES[:20])
+    html = large.client.get("/stap/6?pagina=3", headers={**ROWS_PART, OPEN_ROWS_HEADER: named}).get_data(as_text=True)
+    assert kept_rows(html) == LARGE_CODES[:MAX_KEPT] and MAX_KEPT == 10
+
+
+def test_a_whole_page_keeps_no_row_open(large):
+    """Without htmx (a reload, a bookmark) nothing on the page is open to keep."""
+    html = large.client.get("/stap/6?pagina=2", headers={OPEN_ROWS_HEADER: LARGE_CODES[0]}).get_data(as_text=True)
+    assert codes_shown(html) == LARGE_CODES[50:100] and "hx-preserve" not in html
 
 
 def test_going_on_names_the_first_ten_codes_without_a_contact_and_counts_the_rest(large):

@@ -8,6 +8,7 @@ the table at that row. A row carries a version of its own.
 
 from types import SimpleNamespace
 from typing import NamedTuple
+from urllib.parse import unquote
 
 from flask import abort, current_app, g, redirect, request
 
@@ -91,6 +92,7 @@ class ShownRow(NamedTuple):
     add_id: str  # the add link's, where the error summary leads (add_link_id)
     add_text: str
     add_about: str  # which code, for a screen reader's link list
+    kept: bool = False  # open for editing on the page that asked: htmx keeps it as it is (hx-preserve)
 
 
 TAGS = {"registry": "known", "main_contact": "main_contact"}
@@ -103,7 +105,7 @@ def add_link_id(agb_code: str) -> str:
     return f"row-{agb_code}-add"
 
 
-def shown_rows(rows) -> list[ShownRow]:
+def shown_rows(rows, kept=frozenset()) -> list[ShownRow]:
     texts = row_texts()
     links = RowLinks()
     phone = phone_formatter()
@@ -132,9 +134,25 @@ def shown_rows(rows) -> list[ShownRow]:
             add_id=add_link_id(row.agb_code),
             add_text=texts.add_second if row.contacts else texts.add,
             add_about=texts.for_code % {"code": row.agb_code},
+            kept=row.agb_code in kept,
         )
         for row in rows
     ]
+
+
+# The rows a page has open for editing, named by app.js when it asks for another page of the table
+# or a filtered one: their codes, each URI-encoded, between spaces. At most MAX_KEPT are read.
+OPEN_ROWS_HEADER = "X-Aansluiten-Open-Rows"
+MAX_KEPT = 10
+
+
+def kept_open() -> frozenset[str]:
+    """The codes of the rows the page that asked has open (htmx only): the table sends them back
+    marked, and htmx keeps the page's own (hx-preserve), so that a filter or another page of the
+    table does not close a row and lose what was typed in it."""
+    if not wants_fragment():
+        return frozenset()
+    return frozenset(unquote(code) for code in request.headers.get(OPEN_ROWS_HEADER, "").split()[:MAX_KEPT])
 
 
 def row_texts() -> SimpleNamespace:
@@ -162,10 +180,14 @@ class ContactsStep(Step):
             g.announce = ngettext("%(num)s AGB-code gevonden.", "%(num)s AGB-codes gevonden.", pager.total)
         without_contact = people.count_without_contact(db, draft)
         behind_main_contact = people.rows_behind_main_contact(db, draft)
+        rows = people.code_rows(db, draft, query, pager.offset, pager.size)
+        # A row open for editing stays: where it is when this page of the table holds it, else above.
+        kept = kept_open()
+        pinned = people.rows_of(db, draft, kept - {row.agb_code for row in rows}) if kept else []
         return {
             **row_context(),
             "without_contact": without_contact,
-            "rows": shown_rows(people.code_rows(db, draft, query, pager.offset, pager.size)),
+            "rows": shown_rows(pinned + rows, kept),
             "pager": pager,
             "query": query,
             "behind_main_contact": behind_main_contact,

@@ -513,6 +513,47 @@ def test_hospital_group_steps_1_to_7(applicant):
     a.assert_accessible_throughout()
 
 
+def test_a_row_being_edited_stays_open_with_what_was_typed_when_the_table_is_filtered_or_paged(js_applicant):
+    """A filter or another page of the table swaps the whole list: the row open for editing is kept as
+    it is (hx-preserve), in its place or above the list, and can still be saved."""
+    a, page = js_applicant, js_applicant.page
+    a.to_step_6(HOSPITAL)
+    section = page.locator("#contact-rows")
+    ids = section.locator("tr.contact-row").evaluate_all("rows => rows.map(row => row.id.slice(4))")
+    opened, other = ids[0], ids[1]
+    a.open_row(opened)
+    a.row(opened).get_by_label("Achternaam", exact=True).fill("Half-Getypt")
+
+    # Filtered on another code: that code, and the open row above it.
+    page.get_by_label(SEARCH).fill(other)
+    expect(section).to_contain_text(f"1 code gevonden voor “{other}”")
+    a.settled()
+    expect(section.locator("tr.contact-row")).to_have_count(2)
+    expect(section.locator("tr.contact-row").first).to_have_id(f"row-{opened}")
+    expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
+    a.axe("step 6, a row kept open above the filtered list")
+
+    # The filter emptied: the row in its own place, once.
+    page.get_by_label(SEARCH).fill("")
+    expect(section.locator("tr.contact-row")).to_have_count(50)
+    a.settled()
+    expect(section.locator("tr.contact-row").first).to_have_id(f"row-{opened}")
+    expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
+
+    # The next page: the row above it, and the focus on the list, not in the row.
+    section.get_by_role("link", name="Volgende pagina").click()
+    expect(section.locator(".pagination__current")).to_have_text("Pagina 2 van 4")
+    a.settled()
+    expect(section).to_be_focused()
+    expect(section.locator("tr.contact-row")).to_have_count(51)
+    expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
+
+    # Saved from there, as from its own place.
+    a.fill_contact(opened, "H.", "Half-Getypt", "half@ziekenhuis.example", "030-1234567")
+    a.save_row(opened, "H. Half-Getypt")
+    expect(section.locator(".pagination__current")).to_have_text("Pagina 2 van 4")
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. A row edited with the keyboard only (htmx), and the same through pages (no htmx).
 # ---------------------------------------------------------------------------------------------
