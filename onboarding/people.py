@@ -209,13 +209,21 @@ def rows_of(db, draft: Draft, agb_codes) -> list[CodeRow]:
     return _with_contacts(db, draft, rows)
 
 
-def row_index(db, draft: Draft, agb_code: str) -> int:
-    """How many rows come before this code's in step 6's order (rows without a contact first)."""
+def row_index(db, draft: Draft, agb_code: str, query: str = "") -> int | None:
+    """How many rows come before this code's in step 6's order (rows without a contact first), among
+    those ``query`` finds; None when it does not find this code's."""
+    where, parameters = _matching(query)
+    found = db.conn.execute(
+        f"SELECT contacts > 0, position FROM draft_agb_codes WHERE draft_id = ? AND agb_code = ?{where}",
+        (draft.id, agb_code, *parameters),
+    ).fetchone()
+    if found is None:
+        return None
+    has_contact, position = found
     return db.conn.execute(
-        "SELECT count(*) FROM draft_agb_codes r, draft_agb_codes t WHERE r.draft_id = ? AND t.draft_id = ? "
-        "AND t.agb_code = ? AND ((r.contacts > 0) < (t.contacts > 0) OR "
-        "((r.contacts > 0) = (t.contacts > 0) AND r.position < t.position))",
-        (draft.id, draft.id, agb_code),
+        f"SELECT count(*) FROM draft_agb_codes WHERE draft_id = ?{where} "
+        "AND ((contacts > 0) < ? OR ((contacts > 0) = ? AND position < ?))",
+        (draft.id, *parameters, has_contact, has_contact, position),
     ).fetchone()[0]
 
 

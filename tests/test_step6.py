@@ -586,6 +586,39 @@ def test_without_javascript_a_rows_page_leads_back_to_the_page_of_the_table_that
     assert f'class="back-link" href="/stap/6?pagina=3#row-{LARGE_CODES[120]}"' in html
 
 
+def test_without_javascript_a_row_opened_from_a_filtered_table_returns_to_it(large):
+    """The filter travels with the row's page (its links, its form, its back link), so that saving,
+    removing or going back shows the table filtered as it was, at the page that holds the row."""
+    code = "12000999"
+    table = large.get("/stap/6?zoek=Locatie+0999").get_data(as_text=True)
+    assert f'href="/stap/6/code/{code}/1?zoek=Locatie+0999"' in row_of(table, code)
+    page = large.get(f"/stap/6/code/{code}/1?zoek=Locatie+0999").get_data(as_text=True)
+    assert f'class="back-link" href="/stap/6?zoek=Locatie+0999#row-{code}"' in page
+    assert f'action="/stap/6/code/{code}/1?zoek=Locatie+0999"' in page
+    fields = hidden_inputs(page)
+    saved = large.client.post(f"/stap/6/code/{code}/1?zoek=Locatie+0999", data={**fields, **CONTACT})
+    assert saved.status_code == 303 and saved.headers["Location"] == f"/stap/6?zoek=Locatie+0999#row-{code}"
+    back = large.get(saved.headers["Location"]).get_data(as_text=True)
+    assert codes_shown(back) == [code] and "Gelukt" in back and "A.S. El Amrani" in row_of(back, code)
+    # Its Verwijder button too.
+    assert f'action="/stap/6/code/{code}/1/verwijder?zoek=Locatie+0999"' in row_of(back, code)
+    removed = large.client.post(f"/stap/6/code/{code}/1/verwijder?zoek=Locatie+0999", data=hidden_inputs(
+        re.search(r'<form[^>]*verwijder.*?</form>', row_of(back, code), re.S).group(0)))
+    assert removed.status_code == 303 and removed.headers["Location"] == f"/stap/6?zoek=Locatie+0999#row-{code}"
+
+
+def test_without_javascript_a_row_returns_to_the_page_of_the_filtered_table_that_holds_it(large):
+    # "Locatie 01" finds 100 codes: the 60th of them on the second page.
+    code = "12000159"  # Locatie 0159: the registry's order, all still without a contact
+    page = large.get(f"/stap/6/code/{code}/1?zoek=Locatie+01").get_data(as_text=True)
+    assert f'class="back-link" href="/stap/6?pagina=2&amp;zoek=Locatie+01#row-{code}"' in page
+
+
+def test_a_row_the_filter_does_not_find_returns_to_the_whole_table(large):
+    page = large.get(f"/stap/6/code/{LARGE_CODES[120]}/1?zoek=Locatie+0999").get_data(as_text=True)
+    assert f'class="back-link" href="/stap/6?pagina=3#row-{LARGE_CODES[120]}"' in page
+
+
 @pytest.mark.parametrize("query, expected", [
     ("04000001", ["04000001"]),
     ("04 00 00 01", ["04000001"]),  # typed as a card shows it, as step 2 takes it

@@ -3,7 +3,7 @@
 With htmx a row's edit link swaps the row for its form (``{% block row %}`` of
 ``steps/contact_row.html``), Save swaps the saved row back and Cancel restores it.
 Without JavaScript the same link opens the form as a page, and saving returns to
-the table at that row. A row carries a version of its own.
+the table at that row, filtered as it was. A row carries a version of its own.
 """
 
 from types import SimpleNamespace
@@ -42,22 +42,43 @@ ROW_TEXTS = {
 }
 
 
+# The table's filter, in its URL and, without JavaScript, in those of its rows' pages: saving a row, or
+# going back from it, returns to the table filtered as it was.
+FILTER_ARG = "zoek"
+
+
+def asked_filter() -> str:
+    """What the table is filtered on: as typed, its control characters left out, at most 100 characters."""
+    return "".join(char for char in request.args.get(FILTER_ARG, "")[:200] if char.isprintable()).strip()[:100]
+
+
+def filter_args(query: str) -> dict:
+    return {FILTER_ARG: query} if query else {}
+
+
 class RowLinks:
-    """The URLs of a row's links: made with url_for once per page, then filled in per row."""
+    """The URLs of a row's links: made with url_for once per page, then filled in per row (their
+    paths: the filter they carry is as typed)."""
 
     CODE, POSITION = "__agb__", 9
 
-    def __init__(self):
-        self._row = within_step("wizard.contact_row", agb_code=self.CODE)
-        self._edit = within_step("wizard.contact_edit", agb_code=self.CODE, position=self.POSITION)
-        self._remove = within_step("wizard.contact_remove", agb_code=self.CODE, position=self.POSITION)
+    def __init__(self, query: str = ""):
+        def pattern(endpoint: str, **values) -> tuple[str, str]:
+            path, mark, kept = within_step(endpoint, agb_code=self.CODE, **values, **filter_args(query)).partition("?")
+            return path, mark + kept
 
-    def _fill(self, pattern: str, code: str, position: int) -> str:
+        self._row = pattern("wizard.contact_row")
+        self._edit = pattern("wizard.contact_edit", position=self.POSITION)
+        self._remove = pattern("wizard.contact_remove", position=self.POSITION)
+
+    def _fill(self, pattern: tuple[str, str], code: str, position: int) -> str:
+        path, query = pattern
         # The position first: a code may hold the digits that stand for it.
-        return pattern.replace(f"{self.CODE}/{self.POSITION}", f"{self.CODE}/{position}").replace(self.CODE, code)
+        return path.replace(f"{self.CODE}/{self.POSITION}", f"{self.CODE}/{position}").replace(self.CODE, code) + query
 
     def row(self, code: str) -> str:
-        return self._row.replace(self.CODE, code)
+        path, query = self._row
+        return path.replace(self.CODE, code) + query
 
     def edit(self, code: str, position: int) -> str:
         return self._fill(self._edit, code, position)
@@ -107,7 +128,7 @@ def add_link_id(agb_code: str) -> str:
 
 def shown_rows(rows, kept=frozenset()) -> list[ShownRow]:
     texts = row_texts()
-    links = RowLinks()
+    links = RowLinks(asked_filter())
     phone = phone_formatter()
     zorgsoorten = current_app.extensions["aansluiten.zorgsoorten"]
     return [
@@ -174,7 +195,7 @@ class ContactsStep(Step):
 
     def context(self, draft):
         db = get_db()
-        query = "".join(char for char in request.args.get("zoek", "")[:200] if char.isprintable()).strip()[:100]
+        query = asked_filter()
         pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
         if query:
             g.announce = ngettext("%(num)s AGB-code gevonden.", "%(num)s AGB-codes gevonden.", pager.total)
@@ -211,9 +232,15 @@ class ContactsStep(Step):
 
 
 def _row_url(agb_code: str) -> str:
-    """The table at the page that shows this row now (rows without a contact come first)."""
-    page = people.row_index(get_db(), current_draft(), agb_code) // PAGE_SIZE + 1
-    return within_step("wizard.step_get", number=6, **({"pagina": page} if page > 1 else {})) + f"#row-{agb_code}"
+    """The table, filtered as it was when the row was opened, at the page that shows this row now (rows
+    without a contact come first); unfiltered if the filter does not find it."""
+    db, draft, query = get_db(), current_draft(), asked_filter()
+    index = people.row_index(db, draft, agb_code, query)
+    if index is None:
+        query, index = "", people.row_index(db, draft, agb_code) or 0
+    page = index // PAGE_SIZE + 1
+    return within_step("wizard.step_get", number=6, **({"pagina": page} if page > 1 else {}),
+                       **filter_args(query)) + f"#row-{agb_code}"
 
 
 def _row(draft, agb_code: str):
@@ -248,6 +275,8 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         back_url=None if wants_fragment() else _row_url(row.agb_code),
         row=shown_rows([row])[0],
         row_form=form,
+        action=position and within_step("wizard.contact_save", agb_code=row.agb_code, position=position,
+                                        **filter_args(asked_filter())),
         position=position,
         focus=focus,
         stale=stale,

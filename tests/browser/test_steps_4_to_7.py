@@ -745,6 +745,20 @@ def test_contact_row_through_pages_without_htmx(nojs_applicant):
     expect(a.row(ROW_B)).to_contain_text("Nog geen contactpersoon")
     expect(a.row(ROW_B)).to_be_in_viewport()
     assert other_rows_html(page, ROW_B) == before, "cancelling row B changed another row"
+
+    # Row B from the filtered table: saving returns to the table filtered as it was.
+    page.get_by_label(SEARCH).fill(ROW_B)
+    a.submit("Zoeken")
+    a.at_step(6, query=True)
+    a.row(ROW_B).get_by_role("link", name=f"Voeg een contactpersoon toe bij {ROW_B}").click()
+    a.at(f"/stap/6/code/{ROW_B}/1?zoek={ROW_B}", f"Contactpersoon bij AGB-code {ROW_B}", query=True)
+    a.fill_contact(ROW_B, "K.", "Jansen", "k.jansen@zuiderhout.example", "023-5123400")
+    a.submit("Opslaan")
+    a.at_step(6, query=True)
+    expect(page).to_have_url(re.compile(rf"/stap/6\?zoek={ROW_B}#row-{ROW_B}$"))
+    expect(page.get_by_label(SEARCH)).to_have_value(ROW_B)
+    expect(page.locator("tr.contact-row")).to_have_count(1)
+    expect(a.row(ROW_B)).to_contain_text("K. Jansen")
     a.assert_accessible_throughout()
 
 
@@ -1007,7 +1021,8 @@ def test_changes_started_from_the_summary_return_to_it(applicant):
     a.submit(t["save"], a.row(code) if a.js else page)
     expect(a.row(code)).to_contain_text("K. Jansen-Smit")
     if not a.js:
-        expect(page).to_have_url(re.compile(rf"/stap/6\?terug=overzicht#row-{code}$"))
+        # The table filtered as it was, with the way back.
+        expect(page).to_have_url(re.compile(rf"/stap/6\?zoek={code[:4]}&terug=overzicht#row-{code}$"))
     a.settled()
     a.submit(t["continue"])
     a.at("/stap/9", summary_heading)
@@ -1110,6 +1125,6 @@ def test_what_was_typed_survives_the_language_switch_in_a_part_of_the_page_and_a
     a.row(code).get_by_label(a.t["surname"], exact=True).fill("Half-Getypt")
     page.locator("header.header").get_by_role("link", name="English").click()
     a.lang = "en"
-    # Back as the row's own page (the form without JavaScript), with what was typed.
-    a.at(f"/stap/6/code/{code}/1", f"Contact person for AGB code {code}")
+    # Back as the row's own page (the form without JavaScript, the filter kept), with what was typed.
+    a.at(f"/stap/6/code/{code}/1?zoek={code[:4]}", f"Contact person for AGB code {code}")
     expect(page.get_by_label(a.t["surname"], exact=True)).to_have_value("Half-Getypt")
