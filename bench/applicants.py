@@ -10,7 +10,7 @@ clients. Each applicant, a browser without JavaScript (forms posted, 303s follow
      mailbox (/demo/mailbox, the outbox of the demo), opens it and confirms;
   2-8. fills in every step as a person would: a KvK number and AGB code (the 1-code,
      10-code and 177-code organisations in turn), yes, the signatory chosen and their
-     e-mail and mobile typed, a main contact, every code given the main contact, no ICT
+     birth date, e-mail and mobile typed, a main contact, every code given the main contact, no ICT
      administrator, the services confirmed;
   9. ticks the declaration and submits (the agreement PDF is made), and sees step 10.
 
@@ -132,8 +132,8 @@ class Applicant(HttpUser):
         self.page("/stap/4", 4)
         self.think()  # choosing the signatory (without JavaScript: a GET)
         page = self.page(f"/stap/4?signatory={company['officer']}", 4, name="GET /stap/4?signatory=<officer>")
-        self.send(page, "/stap/4", {"email": f"tekenbevoegde-{self.number}@example.nl", "mobile": "06-12345678"},
-                  "/stap/5")
+        self.send(page, "/stap/4", {"birth_date": "09-03-1971", "email": f"tekenbevoegde-{self.number}@example.nl",
+                                    "mobile": "06-12345678"}, "/stap/5")
         page = self.page("/stap/5", 5)
         self.send(page, "/stap/5", {"initials": "J.", "prefix": "", "surname": f"Jansen-{self.letters}",
                                     "birth_date": "01-05-1980", "email": f"hoofdcontact-{self.number}@example.nl",

@@ -753,7 +753,7 @@ def _flow(app, email: str):
                action="/stap/2")
         submit("/stap/3", {"data_correct": "yes"}, action="/stap/3")
         timed("get", "/stap/4")
-        submit("/stap/4", {"email": "tekenbevoegde@example.nl", "mobile": "06-12345678"},
+        submit("/stap/4", {"birth_date": "09-03-1971", "email": "tekenbevoegde@example.nl", "mobile": "06-12345678"},
                page=timed("get", f"/stap/4?signatory={officer}"), action="/stap/4")
         submit("/stap/5", {"initials": "J.", "prefix": "", "surname": "Jansen", "birth_date": "01-05-1980",
                            "email": "hoofdcontact@example.nl", "mobile": "06-87654321", "employed": "y"},

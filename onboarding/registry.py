@@ -209,8 +209,8 @@ def company_from_json(raw: dict, stored: bool = False) -> Company:
     )
 
 
-# What a draft keeps of an officer: enough to show and choose them. The birth date is
-# read from the registry for the chosen signatory only (step 4); first names are never needed.
+# What a draft keeps of an officer: enough to show and choose them. Birth dates and first names
+# are never needed: the applicant types the signatory's birth date (step 4).
 _OFFICER_FIELDS = ("id", "voorletters", "tussenvoegsel", "achternaam", "functie", "bevoegdheid")
 
 

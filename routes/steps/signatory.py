@@ -3,11 +3,10 @@
 from flask import request
 from markupsafe import Markup
 
-from onboarding import people, validators
-from onboarding.registry import RegistryError
+from onboarding import people
 
 from .. import person_forms
-from ..pages import get_db, registry_file
+from ..pages import get_db
 from ..wizard import FormRejected, Step, step, step_url
 
 REASONS = {
@@ -21,21 +20,6 @@ CHOOSE_BUTTON = "kies"
 # An officer in the choice: name and role as the registry writes them, each in the direction of
 # its own script (``format`` escapes them).
 OFFICER_LABEL = Markup('<span lang="nl" dir="auto">{}</span>, <span lang="nl" dir="auto">{}</span>')
-
-
-def _registry_company(kvk_number: str):
-    """The company as the registry gives it now, or None when the registry cannot answer."""
-    try:
-        return registry_file().get().company(kvk_number)
-    except RegistryError:
-        return None
-
-
-def _birth_date(kvk_number: str, officer_id: str) -> str:
-    """The officer's birth date as the registry gives it now: the draft never keeps it."""
-    company = _registry_company(kvk_number)
-    officers = company.officers if company else ()
-    return next((officer.birth_date for officer in officers if officer.id == officer_id), "")
 
 
 def _refused(message) -> FormRejected:
@@ -66,9 +50,10 @@ class SignatoryStep(Step):
             return {}  # nobody chosen yet, or the saved signatory may no longer sign alone
         if saved and officer.id == saved.officer_id:
             return {"signatory": saved.officer_id, **self.form_class.values(saved)}
+        # The names as the KvK knows them; the birth date is the applicant's to type: a page anyone who
+        # knows the KvK number and an AGB code can reach shows none of the registry's (SPEC §1).
         return {"signatory": officer.id, "initials": officer.initials, "prefix": officer.prefix,
-                "surname": officer.surname,
-                "birth_date": validators.format_date(_birth_date(draft.kvk_number, officer.id))}
+                "surname": officer.surname}
 
     def context(self, draft):
         officers = draft.company.officers
@@ -80,8 +65,6 @@ class SignatoryStep(Step):
             "choices": [(officer.id, OFFICER_LABEL.format(officer.full_name, officer.role)) for officer in selectable],
             "others": [(officer, str(REASONS[reason])) for officer in officers
                        if (reason := people.why_not_sign(officer))],
-            # The birth date the registry would have filled in: the applicant types it instead.
-            "registry_down": _registry_company(draft.kvk_number) is None,
         }
 
     def asked(self, draft, form):
