@@ -386,9 +386,14 @@ def ict_admins(db, draft: Draft) -> list[IctAdmin]:
 
 
 def add_ict_admin(db, draft: Draft, version: int, name: str, email: str, phone: str) -> None:
+    """Adds the administrator, unless the list holds them already (a second click of the same button,
+    whose version is stale by then, or the same person added again): then nothing changes."""
     with write(db):
-        count = db.conn.execute("SELECT count(*) FROM ict_admins WHERE draft_id = ?", (draft.id,)).fetchone()[0]
-        if count >= MAX_ICT_ADMINS:
+        listed = ict_admins(db, draft)
+        if any((admin.name, admin.email.casefold(), admin.phone) == (name, email.casefold(), phone)
+               for admin in listed):
+            return
+        if len(listed) >= MAX_ICT_ADMINS:
             raise Refused("too_many")
         save_answers(db, draft, version, 7, "ICT administrator added")
         db.conn.execute("INSERT INTO ict_admins (draft_id, name, email, phone) VALUES (?, ?, ?, ?)",

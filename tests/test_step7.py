@@ -191,6 +191,23 @@ def test_an_add_from_an_older_tab_is_refused_and_keeps_what_was_typed(at_step_7,
     assert [row["name"] for row in admins(db)] == ["Afdeling ICT", "Softwareleverancier"]
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_same_administrator_sent_twice_is_added_once(at_step_7, db, htmx):
+    """A second click of "Toevoegen" on a slow line, or the same person added again: the list holds them
+    once and the answer is the list, not a 409 whose advice would add them twice."""
+    page = hidden_inputs(at_step_7.get("/stap/7/toevoegen").get_data(as_text=True))
+    headers = {"HX-Request": "true"} if htmx else {}
+    first = at_step_7.client.post("/stap/7/toevoegen", data={**page, **ICT_ADMIN}, headers=headers)
+    second = at_step_7.client.post("/stap/7/toevoegen", data={**page, **ICT_ADMIN}, headers=headers)
+    assert first.status_code == second.status_code == (200 if htmx else 303)
+    assert len(admins(db)) == 1
+    again = add(at_step_7, htmx=htmx)  # from a fresh form: still once
+    assert again.status_code == (200 if htmx else 303) and len(admins(db)) == 1
+    # Another person from the same page that was sent twice is still a change from an older tab.
+    other = at_step_7.client.post("/stap/7/toevoegen", data={**page, **ICT_ADMIN, "name": "Iemand Anders"})
+    assert other.status_code == 409 and len(admins(db)) == 1
+
+
 def test_a_remove_from_an_older_tab_is_refused(at_step_7, db):
     add(at_step_7, name="Afdeling ICT")
     old_tab = hidden_inputs(at_step_7.get("/stap/7").get_data(as_text=True))
