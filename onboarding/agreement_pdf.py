@@ -14,6 +14,7 @@ import copy
 import hashlib
 import io
 import os
+import re
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -35,6 +36,9 @@ LINE = 5.0
 TABLE_LINE = 3.6
 TABLE_FONT_SIZE = 7.5
 MAX_LINES = 6
+# More characters than one line of the document can hold (narrow glyphs, combining marks):
+# a text is cut to what its lines can show before it is measured.
+LINE_CHARS = 400
 LABEL_WIDTH = 42
 CODE_COLUMNS = (("AGB-code", 17), ("Naam", 41), ("Zorgsoort", 28), ("Contactpersonen", 84))
 ADMIN_COLUMNS = (("Naam", 55), ("E-mail", 75), ("Telefoon", 40))
@@ -96,11 +100,23 @@ class _Document(FPDF):
         self.set_text_color(0)
 
 
+# What XML 1.0 does not allow in a document: the XMP metadata must parse (the signing reads it).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+METADATA_CHARS = 200
+
+
+def _metadata_text(text: str) -> str:
+    """A registry text as the document's metadata shows it: on one line, without what XML does not
+    allow (a control character), and cut to METADATA_CHARS."""
+    text = _one_line(_NOT_XML.sub("", text))
+    return text if len(text) <= METADATA_CHARS else text[:METADATA_CHARS - 1].rstrip() + "…"
+
+
 def _set_metadata(pdf: _Document, data: AgreementData) -> None:
     created = datetime.combine(data.submitted_on, datetime.min.time(), tzinfo=timezone.utc)
     pdf.set_creation_date(created)
     pdf.set_title(f"Aansluitovereenkomst VECOZO {data.reference}")
-    pdf.set_subject(f"Aansluitovereenkomst {data.reference} van {data.company_name}")
+    pdf.set_subject(f"Aansluitovereenkomst {data.reference} van {_metadata_text(data.company_name)}")
     pdf.set_author(AUTHOR)
     pdf.set_creator(AUTHOR)
     pdf.set_producer(f"fpdf2 {fpdf.__version__}")
@@ -114,7 +130,7 @@ def _xmp(pdf: _Document, created: datetime) -> str:
     stamp = escape(created.isoformat(timespec="seconds"))
 
     def alt(text: str) -> str:
-        return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(text)}</rdf:li></rdf:Alt>'
+        return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(_NOT_XML.sub("", text))}</rdf:li></rdf:Alt>'
 
     return "\n".join((
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
@@ -374,13 +390,17 @@ def _one_line(text: str) -> str:
 
 def _wrap(pdf: FPDF, text: str, width: float, max_lines: int = MAX_LINES) -> list[str]:
     """Text as lines no wider than ``width`` in the current font; past ``max_lines`` the last
-    line ends in an ellipsis."""
-    lines = _break(pdf, _one_line(text), width, (" · ", " "))
-    if len(lines) > max_lines:
-        last = lines[max_lines - 1]
+    line ends in an ellipsis. Only what ``max_lines`` lines can hold is measured (a registry text
+    may be of any length)."""
+    text = _one_line(text)
+    shown = text[:(max_lines + 1) * LINE_CHARS]
+    lines = _break(pdf, shown, width, (" · ", " "))
+    if len(lines) > max_lines or len(shown) < len(text):
+        lines = lines[:max_lines]
+        last = lines[-1]
         while last and _width(pdf, last + " …") > width:
             last = last[:-1]
-        lines = lines[: max_lines - 1] + [last.rstrip() + " …"]
+        lines[-1] = last.rstrip() + " …"
     return lines
 
 
@@ -420,7 +440,7 @@ def _width(pdf: FPDF, text: str) -> float:
 
 def _fitting_prefix(pdf: FPDF, word: str, width: float) -> int:
     """The length of the longest start of ``word`` that fits (at least one character)."""
-    low, high = 1, len(word)
+    low, high = 1, min(len(word), LINE_CHARS)
     while low < high:
         middle = (low + high + 1) // 2
         if _width(pdf, word[:middle]) <= width:

@@ -241,6 +241,37 @@ def test_long_names_wrap_or_are_cut_within_the_page():
     assert overflowing == []
 
 
+@pytest.mark.parametrize("text", ["x" * 100_000, "woord " * 20_000, "a\u0301" * 50_000])
+def test_a_text_of_any_length_is_wrapped_from_what_its_lines_can_hold(monkeypatch, text):
+    """A registry text may be as long as the file allows: the wrap measures only what six lines can
+    hold, not the whole text once per line (a name of 100,000 characters took a worker past its timeout)."""
+    from onboarding import agreement_pdf
+
+    measured = []
+    width = agreement_pdf._width
+    monkeypatch.setattr(agreement_pdf, "_width", lambda pdf, part: measured.append(len(part)) or width(pdf, part))
+    pdf = FPDF()
+    agreement_pdf._load_fonts(pdf, FONTS_DIR)
+    pdf.add_page()
+    pdf.set_font("DejaVuSans", "", 7.5)
+    try:
+        lines = agreement_pdf._wrap(pdf, text, 80)
+    finally:
+        for font in pdf.fonts.values():
+            font.close()
+    assert len(lines) == agreement_pdf.MAX_LINES and lines[-1].endswith(" …")
+    assert all(width(pdf, line) <= 80 for line in lines)
+    assert sum(measured) < 500_000, sum(measured)
+
+
+def test_characters_xml_does_not_allow_stay_out_of_the_metadata():
+    """A company name from the registry with a control character: the XMP must stay XML (the signing
+    parses it), and the document's texts show nothing for it."""
+    pdf = render(make_data(company_name="Zorg\x00groep\x0b \x1fBeheer B.V.\ufffe")).pdf
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.xmp_metadata.dc_description["x-default"] == "Aansluitovereenkomst VZ-2026-4F7K2Q van Zorggroep Beheer B.V."
+
+
 def test_an_organisation_with_1000_codes_lists_every_code():
     data = make_data(code_count=1000)
     started = time.perf_counter()
