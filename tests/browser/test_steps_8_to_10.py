@@ -458,3 +458,15 @@ def test_a_mismatch_at_the_bank_goes_to_a_manual_check_with_a_date(js_submitter)
     a.axe("status page, manual check")
     a.assert_accessible_throughout()
 
+
+
+def test_back_from_step_10_shows_the_status_page_at_its_own_address(submitter):
+    """Once submitted, step 9 is the status page's: Back from step 10 shows it at /aanmelding, with
+    and without JavaScript, not under the address of step 9."""
+    a, page = submitter, submitter.page
+    a.to_step_9()
+    page.reload()  # step 9 opened as a whole page (a link from the mail, a bookmark), not swapped in
+    a.at_step(9)
+    a.submit_application()
+    page.go_back()
+    a.at("/aanmelding", H1["status"])
