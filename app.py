@@ -129,6 +129,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         DEMO=False,
         PROXIES=0,
         IDLE_TIMEOUT=30 * 60,
+        # Step 10's visits: how many AMP Groep employees visit at one time, so how many applications
+        # one slot takes.
+        VISITS_PER_SLOT=4,
         # The simulated iDIN bank and signing provider (and their pages); on in demo mode.
         SIMULATED_PROVIDERS=None,
         # The shared secret of the signing callbacks (Standard Webhooks, "whsec_..."); derived
@@ -166,6 +169,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["WRITE_TIMEOUT"] = float(app.config["WRITE_TIMEOUT"])  # a bad value stops the start, not a write
+    app.config["VISITS_PER_SLOT"] = int(app.config["VISITS_PER_SLOT"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(os.path.join(DATA, ".secret_key"))
     base_url = str(app.config.get("BASE_URL") or "")

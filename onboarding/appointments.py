@@ -1,13 +1,13 @@
 """Step 10's visit: an AMP Groep employee identifies both persons at the company's address.
 
-There is one visiting team, so a slot taken by any application is taken for all:
-the partial unique index ``appointments_taken`` is what decides between two
-applicants who post the same slot at once, not a read before the write.
-Slots are naive datetimes on the Dutch wall clock (Europe/Amsterdam).
+A slot takes as many visits as there are employees visiting (``per_slot``, the app's
+``VISITS_PER_SLOT``), whoever books them: one applicant cannot hold every slot by booking one
+each. The count is read and the visit written under the writer lock, so two applicants posting
+the last place at once get it once. Slots are naive datetimes on the Dutch wall clock
+(Europe/Amsterdam).
 """
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -111,15 +111,16 @@ def _offered(today: date) -> list[datetime]:
     return [datetime.combine(day, time(hour)) for day in days if workdays.is_working_day(day) for hour in SLOT_HOURS]
 
 
-def open_slots(db, today: date, keep: datetime | None = None) -> list[datetime]:
-    """Every offered slot nobody holds, in order; ``keep`` (the applicant's own slot when
-    changing) stays listed while it is offered."""
+def open_slots(db, today: date, keep: datetime | None = None, per_slot: int = 1) -> list[datetime]:
+    """Every offered slot with a place left (``per_slot`` visits each), in order; ``keep`` (the
+    applicant's own slot when changing) stays listed while it is offered."""
     first, last = window(today)
     # One statement outside a transaction reads one snapshot; a slot taken after it is
     # refused by book().
     taken = {row[0] for row in db.conn.execute(
-        "SELECT slot FROM appointments WHERE cancelled_at IS NULL AND slot >= ? AND slot < ?",
-        (first.isoformat(), (last + timedelta(days=1)).isoformat()),
+        "SELECT slot FROM appointments WHERE cancelled_at IS NULL AND slot >= ? AND slot < ? "
+        "GROUP BY slot HAVING count(*) >= ?",
+        (first.isoformat(), (last + timedelta(days=1)).isoformat(), per_slot),
     )}
     if keep is not None:
         taken.discard(slot_value(keep))
@@ -154,9 +155,10 @@ def missed(db, draft_id: int) -> Appointment | None:
 
 
 def book(db, draft_id: int, slot: datetime, address: Address, today: date,
-         actor: str = drafts.APPLICANT, based_on: int | None = None) -> Appointment:
+         actor: str = drafts.APPLICANT, based_on: int | None = None, per_slot: int = 1) -> Appointment:
     """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome),
-    when it is still the one the page showed (``based_on``, see ``_check_based_on``).
+    when it is still the one the page showed (``based_on``, see ``_check_based_on``) and the slot
+    holds fewer than ``per_slot`` visits of other applications.
 
     Posting the current slot and address again changes nothing (and is accepted even
     when that slot has since left the window, or from a page of the visit it replaced: a
@@ -176,23 +178,22 @@ def book(db, draft_id: int, slot: datetime, address: Address, today: date,
         _check_based_on(before, based_on)
         if not is_offered(slot, today):
             raise SlotUnavailable("not_offered")
+        held = db.conn.execute(
+            "SELECT count(*) FROM appointments WHERE slot = ? AND cancelled_at IS NULL AND draft_id != ?",
+            (slot_value(slot), draft_id),
+        ).fetchone()[0]
+        if held >= per_slot:
+            raise SlotUnavailable("taken")
         now = timestamp()
         if before is not None:
             db.conn.execute("UPDATE appointments SET cancelled_at = ? WHERE id = ?", (now, before.id))
         sequence = before.sequence + 1 if before is not None else 0
-        try:
-            cursor = db.conn.execute(
-                "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at,"
-                " series, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (draft_id, slot_value(slot), address.street, address.house_number, address.postcode,
-                 address.city, now, before.series if before is not None else None, sequence),
-            )
-        except sqlite3.IntegrityError as error:
-            # The draft's own index cannot fail here (its visit was cancelled above, under
-            # the write lock); anything else is not the applicant's to act on.
-            if str(error) != "UNIQUE constraint failed: appointments.slot":
-                raise
-            raise SlotUnavailable("taken") from error
+        cursor = db.conn.execute(
+            "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at,"
+            " series, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (draft_id, slot_value(slot), address.street, address.house_number, address.postcode,
+             address.city, now, before.series if before is not None else None, sequence),
+        )
         series = before.series if before is not None else cursor.lastrowid
         if before is None:
             db.conn.execute("UPDATE appointments SET series = id WHERE id = ?", (series,))

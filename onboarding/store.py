@@ -551,8 +551,8 @@ _SUBMISSION_SCHEMA = [
         outcome TEXT
     )
     """,
-    # One visit per slot and one current visit per application: the second of two
-    # applicants posting the same slot fails on this index.
+    # One visit per slot (until m021: as many as there are visitors) and one current visit per
+    # application.
     "CREATE UNIQUE INDEX appointments_taken ON appointments (slot) WHERE cancelled_at IS NULL",
     "CREATE UNIQUE INDEX appointments_current ON appointments (draft_id) WHERE cancelled_at IS NULL",
     # Signing callbacks seen (Standard Webhooks' webhook-id): a repeated one changes nothing.
@@ -816,3 +816,11 @@ def m020_own_letters_searchable(db: sqlite_utils.Database) -> None:
     # names' searchable forms made again (the back office's full-text index follows by its trigger).
     _company_names_searchable_again(db)
     _code_names_searchable_again(db)
+
+
+@migrations()
+def m021_visits_per_slot(db: sqlite_utils.Database) -> None:
+    # A slot takes as many visits as there are employees visiting (appointments.book counts them
+    # under the writer lock): no longer one per slot for the whole country.
+    db.conn.execute("DROP INDEX appointments_taken")
+    db.conn.execute("CREATE INDEX appointments_slot ON appointments (slot) WHERE cancelled_at IS NULL")

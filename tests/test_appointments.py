@@ -234,13 +234,31 @@ def test_two_applicants_posting_the_same_slot_at_once_get_it_once(db, path):
     assert [row["draft_id"] for row in holders] == [booked[0].draft_id]
 
 
-def test_the_database_refuses_a_second_current_visit_for_a_slot(db):
-    first, second = new_draft(db, "a"), new_draft(db, "b")
-    appointments.book(db, first, SLOT, ADDRESS, FRIDAY)
+def test_a_slot_takes_as_many_visits_as_there_are_visitors(db):
+    """One applicant booking one visit in every slot leaves the others room: a slot is taken for all
+    only once it holds ``per_slot`` visits."""
+    first, second, third = new_draft(db, "a"), new_draft(db, "b"), new_draft(db, "c")
+    appointments.book(db, first, SLOT, ADDRESS, FRIDAY, per_slot=2)
+    assert SLOT in appointments.open_slots(db, FRIDAY, per_slot=2)
+    appointments.book(db, second, SLOT, ADDRESS, FRIDAY, per_slot=2)
+    assert SLOT not in appointments.open_slots(db, FRIDAY, per_slot=2)
+    assert SLOT in appointments.open_slots(db, FRIDAY, keep=SLOT, per_slot=2)  # a holder's own, when changing
+    with pytest.raises(SlotUnavailable, match="taken"):
+        appointments.book(db, third, SLOT, ADDRESS, FRIDAY, per_slot=2)
+    # A holder changing only the address keeps the place it has.
+    moved = appointments.book(db, second, SLOT, dataclasses.replace(ADDRESS, city="Zeist"), FRIDAY, per_slot=2)
+    assert moved.address.city == "Zeist"
+    appointments.cancel(db, first)
+    appointments.book(db, third, SLOT, ADDRESS, FRIDAY, per_slot=2)
+
+
+def test_the_database_refuses_a_second_current_visit_for_an_application(db):
+    draft = new_draft(db)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
     with pytest.raises(sqlite3.IntegrityError):
         db.conn.execute(
             "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at)"
-            " VALUES (?, ?, '', '', '', '', '')", (second, "2026-12-22T09:00"))
+            " VALUES (?, ?, '', '', '', '', '')", (draft, "2026-12-23T09:00"))
 
 
 # The calendar file

@@ -451,6 +451,7 @@ def test_bad_visit_input_is_refused(by_appointment, db, field, value, message):
 
 
 def test_a_taken_slot_is_neither_offered_nor_accepted(by_appointment, db, app):
+    app.config["VISITS_PER_SLOT"] = 1  # one employee visiting: one other visit takes the slot
     html = by_appointment.get("/stap/10").get_data(as_text=True)
     slot = first_slot(html)
     db.conn.execute("INSERT INTO drafts (key, email, created_at, updated_at) VALUES ('k', 'x@y.nl', '', '')")
@@ -461,6 +462,18 @@ def test_a_taken_slot_is_neither_offered_nor_accepted(by_appointment, db, app):
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "net door iemand anders gekozen" in body and f'value="{slot}"' not in body
+
+
+def test_a_slot_with_a_place_left_is_offered_and_accepted(by_appointment, db, app):
+    app.config["VISITS_PER_SLOT"] = 2
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    slot = first_slot(html)
+    db.conn.execute("INSERT INTO drafts (key, email, created_at, updated_at) VALUES ('k', 'x@y.nl', '', '')")
+    other = db.conn.execute("SELECT id FROM drafts WHERE key = 'k'").fetchone()[0]
+    db.conn.execute("INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at) "
+                    "VALUES (?, ?, 's', '1', '1234AB', 'c', '')", (other, slot))
+    assert first_slot(by_appointment.get("/stap/10").get_data(as_text=True)) == slot
+    assert book(by_appointment, slot=slot).status_code == 303
 
 
 def test_change_and_cancel_from_the_mailed_link(by_appointment, db):
@@ -586,7 +599,9 @@ def test_without_providers_a_visit_ends_where_signing_waits_for_them_and_says_so
 
 
 def test_two_applicants_posting_the_same_slot_at_once_one_wins(by_appointment, db, app):
-    """A second application, in another browser, at step 10; both post the same slot at once."""
+    """A second application, in another browser, at step 10; both post the same slot at once, the
+    last place of it."""
+    app.config["VISITS_PER_SLOT"] = 1
     other = Applicant(app.test_client(), db)
     other.verify("andere@example.nl")
     other.look_up()

@@ -126,7 +126,8 @@ def visit_context(draft, visit, form=None) -> dict:
             data = {"street": company.street, "house_number": validators.house_number_text(company.number, company.addition),
                     "postcode": validators.format_postcode(company.postcode), "city": company.city}
         form = forms.VisitForm(None, data={**data, "appointment": visit.id if visit else 0})
-    slots = appointments.open_slots(get_db(), submission.today(), keep=visit.slot if visit else None)
+    slots = appointments.open_slots(get_db(), submission.today(), keep=visit.slot if visit else None,
+                                    per_slot=current_app.config["VISITS_PER_SLOT"])
     return {"visit": visit, "visit_form": form, "slot_groups": slot_groups(slots)}
 
 
@@ -151,7 +152,8 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
     db = get_db()
     had = appointments.current(db, draft.id)
     try:
-        visit = appointments.book(db, draft.id, slot, address, submission.today(), actor, based_on=form.based_on())
+        visit = appointments.book(db, draft.id, slot, address, submission.today(), actor, based_on=form.based_on(),
+                                  per_slot=current_app.config["VISITS_PER_SLOT"])
     except store.Unavailable as error:
         raise FormRejected(save_unavailable(error), status=503) from None
     except appointments.SlotUnavailable as unavailable:
