@@ -41,16 +41,23 @@
     }
   });
 
-  // Step 6's rows open for editing stay open, with what was typed in them, when the table is
-  // filtered or paged: the server is told which they are and sends them back marked hx-preserve,
-  // so that htmx keeps the page's own (routes/steps/contacts.py, kept_open).
+  // Step 6's rows with something typed and not saved stay open, as they are, when the table is
+  // filtered or paged or the whole page comes back; and Doorgaan or a bulk button waits for them. The
+  // server is told which (the first changed field of each), sends them back marked hx-preserve, so
+  // that htmx keeps the page's own, and refuses an action on the whole table while there are any
+  // (routes/steps/contacts.py, unsaved_rows).
   document.addEventListener("htmx:configRequest", function (event) {
-    var list = event.detail.target;
-    if (!list || list.id !== "contact-rows") return;
-    var open = Array.prototype.map.call(list.querySelectorAll("tr.contact-row--editing[id^='row-']"), function (row) {
-      return encodeURIComponent(row.id.slice("row-".length));
-    });
-    if (open.length) event.detail.headers["X-Aansluiten-Open-Rows"] = open.join(" ");
+    var target = event.detail.target;
+    if (!target || (target.id !== "contact-rows" && target.id !== "main")) return;
+    var unsaved = [];
+    Array.prototype.forEach.call(document.querySelectorAll("#contact-rows tr.contact-row--editing form[method=post]"),
+      function (form) {
+        var field = Array.prototype.filter.call(form.elements, function (element) {
+          return typeable(element) && changed(element);
+        })[0];
+        if (field && field.id) unsaved.push(encodeURIComponent(field.id));
+      });
+    if (unsaved.length) event.detail.headers["X-Aansluiten-Unsaved-Rows"] = unsaved.join(" ");
   });
 
   // A part of the page swapped alone (a row, a filtered list) says what happened through an
@@ -73,12 +80,13 @@
   // with it. It is kept for the page in this tab (sessionStorage: gone with the tab) and filled
   // in once the page is back in the other language, the first time only.
   var TYPED = "aansluiten:typed";
+  function typeable(field) {
+    return /^(INPUT|TEXTAREA|SELECT)$/.test(field.tagName) && !!field.name &&
+      !/^(hidden|file|password|submit|button)$/.test(field.type);
+  }
   function typedFields() {
     // Not a GET form's (a filter, step 4's choice): what it asked is in the URL the switch returns to.
-    return Array.prototype.filter.call(document.querySelectorAll("#main form[method=post] [name]"), function (field) {
-      return /^(INPUT|TEXTAREA|SELECT)$/.test(field.tagName) &&
-        !/^(hidden|file|password|submit|button)$/.test(field.type);
-    });
+    return Array.prototype.filter.call(document.querySelectorAll("#main form[method=post] [name]"), typeable);
   }
   function changed(field) {
     // A form sent back with an error (or kept after the session ended) shows what was typed.

@@ -101,7 +101,7 @@ class Applicant:
         opened = self.client.get(page or url)
         fields = hidden_inputs(opened.get_data(as_text=True))
         fields.update(data or {})
-        headers = {"HX-Request": "true"} if htmx else {}
+        headers = {**({"HX-Request": "true"} if htmx else {}), **kwargs.pop("headers", {})}
         return self.client.post(url, data=fields, headers=headers, **kwargs)
 
     def last_mail(self, email: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from onboarding import store
-from routes.steps.contacts import MAX_KEPT, OPEN_ROWS_HEADER, PAGE_SIZE
+from routes.steps.contacts import MAX_UNSAVED, PAGE_SIZE, UNSAVED_HEADER
 
 from .conftest import (
     CONTACT,
@@ -685,11 +685,16 @@ def kept_rows(html: str) -> list[str]:
     return re.findall(r'<tr id="row-(\d{8})"[^>]* hx-preserve>', html)
 
 
-def test_with_htmx_a_row_open_on_the_page_stays_when_the_table_is_paged_or_filtered(large):
-    """app.js names the rows the page has open (OPEN_ROWS_HEADER); the table marks them hx-preserve,
+def typed_in(*codes: str) -> dict:
+    """The header app.js sends while these rows hold what was typed: each one's first changed field."""
+    return {UNSAVED_HEADER: " ".join(f"row-{code}-1-surname" for code in codes)}
+
+
+def test_with_htmx_a_row_being_typed_in_stays_when_the_table_is_paged_or_filtered(large):
+    """app.js names the rows holding unsaved typing (UNSAVED_HEADER); the table marks them hx-preserve,
     so htmx keeps the page's own, typed values and all: where they are on this page, else above."""
     first, fifth = LARGE_CODES[0], LARGE_CODES[4]
-    headers = {**ROWS_PART, OPEN_ROWS_HEADER: f"{fifth} {first}"}
+    headers = {**ROWS_PART, **typed_in(fifth, first)}
     second = large.client.get("/stap/6?pagina=2", headers=headers).get_data(as_text=True)
     assert codes_shown(second) == [first, fifth, *LARGE_CODES[50:100]]
     assert kept_rows(second) == [first, fifth]
@@ -702,25 +707,46 @@ def test_with_htmx_a_row_open_on_the_page_stays_when_the_table_is_paged_or_filte
 
 
 @pytest.mark.parametrize("named", [
-    "01999999",  # the inactive code: not the draft's
-    "12345678 %ZZ%2F..%2F 0100000' ",  # not codes at all
+    "row-01999999-1-surname",  # the inactive code: not the draft's
+    "row-01000000-3-surname row-01000000-1-version row-01000000-1-surname- 01000000",  # not a row's field
+    "12345678 %ZZ%2F..%2F 0100000' row-%ZZ-1-email",
     "\t ",
 ])
-def test_a_row_named_open_that_is_not_the_drafts_is_left_out(large, named):
-    html = large.client.get("/stap/6?pagina=2", headers={**ROWS_PART, OPEN_ROWS_HEADER: named}).get_data(as_text=True)
+def test_a_row_named_unsaved_that_is_not_the_drafts_is_left_out(large, named):
+    headers = {**ROWS_PART, UNSAVED_HEADER: named}
+    html = large.client.get("/stap/6?pagina=2", headers=headers).get_data(as_text=True)
     assert codes_shown(html) == LARGE_CODES[50:100] and kept_rows(html) == []
+    assert large.submit("/stap/6/aanvullen", htmx=True, page="/stap/6", headers=headers).status_code == 200
 
 
-def test_at_most_ten_rows_named_open_are_kept(large):
-    named = " ".join(LARGE_CODES[:20])
-    html = large.client.get("/stap/6?pagina=3", headers={**ROWS_PART, OPEN_ROWS_HEADER: named}).get_data(as_text=True)
-    assert kept_rows(html) == LARGE_CODES[:MAX_KEPT] and MAX_KEPT == 10
+def test_at_most_ten_rows_named_unsaved_are_kept(large):
+    html = large.client.get("/stap/6?pagina=3", headers={**ROWS_PART, **typed_in(*LARGE_CODES[:20])}).get_data(
+        as_text=True)
+    assert kept_rows(html) == LARGE_CODES[:MAX_UNSAVED] and MAX_UNSAVED == 10
 
 
-def test_a_whole_page_keeps_no_row_open(large):
-    """Without htmx (a reload, a bookmark) nothing on the page is open to keep."""
-    html = large.client.get("/stap/6?pagina=2", headers={OPEN_ROWS_HEADER: LARGE_CODES[0]}).get_data(as_text=True)
+def test_a_whole_page_keeps_no_row(large):
+    """Without htmx (a reload, a bookmark) nothing on the page holds what was typed."""
+    html = large.client.get("/stap/6?pagina=2", headers=typed_in(LARGE_CODES[0])).get_data(as_text=True)
     assert codes_shown(html) == LARGE_CODES[50:100] and "hx-preserve" not in html
+
+
+@pytest.mark.parametrize("action", ["/stap/6", "/stap/6/aanvullen"])
+def test_going_on_or_filling_every_row_waits_for_a_row_being_typed_in(large, db, action):
+    """Doorgaan or the bulk fill would close the row and lose what was typed (the fill would even put
+    the main contact where the applicant was typing someone else): the page says so, leads to it, and
+    keeps it; once it is saved, they go on."""
+    if action == "/stap/6":
+        assert large.submit("/stap/6/aanvullen", page="/stap/6").status_code == 303  # every code has a contact
+    code = LARGE_CODES[3]
+    version = large.draft()["version"]
+    response = large.submit(action, htmx=True, page="/stap/6", headers=typed_in(code))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "nog niet opgeslagen" in html
+    assert f'<a href="#row-{code}-1-surname">AGB-code {code}</a>' in html
+    assert kept_rows(html) == [code]
+    assert large.draft()["version"] == version and large.draft()["contacts_done_at"] is None
+    assert large.submit(action, htmx=True, page="/stap/6").status_code == 200  # nothing typed any more
 
 
 def test_going_on_names_the_first_ten_codes_without_a_contact_and_counts_the_rest(large):

@@ -6,6 +6,7 @@ Without JavaScript the same link opens the form as a page, and saving returns to
 the table at that row, filtered as it was. A row carries a version of its own.
 """
 
+import re
 from types import SimpleNamespace
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -161,19 +162,37 @@ def shown_rows(rows, kept=frozenset()) -> list[ShownRow]:
     ]
 
 
-# The rows a page has open for editing, named by app.js when it asks for another page of the table
-# or a filtered one: their codes, each URI-encoded, between spaces. At most MAX_KEPT are read.
-OPEN_ROWS_HEADER = "X-Aansluiten-Open-Rows"
-MAX_KEPT = 10
+# The rows the page has open with something typed and not saved, named by app.js when it asks for the
+# table again (filtered, paged) or for the whole page (Doorgaan, a bulk button): the id of each one's
+# first changed field (row-<code>-<position>-<field>), URI-encoded, between spaces. At most MAX_UNSAVED.
+UNSAVED_HEADER = "X-Aansluiten-Unsaved-Rows"
+MAX_UNSAVED = 10
+_UNSAVED_FIELD = re.compile(r"row-(?P<code>.+)-[12]-(?:initials|prefix|surname|email|phone)")
+UNSAVED = _l("U heeft bij een AGB-code iets getypt en nog niet opgeslagen. Sla het op of annuleer het:")
 
 
-def kept_open() -> frozenset[str]:
-    """The codes of the rows the page that asked has open (htmx only): the table sends them back
-    marked, and htmx keeps the page's own (hx-preserve), so that a filter or another page of the
-    table does not close a row and lose what was typed in it."""
+def unsaved_rows() -> dict[str, str]:
+    """The codes of the rows the page that asked holds unsaved (htmx only), each with its changed field's
+    id. The table sends them back marked, so that htmx keeps the page's own with what was typed in them
+    (hx-preserve), and an action on the whole table waits for them (``refuse_unsaved``). Codes that
+    are not the draft's are left out by the queries that read them."""
     if not wants_fragment():
-        return frozenset()
-    return frozenset(unquote(code) for code in request.headers.get(OPEN_ROWS_HEADER, "").split()[:MAX_KEPT])
+        return {}
+    rows = {}
+    for named in request.headers.get(UNSAVED_HEADER, "").split()[:MAX_UNSAVED]:
+        if match := _UNSAVED_FIELD.fullmatch(field_id := unquote(named)):
+            rows.setdefault(match["code"], field_id)
+    return rows
+
+
+def refuse_unsaved(draft) -> None:
+    """Doorgaan or a bulk button while a row holds what was typed and not saved: FormRejected, its
+    summary leading to what was typed. Without JavaScript a row being edited is a page of its own."""
+    if not (unsaved := unsaved_rows()):
+        return
+    if shown := {row.agb_code for row in people.rows_of(get_db(), draft, unsaved)}:
+        raise FormRejected(UNSAVED, context={"summary_links": [
+            (f"#{field_id}", _("AGB-code %(code)s", code=code)) for code, field_id in unsaved.items() if code in shown]})
 
 
 def row_texts() -> SimpleNamespace:
@@ -202,8 +221,8 @@ class ContactsStep(Step):
         without_contact = people.count_without_contact(db, draft)
         behind_main_contact = people.rows_behind_main_contact(db, draft)
         rows = people.code_rows(db, draft, query, pager.offset, pager.size)
-        # A row open for editing stays: where it is when this page of the table holds it, else above.
-        kept = kept_open()
+        # A row being typed in stays: where it is when this page of the table holds it, else above.
+        kept = set(unsaved_rows())
         pinned = people.rows_of(db, draft, kept - {row.agb_code for row in rows}) if kept else []
         return {
             **row_context(),
@@ -218,6 +237,7 @@ class ContactsStep(Step):
         }
 
     def save(self, draft, form):
+        refuse_unsaved(draft)
         db = get_db()
         missing = people.codes_without_contact(db, draft)
         if missing:
@@ -394,6 +414,12 @@ def _bulk(action, announcement, done_already):
     if response := gate(draft, 6):
         return response
     db = get_db()
+    try:
+        refuse_unsaved(draft)
+    except FormRejected as rejected:
+        form = forms.StepForm(None, data={"version": draft.version})
+        rejected.shown_in(form)
+        return show(6, draft, form, rejected.status, **rejected.context)
     try:
         count = action(db, draft, forms.StepForm(request.form).based_on())
     except people.Refused:  # the main contact went in another window: the gate says where to

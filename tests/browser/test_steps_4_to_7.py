@@ -508,9 +508,9 @@ def test_hospital_group_steps_1_to_7(applicant):
     a.assert_accessible_throughout()
 
 
-def test_a_row_being_edited_stays_open_with_what_was_typed_when_the_table_is_filtered_or_paged(js_applicant):
-    """A filter or another page of the table swaps the whole list: the row open for editing is kept as
-    it is (hx-preserve), in its place or above the list, and can still be saved."""
+def test_a_row_being_typed_in_stays_open_when_the_table_is_filtered_or_paged_and_actions_wait_for_it(js_applicant):
+    """A filter or another page of the table swaps the whole list: the row being typed in is kept as
+    it is (hx-preserve), in its place or above the list, and can still be saved; the bulk fill waits."""
     a, page = js_applicant, js_applicant.page
     a.to_step_6(HOSPITAL)
     section = page.locator("#contact-rows")
@@ -543,10 +543,25 @@ def test_a_row_being_edited_stays_open_with_what_was_typed_when_the_table_is_fil
     expect(section.locator("tr.contact-row")).to_have_count(51)
     expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
 
+    # The bulk fill would close it and put the main contact where someone else is being typed: it waits,
+    # and its error leads to what was typed.
+    a.submit(BULK)
+    summary = page_summary(page)
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("nog niet opgeslagen")
+    expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
+    a.settled()
+    a.axe("step 6, an action waiting for a row being typed in")
+    summary.get_by_role("link", name=f"AGB-code {opened}").click()
+    expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_be_focused()
+
     # Saved from there, as from its own place.
     a.fill_contact(opened, "H.", "Half-Getypt", "half@ziekenhuis.example", "030-1234567")
     a.save_row(opened, "H. Half-Getypt")
-    expect(section.locator(".pagination__current")).to_have_text("Pagina 2 van 4")
+    # Nothing typed any more: the bulk fill goes on.
+    a.submit(BULK)
+    expect(page.get_by_role("button", name=BULK)).to_have_count(0)
+    expect(a.row(opened)).to_contain_text("H. Half-Getypt")
 
 
 # ---------------------------------------------------------------------------------------------
