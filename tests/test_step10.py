@@ -277,19 +277,32 @@ def test_declining_at_signing_can_be_started_again(online, db):
     sign_agreement(online, "decline")
     assert table(db, "agreements")[0]["signing_state"] == "declined"
     assert online.draft()["status"] == "submitted"
-    # Back from the signing page, a whole page: what happened there has the focus.
-    assert ('<div class="panel" role="status" tabindex="-1" autofocus><p>Het ondertekenen is geweigerd. '
-            'U kunt opnieuw beginnen.</p></div>') in online.get("/stap/10").get_data(as_text=True)
+    # Back from the signing page, a whole page: what happened there has the focus, and the ways on.
+    panel = re.search(r'<div class="panel" role="status" tabindex="-1" autofocus>(.*?)</div>',
+                      online.get("/stap/10").get_data(as_text=True), re.S).group(1)
+    assert "Het ondertekenen is geweigerd." in panel and 'href="/aanmelding"' in panel
     sign_agreement(online, "sign")
     assert table(db, "agreements")[0]["signing_state"] == "signed"
+
+
+def test_after_a_refusal_to_sign_the_application_can_be_changed(online, db):
+    """The usual reason to refuse: the agreement says something wrong. Nothing is signed, so the
+    application may be reopened, as before signing began (not while it is under way: see above)."""
+    identify_signatory(online)
+    sign_agreement(online, "decline")
+    status = online.get("/aanmelding").get_data(as_text=True)
+    assert "Aanmelding wijzigen" in status and "of hieronder de aanmelding wijzigen" in status
+    response = online.submit("/aanmelding/wijzigen", page="/aanmelding")
+    assert response.headers["Location"] == "/stap/9"
+    assert online.draft()["status"] == "draft" and table(db, "agreements") == []
 
 
 def test_declining_at_signing_after_the_visit_says_so_too(by_appointment, db):
     book(by_appointment)
     assert by_appointment.submit("/stap/10/demo-bezoek", page="/stap/10").status_code == 303
     sign_agreement(by_appointment, "decline")
-    assert "Het ondertekenen is geweigerd. U kunt opnieuw beginnen." in by_appointment.get("/stap/10").get_data(
-        as_text=True)
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    assert "Het ondertekenen is geweigerd." in html and "opnieuw ondertekenen" in html
 
 
 def test_once_both_persons_are_identified_online_no_visit_is_offered(online, db):
