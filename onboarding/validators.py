@@ -151,7 +151,8 @@ MAX_INITIALS = 10
 
 def initials(value: str) -> str:
     """Initials as "J.W.": every letter upper-cased and followed by a dot; a hyphenated pair
-    stays one ("j-p" -> "J.-P."). Spaces and dots as typed do not matter."""
+    stays one ("j-p" -> "J.-P."). Spaces and dots as typed do not matter. A name typed instead
+    ("Jan", which would become "J.A.N.") is refused."""
     typed = _typed(value)
     if not typed.replace(".", "").strip():
         raise Invalid("required")
@@ -177,10 +178,19 @@ def initials(value: str) -> str:
                 carry = ""
         if all(len(group.lstrip("-")) <= 3 for group in groups):
             return "".join(_initial(group) for group in groups)
+    if any(_a_name(word) for word in re.split(r"[.\s-]+", typed)):
+        raise Invalid("a_name")
     result = []
     for char in letters:
         result.append("-" if char == "-" else _initial(char))
     return "".join(result)
+
+
+def _a_name(word: str) -> bool:
+    """A first name typed where its initial belongs ("Jan", "Jansen"): a capital and two or more small
+    letters. Initials typed small ("jw") or as capitals ("JW") are taken letter by letter, and a group
+    typed with a dot ("Th.", "Chr.") stays as typed."""
+    return len(word) >= 3 and word[0].isupper() and word[1:].islower()
 
 
 def _initial(group: str) -> str:

@@ -24,6 +24,7 @@ _INITIALS = {
     "required": _l("Vul de voorletters in"),
     "invalid": _l("Vul alleen letters in als voorletters, zoals J.W. of J.-P."),
     "too_long": _l("Vul hoogstens 10 voorletters in"),
+    "a_name": _l("Vul alleen de voorletters in, zoals J.W. voor Jan Willem"),
 }
 _PREFIX = {
     "not_latin": _NOT_LATIN,

@@ -65,6 +65,7 @@ INITIALS_REFUSED = [
     ("<b>", "Vul alleen letters in als voorletters, zoals J.W. of J.-P."),
     ("J\x00", "Vul alleen letters in als voorletters, zoals J.W. of J.-P."),
     ("abcdefghijk", "Vul hoogstens 10 voorletters in"),
+    ("Jansen", "Vul alleen de voorletters in, zoals J.W. voor Jan Willem"),
 ]
 PREFIX_REFUSED = [
     ("v4n", "Een tussenvoegsel bestaat alleen uit letters, spaties en apostrofs, zoals van der of van 't"),

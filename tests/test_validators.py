@@ -111,6 +111,11 @@ HOSTILE = ["<b>Berg</b>", "Berg<script>", "Berg\x00", "Berg\x07", "Be\u202erg", 
     ("ö.ç", "Ö.Ç."),
     ("Ĳ", "Ĳ."),
     ("abcdefghij", "A.B.C.D.E.F.G.H.I.J."),
+    ("JAN", "J.A.N."),  # capitals: initials
+    ("jan", "J.A.N."),
+    ("Th.", "Th."),  # a group typed with a dot stays: Theodorus
+    ("Chr. J.", "Chr.J."),
+    ("Jw", "J.W."),
 ])
 def test_initials_get_a_capital_and_a_dot_each(typed, expected):
     assert initials(typed) == expected
@@ -136,6 +141,14 @@ def test_initials_get_a_capital_and_a_dot_each(typed, expected):
     ("abcdefghijk", "too_long"),
     ("J." * 11, "too_long"),
     ("J " * 30, "too_long"),
+    # A first name where its initial belongs: it would become J.A.N.S.E.N. and fail at the bank.
+    ("Jan", "a_name"),
+    ("  Jansen  ", "a_name"),
+    ("Jose\u0301", "a_name"),
+    ("\u00a0Jan\u00a0", "a_name"),
+    ("Jan Willem", "a_name"),
+    ("J. Willem", "a_name"),
+    ("Jan-Peter", "a_name"),
 ])
 def test_initials_refused(typed, code):
     assert refusal(initials, typed) == code
