@@ -69,7 +69,8 @@ def email_address(value: str) -> str:
     if len(value) > 254:
         raise Invalid("too_long")
     try:
-        result = email_validator.validate_email(value, check_deliverability=False)
+        # strict: the RFC's length limits too (at most 64 characters before the @), which mail servers keep.
+        result = email_validator.validate_email(value, check_deliverability=False, strict=True)
     except email_validator.EmailNotValidError:
         raise Invalid("invalid") from None
     local, _, domain = result.normalized.rpartition("@")

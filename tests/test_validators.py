@@ -63,6 +63,7 @@ def test_strip_separators_never_fails(text):
     ("  Praktijk@Example.NL ", "praktijk@example.nl"),
     ("j.de.vries+vecozo@zorg-groep.example", "j.de.vries+vecozo@zorg-groep.example"),
     ("İlker@Example.nl", "İlker@example.nl"),  # lower-casing would make it another mailbox
+    ("a" * 64 + "@example.nl", "a" * 64 + "@example.nl"),
 ])
 def test_email_addresses_accepted(typed, expected):
     assert email_address(typed) == expected
@@ -79,6 +80,7 @@ def test_email_addresses_accepted(typed, expected):
     ("praktijk@@example.nl", "invalid"),
     ("<script>@example.nl", "invalid"),
     ("a" * 250 + "@example.nl", "too_long"),
+    ("a" * 65 + "@example.nl", "invalid"),  # more than 64 characters before the @: no mail server takes it
 ])
 def test_email_addresses_refused(typed, code):
     with pytest.raises(Invalid) as refused:
