@@ -95,7 +95,17 @@ def test_a_double_click_sends_one_link_and_keeps_it_valid(applicant, db):
     first = applicant.last_link("praktijk@example.nl")
     assert applicant.submit("/stap/1", {"email": "praktijk@example.nl"}).headers["Location"] == "/stap/1/verstuurd"
     assert db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    # The page says so: no second mail, the first link works (once; a reload says nothing more).
+    assert "U vroeg zojuist al een link aan" in applicant.get("/stap/1/verstuurd").get_data(as_text=True)
+    assert "U vroeg zojuist al een link aan" not in applicant.get("/stap/1/verstuurd").get_data(as_text=True)
+    again = applicant.submit("/stap/1", {"email": "praktijk@example.nl"}, htmx=True)
+    assert "U vroeg zojuist al een link aan" in again.get_data(as_text=True)
     assert applicant.get(first, follow_redirects=True).status_code == 200
+
+
+def test_the_first_link_says_nothing_of_a_link_asked_for_again(applicant):
+    applicant.submit("/stap/1", {"email": "praktijk@example.nl"})
+    assert "U vroeg zojuist al een link aan" not in applicant.get("/stap/1/verstuurd").get_data(as_text=True)
 
 
 def test_rate_limit_per_address(applicant, db):

@@ -14,6 +14,9 @@ from ..mailer import compose, deliver, queue
 from ..pages import SESSION_BROWSER, browser_id, client_id, current_draft, external_url, get_db, remembered_email
 from ..wizard import FormRejected, Step, bp, rate_limited, show, step
 
+# A link asked for again within the minute: the next page says that no second mail was sent.
+SESSION_ALREADY_SENT = "link_already_sent"
+
 # Links to one address from one client per hour; what one client may ask in all; and for
 # the address from everywhere only a short cooldown against a flood of mail: an hourly cap
 # there could be used up by a few clients together, locking the owner out for an hour.
@@ -47,7 +50,9 @@ class EmailStep(Step):
         db = get_db()
         requested_by = tokens.browser_hash(browser_id())
         if tokens.recently_issued(db, email, requested_by):
-            return url_for("wizard.email_sent")  # a double click: the first link stays valid
+            # A double click, or asked again at once: no second mail, and the first link stays valid.
+            session[SESSION_ALREADY_SENT] = True
+            return url_for("wizard.email_sent")
         client = client_id()
         # From inside a draft, the new link moves that draft to the new address.
         draft_id = draft.id if draft else None
@@ -81,4 +86,4 @@ def email_sent():
     browser = session.get(SESSION_BROWSER)
     sent_to = tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
     return show(1, current_draft(), template="steps/email_sent.html", title=_l("Kijk in uw mailbox"),
-                sent_to=sent_to)
+                sent_to=sent_to, already_sent=session.pop(SESSION_ALREADY_SENT, False))
