@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -95,11 +96,15 @@ def agreement_text(data: AgreementData) -> str:
 
 def unprintable(text: str) -> str:
     """The characters of ``text`` that the agreement cannot show, each once: one of its fonts has
-    no glyph for them (DejaVu has Latin, Greek and Cyrillic, not Chinese or Japanese)."""
+    no glyph for them (DejaVu has Latin, Greek and Cyrillic, not Chinese or Japanese), or they are
+    written from right to left (Arabic, Hebrew), which the agreement, drawn from left to right
+    without shaping, would show unjoined and in reverse."""
     if text.isascii():
         return ""
     shown = _glyphs_of_every_font()
-    return "".join(dict.fromkeys(char for char in text if ord(char) not in shown and char.isprintable()))
+    return "".join(dict.fromkeys(
+        char for char in text
+        if char.isprintable() and (ord(char) not in shown or unicodedata.bidirectional(char) in ("R", "AL"))))
 
 
 @functools.cache

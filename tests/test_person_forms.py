@@ -266,6 +266,11 @@ ICT_ADMIN_REFUSED = [
     ("name", "x" * 101, "Een naam heeft hoogstens 100 tekens"),
     ("name", "株式会社ケア", "Deze naam heeft tekens die de aansluitovereenkomst niet kan tonen. Schrijf de naam in "
                        "Latijnse letters"),
+    # Right to left: the agreement would show it unjoined and in reverse.
+    ("name", "شركة تقنية & Co", "Deze naam heeft tekens die de aansluitovereenkomst niet kan tonen. Schrijf de naam "
+                               "in Latijnse letters"),
+    ("name", "ICT שלום", "Deze naam heeft tekens die de aansluitovereenkomst niet kan tonen. Schrijf de naam in "
+                        "Latijnse letters"),
     ("email", "", "Vul het e-mailadres in"),
     *[("email", typed, message) for typed, message in EMAIL_REFUSED],
     *[("phone", typed, message) for typed, message in PHONE_REFUSED],

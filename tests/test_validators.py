@@ -468,6 +468,7 @@ def test_a_full_name_is_written_as_people_write_it(parts, written):
     ("İlker@Example.nl", True),
     ("jan@café.nl", True),
     ("jan@ελληνικά.gr", True),
+    ("علي@example.nl", False),  # right to left: shown unjoined and in reverse
     ("王@example.nl", False),
     ("王@例え.テスト", False),
 ])
