@@ -25,7 +25,11 @@ from .store import timestamp, utcnow, write
 
 MIN_PASSWORD = 12
 RECOVERY_CODES = 10
-LOGIN_PER_USER = Limit("staff-login-user", hits=5, window=timedelta(minutes=15))
+# Wrong passwords: 5 for a user from one client, so that someone who knows a user name cannot lock
+# that user out from elsewhere; 50 for a user from all clients together (a guess spread over many);
+# 20 from one client for all users together.
+LOGIN_PER_USER_AND_CLIENT = Limit("staff-login-user-client", hits=5, window=timedelta(minutes=15))
+LOGIN_PER_USER = Limit("staff-login-user", hits=50, window=timedelta(minutes=15))
 LOGIN_PER_CLIENT = Limit("staff-login-client", hits=20, window=timedelta(minutes=15))
 CODE_PER_USER = Limit("staff-code-user", hits=5, window=timedelta(minutes=15))
 
@@ -166,7 +170,8 @@ def by_id(db, user_id: int) -> StaffUser | None:
 def check_password(db, username: str, password: str, client: str, now: datetime | None = None) -> StaffUser:
     """The user, if the password is right; else LoginRefused, the same for an unknown or disabled user."""
     now = now or utcnow()
-    limits = [(LOGIN_PER_USER, username.lower()), (LOGIN_PER_CLIENT, client)]
+    user = username.lower()
+    limits = [(LOGIN_PER_USER_AND_CLIENT, f"{user} {client}"), (LOGIN_PER_USER, user), (LOGIN_PER_CLIENT, client)]
     try:
         # Counted before checking: a right password does not get past a used-up limit. Once
         # right, the try is taken back: the limits count wrong passwords.

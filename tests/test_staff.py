@@ -1,5 +1,6 @@
 """Staff users: accounts, login with a password, the second factor, and the CLI commands."""
 
+import dataclasses
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -123,25 +124,46 @@ def test_an_unknown_user_is_checked_against_a_dummy_hash(db, monkeypatch):
     assert len(checked) == 1 and checked[0].startswith("scrypt:")
 
 
-def test_the_sixth_try_for_a_user_is_refused_even_with_the_right_password(db, user):
+def test_the_sixth_try_for_a_user_from_one_client_is_refused_even_with_the_right_password(db, user):
     moment = store.utcnow()  # one moment: the tries never straddle two windows
-    for attempt in range(staff.LOGIN_PER_USER.hits):
+    for attempt in range(staff.LOGIN_PER_USER_AND_CLIENT.hits):
         with pytest.raises(staff.LoginRefused):
-            # From other clients, and typed in another case: the user's count is one.
+            # Typed in another case: the user's count is one.
             staff.check_password(db, "J.DEVRIES" if attempt % 2 else "j.devries", "wrong password!",
-                                 f"client-{attempt}", now=moment)
+                                 "client-1", now=moment)
     with pytest.raises(staff.LoginRefused) as refused:
-        staff.check_password(db, "j.devries", PASSWORD, "client-9", now=moment)
+        staff.check_password(db, "j.devries", PASSWORD, "client-1", now=moment)
     assert refused.value.reason == "rate_limited"
     assert 1 <= refused.value.minutes <= 15
+
+
+def test_someone_who_knows_a_user_name_cannot_lock_the_user_out_from_elsewhere(db, user):
+    moment = store.utcnow()
+    for _ in range(staff.LOGIN_PER_USER_AND_CLIENT.hits):
+        with pytest.raises(staff.LoginRefused):
+            staff.check_password(db, "j.devries", "wrong password!", "attacker", now=moment)
+    assert staff.check_password(db, "j.devries", PASSWORD, "the users own client", now=moment) == user
+
+
+def test_a_guess_spread_over_many_clients_is_refused_after_the_users_limit(db, user, monkeypatch):
+    assert staff.LOGIN_PER_USER.hits == 50
+    # Each try checks a password hash: the same limit, fewer tries.
+    monkeypatch.setattr(staff, "LOGIN_PER_USER", dataclasses.replace(staff.LOGIN_PER_USER, hits=8))
+    moment = store.utcnow()
+    for attempt in range(staff.LOGIN_PER_USER.hits):
+        with pytest.raises(staff.LoginRefused):
+            staff.check_password(db, "j.devries", "wrong password!", f"client-{attempt}", now=moment)
+    with pytest.raises(staff.LoginRefused) as refused:
+        staff.check_password(db, "j.devries", PASSWORD, "client-new", now=moment)
+    assert refused.value.reason == "rate_limited"
 
 
 def test_logins_with_the_right_password_do_not_use_up_the_limit(db, user):
     # Else a user who logs in five times in a quarter of an hour would be locked out.
     moment = store.utcnow()
-    for _ in range(staff.LOGIN_PER_USER.hits * 2):
+    for _ in range(staff.LOGIN_PER_USER_AND_CLIENT.hits * 2):
         assert staff.check_password(db, "j.devries", PASSWORD, "client-1", now=moment) == user
-    for _ in range(staff.LOGIN_PER_USER.hits - 1):
+    for _ in range(staff.LOGIN_PER_USER_AND_CLIENT.hits - 1):
         with pytest.raises(staff.LoginRefused):
             staff.check_password(db, "j.devries", "wrong password!", "client-1", now=moment)
     assert staff.check_password(db, "j.devries", PASSWORD, "client-1", now=moment) == user
@@ -149,7 +171,7 @@ def test_logins_with_the_right_password_do_not_use_up_the_limit(db, user):
 
 def test_an_unknown_user_is_rate_limited_like_a_known_one(db):
     moment = store.utcnow()
-    for _ in range(staff.LOGIN_PER_USER.hits):
+    for _ in range(staff.LOGIN_PER_USER_AND_CLIENT.hits):
         with pytest.raises(staff.LoginRefused):
             staff.check_password(db, "nobody", PASSWORD, "client-1", now=moment)
     with pytest.raises(staff.LoginRefused) as refused:
@@ -173,11 +195,11 @@ def test_a_client_trying_many_users_is_refused_after_its_limit(db, user):
 
 def test_the_login_limit_is_over_when_its_window_is(db, user):
     moment = store.utcnow()
-    for _ in range(staff.LOGIN_PER_USER.hits):
+    for _ in range(staff.LOGIN_PER_USER_AND_CLIENT.hits):
         with pytest.raises(staff.LoginRefused):
             staff.check_password(db, "j.devries", "wrong password!", "client-1", now=moment)
     assert staff.check_password(db, "j.devries", PASSWORD, "client-1",
-                                now=moment + staff.LOGIN_PER_USER.window) == user
+                                now=moment + staff.LOGIN_PER_USER_AND_CLIENT.window) == user
 
 
 # -- password reset and disabling ---------------------------------------------------------------
