@@ -145,6 +145,10 @@ def csv_template(rows: list[list[str]], language: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+# The most characters Excel keeps in a cell: a longer registry text would make it repair the file.
+EXCEL_CELL_CHARS = 32_767
+
+
 def xlsx_template(rows: list[list[str]], language: str) -> bytes:
     """The same as an Excel workbook: every cell text (an AGB code keeps its leading zero, and so
     does a phone number typed into an empty cell; one typed over a filled cell may lose it, which
@@ -172,7 +176,7 @@ def xlsx_template(rows: list[list[str]], language: str) -> bytes:
     # Plain strings: openpyxl writes each as text, and an empty cell (not written) takes its
     # column's text format, also when the row is typed into (a style per cell costs 3x the time).
     for row in rows:
-        sheet.append([neutralised(value) or None for value in row])
+        sheet.append([neutralised(value)[:EXCEL_CELL_CHARS] or None for value in row])
     out = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -170,6 +170,12 @@ def test_the_xlsx_templates_cells_are_text_so_leading_zeros_stay(at_step_6):
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
 
 
+def test_the_xlsx_template_cuts_a_registry_text_to_what_excel_keeps_in_a_cell():
+    rows = [["01004567", "x" * 40_000, "Huisartsen"]]
+    sheet = openpyxl.load_workbook(io.BytesIO(spreadsheet.xlsx_template(rows, "nl"))).worksheets[0]
+    assert len(sheet["B2"].value) == spreadsheet.EXCEL_CELL_CHARS == 32_767
+
+
 def test_the_csv_template_is_utf8_with_a_bom_and_semicolons(at_step_6):
     response = download(at_step_6, "csv")
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
