@@ -290,9 +290,16 @@ def _xlsx_cell(cell) -> tuple[str, str | None]:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def shown(cell: str) -> str:
+    """A cell as a page shows it: a control character (which no page may hold) as "\ufffd"."""
+    return _CONTROL.sub("\ufffd", cell)
+
+
 def _read_csv(data: bytes, file_name: str, limit: int) -> Sheet:
     text = _decoded(data)
-    if _CONTROL.search(text):
+    # Many control characters: a file of another kind (a photo named .csv). A stray one in a text
+    # file is the error of its cell, which the row's checks name.
+    if len(_CONTROL.findall(text)) > max(8, len(text) // 200):
         raise FileRefused("not_a_spreadsheet")
     sample = "\n".join([line for line in text.splitlines()[:1000] if line.strip()][:HEADER_SEARCH])
     delimiter = max(";,\t", key=sample.count)  # ';' first: the Dutch default wins a tie
@@ -305,10 +312,16 @@ def _read_csv(data: bytes, file_name: str, limit: int) -> Sheet:
 
 
 def _decoded(data: bytes) -> str:
-    """UTF-8 (with or without a byte order mark), UTF-16 with one (Excel's "Unicode text"),
-    else Windows-1252 (what Excel writes as "CSV" on a Dutch Windows)."""
+    """UTF-8 (with or without a byte order mark), UTF-16 with one (Excel's "Unicode text") or
+    without (every other byte of its Latin text a zero), else Windows-1252 (what Excel writes as
+    "CSV" on a Dutch Windows)."""
+    start = data[:1000]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings = ("utf-16",)
+    elif len(data) % 2 == 0 and start[1::2].count(0) > len(start) // 4:
+        encodings = ("utf-16-le",)
+    elif len(data) % 2 == 0 and start[0::2].count(0) > len(start) // 4:
+        encodings = ("utf-16-be",)
     else:
         encodings = ("utf-8-sig", "cp1252")
     for encoding in encodings:

@@ -329,6 +329,21 @@ def test_a_csv_file_is_read_with_its_headers_delimiter_and_encoding(at_step_6, d
     assert contact_names(db, "01004567") == [(1, "Ö.", "Öztürk", "applicant")]
 
 
+def test_a_csv_file_in_utf16_without_a_byte_order_mark_is_read(at_step_6, db):
+    data = csv_file([HEADER_NL, ["01004567", "", "", *OZTURK]], bom=False, encoding="utf-16-le")
+    assert upload(at_step_6, data, name="lijst.csv").status_code == 303
+    assert "1 AGB-code krijgt een contactpersoon" in preview(at_step_6)
+
+
+def test_a_stray_control_character_in_a_csv_cell_is_that_cells_error_not_the_files(at_step_6, db):
+    data = csv_file([HEADER_NL, ["01004567", "", "", "K.", "", "Pie\x07ters", "k.pieters@delinde.example",
+                                 "06-12345678"], ["01051234", "", "", *PIETERS]])
+    assert upload(at_step_6, data, name="lijst.csv").status_code == 303
+    errors = error_rows(preview(at_step_6))
+    assert errors == [["2", "01004567", "Achternaam 1", "Een achternaam bestaat alleen uit letters, spaties, "
+                                                        "apostrofs en streepjes", "Pie\ufffdters"]]
+
+
 def test_a_title_above_the_header_row_is_passed_over(at_step_6, db):
     rows = [["Contactpersonen Huisartsenpraktijk De Linde"], [], ["bijgewerkt op 1 december"], HEADER_NL,
             ["01004567", "", "", *PIETERS]]

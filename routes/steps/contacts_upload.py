@@ -252,9 +252,10 @@ def _preview(pending: spreadsheet.Pending | None) -> dict:
     if pending is None:
         return {}
     headers = {**spreadsheet.HEADERS[language()], **pending.sheet.headers}
-    errors = [{"id": f"upload-error-{index}", "line": error.line, "agb_code": error.agb_code,
+    errors = [{"id": f"upload-error-{index}", "line": error.line, "agb_code": spreadsheet.shown(error.agb_code),
                "column": headers.get(error.column, error.column), "message": _message(error),
-               "value": error.value} for index, error in enumerate(pending.plan.errors[:SHOWN_ERRORS], start=1)]
+               "value": spreadsheet.shown(error.value)}
+              for index, error in enumerate(pending.plan.errors[:SHOWN_ERRORS], start=1)]
     links = [(f"#{error['id']}", _("Rij %(line)s, %(column)s: %(message)s", line=error["line"],
                                    column=error["column"], message=error["message"]))
              for error in errors[:SUMMARY_ERRORS]]
