@@ -2,6 +2,7 @@
 an I/O error): a save says so and gives back what was typed (503), any other page says to try
 again later (503), and nothing half-stored is left. A fault of a statement is still a bug (500)."""
 
+import re
 import sqlite3
 import threading
 import time
@@ -11,8 +12,9 @@ import pytest
 from app import create_app
 from onboarding import drafts, people, store
 
-from .conftest import ICT_ADMIN, MAIN_CONTACT, Applicant, element, name_main_contact, table
-from .test_step6 import MISSING, save_row
+from .conftest import ICT_ADMIN, MAIN_CONTACT, Applicant, element, hidden_inputs, name_main_contact, table
+from .test_step6 import MISSING, contacts, save_row
+from .test_step6_upload import CONFIRM, HEADER_NL, PIETERS, confirm, preview, upload, xlsx
 from .test_step7 import add, at_step_7  # noqa: F401 (a fixture)
 from .test_step10 import book, by_appointment  # noqa: F401 (a fixture)
 from .test_store import sqlite_lock_held, writer_lock_held
@@ -199,6 +201,31 @@ def test_a_visit_the_store_cannot_take_keeps_the_address_typed(by_appointment, d
     assert response.status_code == 503 and UNAVAILABLE in html
     assert element(html, "street")["value"] == "Achterom"
     assert table(db, "appointments") == []
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_upload_the_store_cannot_keep_says_so_on_its_page(with_main_contact, db, htmx, failing_store):
+    data = xlsx([HEADER_NL, ["01004567", "", "", *PIETERS]])
+    response = upload(with_main_contact, data, htmx=htmx)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and UNAVAILABLE in html and 'name="file"' in html
+    assert table(db, "pending_uploads") == []
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_preview_the_store_cannot_take_stays_with_its_button(with_main_contact, db, app, htmx):
+    """Confirmed while another process holds the store: the preview again, with the notice, to confirm
+    once the store takes writes again (not a page with only a way to the start)."""
+    assert upload(with_main_contact, xlsx([HEADER_NL, ["01004567", "", "", *PIETERS]])).status_code == 303
+    fields = hidden_inputs(re.search(rf'<form method="post" action="{CONFIRM}".*?</form>',
+                                     preview(with_main_contact), re.S).group(0))
+    app.config["WRITE_TIMEOUT"] = 0.05
+    with sqlite_lock_held(app.config["DATABASE"]):
+        response = confirm(with_main_contact, htmx=htmx, fields=fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and UNAVAILABLE in html and f'action="{CONFIRM}"' in html
+    assert contacts(db, "01004567") == []
+    assert confirm(with_main_contact).status_code == 303 and len(contacts(db, "01004567")) == 1
 
 
 # -- a worker's first request ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 
-from onboarding import drafts, spreadsheet
+from onboarding import drafts, spreadsheet, store
 
 from .. import forms, person_forms
 from ..i18n import language
@@ -27,7 +27,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..pages import advance, current_draft, get_db
-from ..wizard import STALE, bp, gate, show, within_step
+from ..wizard import STALE, bp, gate, save_unavailable, show, within_step
 
 # Nested in the wizard's blueprint (its URLs under /stap, its endpoints wizard.upload.*), so
 # that a too large file meets this blueprint's 413 handler and no other form does.
@@ -161,7 +161,10 @@ def upload_post():
             except spreadsheet.FileRefused as refused:
                 form.file.errors.append(_refusal(refused, codes))
             else:
-                spreadsheet.keep(db, draft, sheet, spreadsheet.plan(db, draft, sheet, RULES))
+                try:
+                    spreadsheet.keep(db, draft, sheet, spreadsheet.plan(db, draft, sheet, RULES))
+                except store.Unavailable as error:
+                    return _show(draft, form, None, status=503, notice=save_unavailable(error))
                 return advance(within_step("wizard.upload.page"))
     return _show(draft, form, None, status=422)
 
@@ -205,6 +208,8 @@ def confirm():
         spreadsheet.apply(db, draft, form.based_on(), pending, valid_only)
     except spreadsheet.UploadGone:
         return advance(_table_url())
+    except store.Unavailable as error:  # the preview again, to confirm once the store takes writes
+        return _show(draft, UploadForm(None), pending, status=503, notice=save_unavailable(error))
     except drafts.StaleDraft:
         draft = current_draft()
         if response := gate(draft, 6):
