@@ -351,8 +351,10 @@ class Pager:
         return min(self.offset + self.size, self.total)
 
 
-# What an action without JavaScript did, for the next page to say (Flask's flash, one category).
+# What an action without JavaScript did, for the next page to say (Flask's flash, one category);
+# and what the next page must say above its form (a NOTICE), with or without JavaScript.
 DONE = "done"
+NOTICE = "notice"
 STATUS_REGION = Markup('<div id="status" hx-swap-oob="innerHTML">{}</div>')
 ANNOUNCE_EVENT = "aansluiten:announce"
 # A part of the page swapped alone says whether the page now shows an error: its <title> stays the
@@ -370,6 +372,8 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
     context.update(page_title=page_title(title, number, error), heading=title, number=number)
     if g.get("unsent_restored") and not context.get("notice"):
         context["notice"] = str(unsent.RESTORED)
+    if (noticed := get_flashed_messages(category_filter=[NOTICE])) and not context.get("notice"):
+        context["notice"] = noticed[-1]
     if wants_fragment() and not whole and (block := fragment_block(template)) != "main":
         # A part of the page alone (a table row among them: nothing may stand beside it), so
         # what it announces, and whether it shows an error, travel in events for app.js.

@@ -6,7 +6,7 @@ subclass (how to fill its form from the draft, what it shows, how to save it) an
 the extra pages that belong to it. A step's rule lives in ``onboarding/``.
 """
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, render_template, request, url_for
 from markupsafe import Markup
 
 from onboarding import drafts, steps, store, validators
@@ -16,7 +16,7 @@ from . import forms
 from .i18n import language
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .pages import advance, current_draft, fixed_url, render_page, too_many_tries
+from .pages import NOTICE, advance, current_draft, fixed_url, render_page, too_many_tries
 
 bp = Blueprint("wizard", __name__, url_prefix="/stap")
 
@@ -37,6 +37,11 @@ TITLES = {
 SAVE_UNAVAILABLE = _l(
     "Uw gegevens kunnen op dit moment niet worden opgeslagen. "
     "Wat u heeft ingevuld is niet verloren: probeer het over een paar minuten opnieuw."
+)
+
+LEFT_BEHIND = _l(
+    "Wat u net verstuurde, is niet opgeslagen: de aanmelding is intussen in een ander venster of tabblad "
+    "veranderd. U gaat hier verder."
 )
 
 STALE = _l(
@@ -233,6 +238,10 @@ def gate(draft, number: int):
         # step 10 too.
         return advance(url_for("status.index"))
     if not steps.may_visit(draft, number):
+        if request.method == "POST" and draft is not None:
+            # Sent from a page the application has left (another tab started again at step 2): nothing
+            # of it is stored, and the page it leads to says so.
+            flash(str(LEFT_BEHIND), NOTICE)
         return advance(step_url(steps.first_unfinished(draft)))
     return None
 

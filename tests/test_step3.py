@@ -220,3 +220,18 @@ def test_a_code_of_a_zorgsoort_the_vektis_list_lacks_says_its_zorgsoort_is_unkno
     html = verified.get("/stap/3").get_data(as_text=True)
     assert (f'<tr><td>{code}</td><td lang="nl" dir="auto">Nieuwe locatie</td>'
             f'<td lang="nl" dir="auto">{zorgsoort} Onbekende zorgsoort</td>') in html
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_form_sent_from_a_tab_the_application_has_left_says_it_was_not_saved(with_main_contact, db, htmx):
+    """Another tab started again at step 2: step 5 sent from this one stores nothing, and the page it
+    leads to says so (not a silent step 2, as if what was typed had gone somewhere)."""
+    page = with_main_contact.get("/stap/5").get_data(as_text=True)
+    with_main_contact.submit("/stap/3", {"data_correct": "no"})
+    assert with_main_contact.submit("/stap/3/opnieuw", page="/stap/3/onjuist").headers["Location"] == "/stap/2"
+    response = with_main_contact.client.post("/stap/5", data={**hidden_inputs(page), "surname": "Elders"},
+                                             headers={"HX-Request": "true"} if htmx else {})
+    html = (response if htmx else with_main_contact.get(response.headers["Location"])).get_data(as_text=True)
+    assert "Vul uw KvK-nummer en AGB-code in</h1>" in html
+    assert "niet opgeslagen" in html and "ander venster" in html
+    assert "niet opgeslagen" not in with_main_contact.get("/stap/2").get_data(as_text=True)  # said once
