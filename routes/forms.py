@@ -62,6 +62,14 @@ def wtforms_translations():
     return cache[locale]
 
 
+class Checkbox(BooleanField):
+    """A box to tick: ticked only when it sends what the page's box sends ("y"). WTForms's own takes
+    any value but "false" as ticked, so "0" or "n", posted by hand, would confirm or declare."""
+
+    def process_formdata(self, valuelist):
+        self.data = bool(valuelist) and valuelist[0] == "y"
+
+
 class Form(FlaskForm):
     """The base of every form: CSRF from Flask-WTF, translations cached, and on the page a form
     was sent to after the session ended, what it said (``unsent``)."""
@@ -155,7 +163,7 @@ REMARK_LIMIT = 1000
 
 
 class ServicesForm(StepForm):
-    services_ok = BooleanField(
+    services_ok = Checkbox(
         _l("Het overzicht van de diensten klopt en is volledig"),
         validators=[DataRequired(_l("Bevestig dat het overzicht van de diensten klopt en volledig is"))],
     )
@@ -174,7 +182,7 @@ class ServicesForm(StepForm):
 
 
 class DeclarationForm(StepForm):
-    declaration = BooleanField(
+    declaration = Checkbox(
         _l("Ik verklaar dat ik deze aanmelding naar waarheid heb ingevuld en dat ik namens de onderneming "
            "mag handelen"),
         validators=[DataRequired(_l("Verklaar dat u de aanmelding naar waarheid heeft ingevuld"))],

@@ -8,12 +8,12 @@ is not asked to fill them from the applicant's profile (autocomplete off)."""
 from datetime import date
 
 import wtforms
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TelField
+from wtforms import EmailField, HiddenField, RadioField, StringField, TelField
 from wtforms.validators import DataRequired
 
 from onboarding import people, validators
 
-from .forms import Checked, StepForm
+from .forms import Checkbox, Checked, StepForm
 from .i18n import lazy_gettext as _l
 
 _OFF = {"autocomplete": "off", "spellcheck": "false"}
@@ -173,7 +173,7 @@ class SignatoryForm(PersonForm):
 
 
 class MainContactForm(PersonForm):
-    employed = BooleanField(
+    employed = Checkbox(
         _l("Deze persoon is in dienst van de onderneming"),
         validators=[DataRequired(_l("Bevestig dat deze persoon in dienst is van uw onderneming"))],
     )

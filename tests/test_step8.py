@@ -81,6 +81,9 @@ def test_an_empty_remark_is_stored_as_none(at_step_8):
 @pytest.mark.parametrize("field, data, message", [
     ("services_ok", {}, "Bevestig dat het overzicht van de diensten klopt en volledig is"),
     ("services_ok", {"services_ok": ""}, "Bevestig dat het overzicht van de diensten klopt en volledig is"),
+    # Posted by hand: only what the box sends ("y") ticks it.
+    ("services_ok", {"services_ok": "0"}, "Bevestig dat het overzicht van de diensten klopt en volledig is"),
+    ("services_ok", {"services_ok": "n"}, "Bevestig dat het overzicht van de diensten klopt en volledig is"),
     ("services_remark", {**OK, "services_remark": "x" * 1001}, "Gebruik hoogstens 1000 tekens"),
     ("services_remark", {**OK, "services_remark": "tekst\x00"}, "Gebruik alleen gewone tekst"),
     ("services_remark", {**OK, "services_remark": "omgekeerd\u202etekst"}, "Gebruik alleen gewone tekst"),
