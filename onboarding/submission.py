@@ -145,14 +145,11 @@ def agreement_pdf(db, draft_id: int, signed: bool = False) -> bytes | None:
 
 
 REOPENED = "application reopened for a change"
-# The signing states an application may be reopened in: nothing signed, nothing being signed.
-REOPENABLE_SIGNING = ("none", "declined")
 
 
 def reopen(db, draft: Draft, version: int, actor: str = APPLICANT) -> None:
-    """Make a submitted application a draft again, for a change. Not while signing is under way
-    or once it is done, but after a refusal (the usual reason to refuse: the agreement says something
-    wrong); what step 10 had done is voided (identifications, a booked visit, the PDF).
+    """Make a submitted application a draft again, for a change. Only until signing has
+    started; what step 10 had done is voided (identifications, a booked visit, the PDF).
 
     A draft raises NotSubmitted, or StaleDraft when another staff member reopened it (by the
     audit log) and the page was of an older version; signing begun or completed raises
@@ -165,7 +162,7 @@ def reopen(db, draft: Draft, version: int, actor: str = APPLICANT) -> None:
                 raise StaleDraft()
             raise NotSubmitted()
         state = db.conn.execute("SELECT signing_state FROM agreements WHERE draft_id = ?", (draft.id,)).fetchone()
-        if draft.status != SUBMITTED or (state and state[0] not in REOPENABLE_SIGNING):
+        if draft.status != SUBMITTED or (state and state[0] != "none"):
             raise NotReopenable()
         save_answers(db, draft, version, 9, REOPENED, actor=actor, allowed_status=SUBMITTED,
                      status=DRAFT, submitted_at=None, method=None)
@@ -234,7 +231,7 @@ class Progress:
 
     @property
     def reopenable(self) -> bool:
-        return self.status == SUBMITTED and self.signing_state in REOPENABLE_SIGNING
+        return self.status == SUBMITTED and self.signing_state == "none"
 
     @property
     def fingerprint(self) -> str:
