@@ -429,17 +429,17 @@ def _columns(headers: list[str]) -> tuple[dict[str, int], dict[str, str]]:
             continue
         key = column(name, position) if name in FIELDS else name
         if key in where:
-            raise FileRefused("duplicate_column", column=text.strip())
+            raise FileRefused("duplicate_column", column=shown(text.strip()))
         where[key] = index
     for index, name, text in unnumbered:
         free = next((column(name, p) for p in POSITIONS if column(name, p) not in where), None)
         if free is None:
-            raise FileRefused("duplicate_column", column=text.strip())
+            raise FileRefused("duplicate_column", column=shown(text.strip()))
         where[free] = index
     missing = [key for key in REQUIRED if key not in where]
     if missing:
         raise FileRefused("missing_columns", columns=missing)
-    return where, {key: headers[index].strip() for key, index in where.items()}
+    return where, {key: shown(headers[index].strip()) for key, index in where.items()}
 
 
 # -- what a file would change -----------------------------------------------------------------------

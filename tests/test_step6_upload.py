@@ -336,12 +336,18 @@ def test_a_csv_file_in_utf16_without_a_byte_order_mark_is_read(at_step_6, db):
 
 
 def test_a_stray_control_character_in_a_csv_cell_is_that_cells_error_not_the_files(at_step_6, db):
-    data = csv_file([HEADER_NL, ["01004567", "", "", "K.", "", "Pie\x07ters", "k.pieters@delinde.example",
-                                 "06-12345678"], ["01051234", "", "", *PIETERS]])
+    header = [text.replace("Achternaam", "Achter\x07naam") for text in HEADER_NL]  # read as the column still
+    data = csv_file([header, ["01004567", "", "", "K.", "", "Pie\x07ters", "k.pieters@delinde.example",
+                              "06-12345678"], ["01051234", "", "", *PIETERS]])
     assert upload(at_step_6, data, name="lijst.csv").status_code == 303
-    errors = error_rows(preview(at_step_6))
-    assert errors == [["2", "01004567", "Achternaam 1", "Een achternaam bestaat alleen uit letters, spaties, "
-                                                        "apostrofs en streepjes", "Pie\ufffdters"]]
+    html = preview(at_step_6)
+    assert error_rows(html) == [["2", "01004567", "Achter\ufffdnaam 1", "Een achternaam bestaat alleen uit letters, "
+                                                                       "spaties, apostrofs en streepjes",
+                                 "Pie\ufffdters"]]
+    assert "\x07" not in html
+    twice = csv_file([[*header, "Achter\x07naam 1"], ["01004567"]])
+    refused = upload(at_step_6, twice, name="lijst.csv").get_data(as_text=True)
+    assert "Achter\ufffdnaam 1" in refused and "\x07" not in refused
 
 
 def test_a_title_above_the_header_row_is_passed_over(at_step_6, db):
