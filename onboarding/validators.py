@@ -168,6 +168,8 @@ def initials(value: str) -> str:
         raise Invalid("invalid")
     if sum(char != "-" for char in letters) > MAX_INITIALS:
         raise Invalid("too_long")
+    if any(_a_name(word) for word in re.split(r"[.\s-]+", typed)):
+        raise Invalid("a_name")
     if "." in typed:
         # Typed with dots, the groups stay as typed: "th." is the initial "Th." (Theodorus).
         groups, carry = [], ""
@@ -179,19 +181,21 @@ def initials(value: str) -> str:
                 carry = ""
         if all(len(group.lstrip("-")) <= 3 for group in groups):
             return "".join(_initial(group) for group in groups)
-    if any(_a_name(word) for word in re.split(r"[.\s-]+", typed)):
-        raise Invalid("a_name")
     result = []
     for char in letters:
         result.append("-" if char == "-" else _initial(char))
     return "".join(result)
 
 
+_VOWELS = set("aeiouyàáâäèéêëìíîïòóôöùúûü")
+
+
 def _a_name(word: str) -> bool:
-    """A first name typed where its initial belongs ("Jan", "Jansen"): a capital and two or more small
-    letters. Initials typed small ("jw") or as capitals ("JW") are taken letter by letter, and a group
-    typed with a dot ("Th.", "Chr.") stays as typed."""
-    return len(word) >= 3 and word[0].isupper() and word[1:].islower()
+    """A first name typed where its initial belongs ("Jan", "Jansen", "IJsbrand", also "Jan."): a
+    capital (IJ is one) and two or more small letters, a vowel among them. Initials typed small ("jw")
+    or as capitals ("JW") are letters each, and a group of consonants ("Th.", "Chr.") is one initial."""
+    rest = word[2:] if word[:2] in ("IJ", "Ij") else word[1:]
+    return word[:1].isupper() and len(rest) >= 2 and rest.islower() and bool(_VOWELS & set(rest))
 
 
 def _initial(group: str) -> str:

@@ -118,6 +118,9 @@ HOSTILE = ["<b>Berg</b>", "Berg<script>", "Berg\x00", "Berg\x07", "Be\u202erg", 
     ("Th.", "Th."),  # a group typed with a dot stays: Theodorus
     ("Chr. J.", "Chr.J."),
     ("Jw", "J.W."),
+    ("IJ.", "IJ."),
+    ("Chr.", "Chr."),
+    ("Ph. J.", "Ph.J."),
 ])
 def test_initials_get_a_capital_and_a_dot_each(typed, expected):
     assert initials(typed) == expected
@@ -151,6 +154,9 @@ def test_initials_get_a_capital_and_a_dot_each(typed, expected):
     ("Jan Willem", "a_name"),
     ("J. Willem", "a_name"),
     ("Jan-Peter", "a_name"),
+    ("IJsbrand", "a_name"),  # IJ is one capital
+    ("Jan.", "a_name"),
+    ("Wim. J.", "a_name"),
 ])
 def test_initials_refused(typed, code):
     assert refusal(initials, typed) == code
