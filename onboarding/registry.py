@@ -55,7 +55,6 @@ class Officer:
     first_names: str
     prefix: str
     surname: str
-    birth_date: str
     role: str
     authority: str  # azb, gb or nb
 
@@ -179,7 +178,6 @@ def _officer(person: dict, read: _Texts) -> Officer:
         first_names=read.text(person, "voornamen"),
         prefix=read.text(person, "tussenvoegsel"),
         surname=read.text(person, "achternaam"),
-        birth_date=read.text(person, "geboortedatum"),
         role=read.text(person, "functie"),
         authority=read.text(person, "bevoegdheid") or "nb",
     )

@@ -320,7 +320,7 @@ def m003_links_per_browser_and_moved_drafts(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m004_keep_only_what_a_step_needs(db: sqlite_utils.Database) -> None:
-    # Officers' birth dates and first names are read from the registry when a step needs them.
+    # Officers' birth dates and first names are not kept: no step shows them.
     from .registry import company_snapshot
 
     rows = db.conn.execute("SELECT id, company_json FROM drafts WHERE company_json IS NOT NULL").fetchall()
