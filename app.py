@@ -170,6 +170,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["WRITE_TIMEOUT"] = float(app.config["WRITE_TIMEOUT"])  # a bad value stops the start, not a write
     app.config["VISITS_PER_SLOT"] = int(app.config["VISITS_PER_SLOT"])
+    if app.config["VISITS_PER_SLOT"] < 1:  # no visit could be booked: stop the start, as a bad value does
+        raise ValueError("AANSLUITEN_VISITS_PER_SLOT must be 1 or more")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(os.path.join(DATA, ".secret_key"))
     base_url = str(app.config.get("BASE_URL") or "")

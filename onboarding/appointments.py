@@ -1,10 +1,9 @@
 """Step 10's visit: an AMP Groep employee identifies both persons at the company's address.
 
-A slot takes as many visits as there are employees visiting (``per_slot``, the app's
-``VISITS_PER_SLOT``), whoever books them: one applicant cannot hold every slot by booking one
-each. The count is read and the visit written under the writer lock, so two applicants posting
-the last place at once get it once. Slots are naive datetimes on the Dutch wall clock
-(Europe/Amsterdam).
+A slot takes as many visits at once as there are employees visiting (``per_slot``, the app's
+``VISITS_PER_SLOT``), whichever applications book them. The count is read and the visit written
+under the writer lock, so two applicants posting the last place at once get it once. Slots are
+naive datetimes on the Dutch wall clock (Europe/Amsterdam).
 """
 
 import re
@@ -111,7 +110,7 @@ def _offered(today: date) -> list[datetime]:
     return [datetime.combine(day, time(hour)) for day in days if workdays.is_working_day(day) for hour in SLOT_HOURS]
 
 
-def open_slots(db, today: date, keep: datetime | None = None, per_slot: int = 1) -> list[datetime]:
+def open_slots(db, today: date, keep: datetime | None = None, *, per_slot: int) -> list[datetime]:
     """Every offered slot with a place left (``per_slot`` visits each), in order; ``keep`` (the
     applicant's own slot when changing) stays listed while it is offered."""
     first, last = window(today)
@@ -155,7 +154,7 @@ def missed(db, draft_id: int) -> Appointment | None:
 
 
 def book(db, draft_id: int, slot: datetime, address: Address, today: date,
-         actor: str = drafts.APPLICANT, based_on: int | None = None, per_slot: int = 1) -> Appointment:
+         actor: str = drafts.APPLICANT, based_on: int | None = None, *, per_slot: int) -> Appointment:
     """Book the visit, or move the draft's current one to ``slot`` (not one with an outcome),
     when it is still the one the page showed (``based_on``, see ``_check_based_on``) and the slot
     holds fewer than ``per_slot`` visits of other applications.

@@ -350,3 +350,10 @@ def test_a_worker_that_serves_pages_does_not_load_fpdf2(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_no_visit_per_slot_stops_the_start(tmp_path, registry_path, value):
+    with pytest.raises(ValueError, match="VISITS_PER_SLOT"):
+        create_app({"DATABASE": str(tmp_path / "a.db"), "REGISTRY": str(registry_path), "SECRET_KEY": "x",
+                    "VISITS_PER_SLOT": value})

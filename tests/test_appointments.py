@@ -53,7 +53,7 @@ def test_the_window_runs_from_the_second_working_day_to_three_weeks_ahead():
 
 
 def test_weekends_and_christmas_have_no_slots(db):
-    days = {slot.date() for slot in appointments.open_slots(db, FRIDAY)}
+    days = {slot.date() for slot in appointments.open_slots(db, FRIDAY, per_slot=1)}
     assert days == {
         date(2026, 12, 22), date(2026, 12, 23), date(2026, 12, 24), date(2026, 12, 28), date(2026, 12, 29),
         date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 4), date(2027, 1, 5), date(2027, 1, 6),
@@ -65,8 +65,8 @@ def test_weekends_and_christmas_have_no_slots(db):
 def test_public_holidays_have_no_slots(db, holiday):
     today = holiday - timedelta(days=7)
     assert not appointments.is_offered(datetime(holiday.year, holiday.month, holiday.day, 10), today)
-    assert holiday not in {slot.date() for slot in appointments.open_slots(db, today)}
-    assert holiday + timedelta(days=1) in {slot.date() for slot in appointments.open_slots(db, today)}
+    assert holiday not in {slot.date() for slot in appointments.open_slots(db, today, per_slot=1)}
+    assert holiday + timedelta(days=1) in {slot.date() for slot in appointments.open_slots(db, today, per_slot=1)}
 
 
 def test_the_last_day_is_today_plus_21_and_the_day_after_is_not_offered():
@@ -76,9 +76,9 @@ def test_the_last_day_is_today_plus_21_and_the_day_after_is_not_offered():
 
 
 def test_visits_start_on_the_hour_from_nine_to_four_so_each_ends_by_five(db):
-    hours = [slot.hour for slot in appointments.open_slots(db, FRIDAY) if slot.date() == SLOT.date()]
+    hours = [slot.hour for slot in appointments.open_slots(db, FRIDAY, per_slot=1) if slot.date() == SLOT.date()]
     assert hours == [9, 10, 11, 12, 13, 14, 15, 16]
-    assert all(slot.minute == 0 for slot in appointments.open_slots(db, FRIDAY))
+    assert all(slot.minute == 0 for slot in appointments.open_slots(db, FRIDAY, per_slot=1))
 
 
 @pytest.mark.parametrize("slot", [
@@ -124,20 +124,20 @@ def test_a_slot_value_parses_back_to_the_slot():
 
 def test_a_booked_visit_is_the_draft_s_current_one_and_its_slot_is_no_longer_offered(db):
     draft = new_draft(db)
-    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert appointments.current(db, draft) == booked
     assert (booked.slot, booked.address, booked.outcome) == (SLOT, ADDRESS, None)
-    assert SLOT not in appointments.open_slots(db, FRIDAY)
+    assert SLOT not in appointments.open_slots(db, FRIDAY, per_slot=1)
     assert audit_actions(db, draft) == ["visit booked for 2026-12-22T09:00"]
 
 
 def test_changing_the_visit_offers_the_old_slot_again(db):
     draft = new_draft(db)
-    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
-    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert appointments.current(db, draft) == changed
-    assert SLOT in appointments.open_slots(db, FRIDAY)
-    assert OTHER_SLOT not in appointments.open_slots(db, FRIDAY)
+    assert SLOT in appointments.open_slots(db, FRIDAY, per_slot=1)
+    assert OTHER_SLOT not in appointments.open_slots(db, FRIDAY, per_slot=1)
     assert rows(db) == [
         (draft, "2026-12-22T09:00", 0), (draft, "2026-12-23T14:00", 1)]
     assert audit_actions(db, draft)[-1] == "visit changed to 2026-12-23T14:00"
@@ -145,26 +145,27 @@ def test_changing_the_visit_offers_the_old_slot_again(db):
 
 def test_the_own_slot_stays_listed_while_changing(db):
     draft = new_draft(db)
-    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
-    assert appointments.open_slots(db, FRIDAY, keep=SLOT) == sorted(appointments.open_slots(db, FRIDAY) + [SLOT])
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    assert (appointments.open_slots(db, FRIDAY, keep=SLOT, per_slot=1)
+            == sorted(appointments.open_slots(db, FRIDAY, per_slot=1) + [SLOT]))
 
 
 def test_booking_the_same_slot_again_keeps_the_visit(db):
     draft = new_draft(db)
-    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
-    assert appointments.book(db, draft, SLOT, ADDRESS, FRIDAY) == booked
+    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    assert appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1) == booked
     # Even on a later day, when the slot has left the window.
-    assert appointments.book(db, draft, SLOT, ADDRESS, date(2026, 12, 21)) == booked
+    assert appointments.book(db, draft, SLOT, ADDRESS, date(2026, 12, 21), per_slot=1) == booked
     assert len(rows(db)) == 1
     assert audit_actions(db, draft) == ["visit booked for 2026-12-22T09:00"]
 
 
 def test_cancelling_offers_the_slot_again(db):
     draft = new_draft(db)
-    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert appointments.cancel(db, draft) is True
     assert appointments.current(db, draft) is None
-    assert SLOT in appointments.open_slots(db, FRIDAY)
+    assert SLOT in appointments.open_slots(db, FRIDAY, per_slot=1)
     assert audit_actions(db, draft)[-1] == "visit cancelled"
 
 
@@ -176,10 +177,10 @@ def test_cancelling_without_a_visit_does_nothing(db):
 
 def test_a_slot_taken_by_another_application_is_neither_offered_nor_accepted(db):
     first, second = new_draft(db, "a"), new_draft(db, "b")
-    appointments.book(db, first, SLOT, ADDRESS, FRIDAY)
-    assert SLOT not in appointments.open_slots(db, FRIDAY)
+    appointments.book(db, first, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    assert SLOT not in appointments.open_slots(db, FRIDAY, per_slot=1)
     with pytest.raises(SlotUnavailable) as refused:
-        appointments.book(db, second, SLOT, ADDRESS, FRIDAY)
+        appointments.book(db, second, SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert refused.value.reason == "taken"
     assert appointments.current(db, second) is None
     assert audit_actions(db, second) == []
@@ -187,10 +188,10 @@ def test_a_slot_taken_by_another_application_is_neither_offered_nor_accepted(db)
 
 def test_a_change_to_a_taken_slot_keeps_the_old_visit(db):
     first, second = new_draft(db, "a"), new_draft(db, "b")
-    appointments.book(db, first, SLOT, ADDRESS, FRIDAY)
-    kept = appointments.book(db, second, OTHER_SLOT, ADDRESS, FRIDAY)
+    appointments.book(db, first, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    kept = appointments.book(db, second, OTHER_SLOT, ADDRESS, FRIDAY, per_slot=1)
     with pytest.raises(SlotUnavailable, match="taken"):
-        appointments.book(db, second, SLOT, ADDRESS, FRIDAY)
+        appointments.book(db, second, SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert appointments.current(db, second) == kept
     assert not db.conn.in_transaction
 
@@ -199,7 +200,7 @@ def test_a_change_to_a_taken_slot_keeps_the_old_visit(db):
 def test_a_slot_not_offered_is_refused(db, slot):
     draft = new_draft(db)
     with pytest.raises(SlotUnavailable) as refused:
-        appointments.book(db, draft, slot, ADDRESS, FRIDAY)
+        appointments.book(db, draft, slot, ADDRESS, FRIDAY, per_slot=1)
     assert refused.value.reason == "not_offered"
     assert rows(db) == []
 
@@ -213,7 +214,7 @@ def test_two_applicants_posting_the_same_slot_at_once_get_it_once(db, path):
         own = store.connect(path)
         try:
             barrier.wait(5)
-            results[draft_id] = appointments.book(own, draft_id, SLOT, ADDRESS, FRIDAY)
+            results[draft_id] = appointments.book(own, draft_id, SLOT, ADDRESS, FRIDAY, per_slot=1)
         except SlotUnavailable as error:
             results[draft_id] = error
         finally:
@@ -235,8 +236,7 @@ def test_two_applicants_posting_the_same_slot_at_once_get_it_once(db, path):
 
 
 def test_a_slot_takes_as_many_visits_as_there_are_visitors(db):
-    """One applicant booking one visit in every slot leaves the others room: a slot is taken for all
-    only once it holds ``per_slot`` visits."""
+    """A slot is taken for all only once it holds ``per_slot`` visits, of any applications."""
     first, second, third = new_draft(db, "a"), new_draft(db, "b"), new_draft(db, "c")
     appointments.book(db, first, SLOT, ADDRESS, FRIDAY, per_slot=2)
     assert SLOT in appointments.open_slots(db, FRIDAY, per_slot=2)
@@ -254,7 +254,7 @@ def test_a_slot_takes_as_many_visits_as_there_are_visitors(db):
 
 def test_the_database_refuses_a_second_current_visit_for_an_application(db):
     draft = new_draft(db)
-    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
     with pytest.raises(sqlite3.IntegrityError):
         db.conn.execute(
             "INSERT INTO appointments (draft_id, slot, street, house_number, postcode, city, created_at)"
@@ -264,7 +264,7 @@ def test_the_database_refuses_a_second_current_visit_for_an_application(db):
 # The calendar file
 
 def visit_ics(db, **kwargs):
-    booked = appointments.book(db, new_draft(db), SLOT, ADDRESS, FRIDAY)
+    booked = appointments.book(db, new_draft(db), SLOT, ADDRESS, FRIDAY, per_slot=1)
     data = appointments.ics(
         booked, reference="AAN-2026-0001", summary="Identificatiebezoek AMP Groep",
         description="Beide personen tonen een geldig identiteitsbewijs.",
@@ -307,9 +307,9 @@ def test_changing_the_visit_updates_the_same_calendar_event(db):
     # RFC 5545: one UID for the visit, a higher SEQUENCE for each change, so that a
     # calendar replaces the event instead of keeping the old one beside the new.
     draft = new_draft(db)
-    first = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
-    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
-    again = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    first = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY, per_slot=1)
+    again = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
     events = [event_of(db, visit) for visit in (first, changed, again)]
     assert len({uid for uid, _sequence, _status in events}) == 1
     assert [sequence for _uid, sequence, _status in events] == [0, 1, 2]
@@ -318,8 +318,8 @@ def test_changing_the_visit_updates_the_same_calendar_event(db):
 
 def test_a_cancellation_names_the_visit_s_event_with_a_higher_sequence(db):
     draft = new_draft(db)
-    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
-    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
+    changed = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY, per_slot=1)
     uid, sequence, _status = event_of(db, changed)
     assert appointments.cancel(db, draft)
     assert event_of(db, changed, cancelled=True) == (uid, sequence + 1, "CANCELLED")
@@ -327,20 +327,20 @@ def test_a_cancellation_names_the_visit_s_event_with_a_higher_sequence(db):
 
 def test_a_visit_booked_after_a_cancellation_is_a_new_event(db):
     draft = new_draft(db)
-    cancelled = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    cancelled = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
     appointments.cancel(db, draft)
-    booked = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+    booked = appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert event_of(db, booked)[0] != event_of(db, cancelled)[0]
     assert event_of(db, booked)[1] == 0
 
 
 def test_a_visit_with_an_outcome_is_neither_cancelled_nor_moved(db):
     draft = new_draft(db)
-    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY)
+    booked = appointments.book(db, draft, SLOT, ADDRESS, FRIDAY, per_slot=1)
     db.conn.execute("UPDATE appointments SET outcome = 'identified'")
     assert appointments.cancel(db, draft) is False
     with pytest.raises(SlotUnavailable, match="closed"):
-        appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY)
+        appointments.book(db, draft, OTHER_SLOT, ADDRESS, FRIDAY, per_slot=1)
     assert appointments.current(db, draft) == dataclasses.replace(booked, outcome="identified")
 
 
