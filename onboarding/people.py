@@ -385,19 +385,21 @@ def ict_admins(db, draft: Draft) -> list[IctAdmin]:
         "SELECT id, name, email, phone FROM ict_admins WHERE draft_id = ? ORDER BY id", (draft.id,))]
 
 
-def add_ict_admin(db, draft: Draft, version: int, name: str, email: str, phone: str) -> None:
+def add_ict_admin(db, draft: Draft, version: int, name: str, email: str, phone: str) -> bool:
     """Adds the administrator, unless the list holds them already (a second click of the same button,
-    whose version is stale by then, or the same person added again): then nothing changes."""
+    whose version is stale by then, or the same person added again): then nothing changes. Whether
+    they were added."""
     with write(db):
         listed = ict_admins(db, draft)
         if any((admin.name, admin.email.casefold(), admin.phone) == (name, email.casefold(), phone)
                for admin in listed):
-            return
+            return False
         if len(listed) >= MAX_ICT_ADMINS:
             raise Refused("too_many")
         save_answers(db, draft, version, 7, "ICT administrator added")
         db.conn.execute("INSERT INTO ict_admins (draft_id, name, email, phone) VALUES (?, ?, ?, ?)",
                         (draft.id, name, email, phone))
+    return True
 
 
 def remove_ict_admin(db, draft: Draft, version: int, admin_id: int) -> None:

@@ -201,8 +201,12 @@ def test_the_same_administrator_sent_twice_is_added_once(at_step_7, db, htmx):
     second = at_step_7.client.post("/stap/7/toevoegen", data={**page, **ICT_ADMIN}, headers=headers)
     assert first.status_code == second.status_code == (200 if htmx else 303)
     assert len(admins(db)) == 1
-    again = add(at_step_7, htmx=htmx)  # from a fresh form: still once
+    again = add(at_step_7, htmx=htmx)  # from a fresh form: still once, and the page says so
     assert again.status_code == (200 if htmx else 303) and len(admins(db)) == 1
+    said = again if htmx else at_step_7.get(again.headers["Location"])
+    assert "Deze ICT-beheerder staat al in de lijst." in said.get_data(as_text=True)
+    if htmx:
+        assert "De ICT-beheerder is toegevoegd." in second.get_data(as_text=True)  # the second click
     # Another person from the same page that was sent twice is still a change from an older tab.
     other = at_step_7.client.post("/stap/7/toevoegen", data={**page, **ICT_ADMIN, "name": "Iemand Anders"})
     assert other.status_code == 409 and len(admins(db)) == 1

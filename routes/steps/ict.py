@@ -53,7 +53,8 @@ def ict_add():
     if not form.validate():
         return _add_page(draft, form, 422)
     try:
-        people.add_ict_admin(get_db(), draft, form.based_on(), form.name.data, form.email.data, form.phone.data)
+        added = people.add_ict_admin(get_db(), draft, form.based_on(), form.name.data, form.email.data,
+                                     form.phone.data)
     except people.Refused:
         form.form_errors.append(_("U kunt hoogstens %(count)s ICT-beheerders opgeven.", count=people.MAX_ICT_ADMINS))
         return _add_page(draft, form, 422)
@@ -64,7 +65,10 @@ def ict_add():
         form.version.data = str(current_draft().version)
         form.form_errors.append(STALE)
         return _add_page(current_draft(), form, 409)
-    return advance(_list_url(), announce=_("De ICT-beheerder is toegevoegd."))
+    # A second click (its version stale) gets the answer seen: the first click added them.
+    if added or form.based_on() < draft.version:
+        return advance(_list_url(), announce=_("De ICT-beheerder is toegevoegd."))
+    return advance(_list_url(), announce=_("Deze ICT-beheerder staat al in de lijst."))
 
 
 @bp.post("/7/beheerder/<id:admin_id>/verwijder")
