@@ -267,7 +267,8 @@ SECURITY_HEADERS = (
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
 )
-VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request",
+        "X-Aansluiten-Unsaved-Rows")  # step 6's rows being typed in (routes/steps/contacts.py)
 
 
 def security_headers(response):

@@ -175,12 +175,17 @@ def _anywhere(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# Step 6's order: codes without a contact person first, then as the registry lists them (row_index
+# counts the rows before a code in this order).
+ROW_ORDER = "contacts > 0, position"
+
+
 def code_rows(db, draft: Draft, query: str = "", offset: int = 0, limit: int = 50) -> list[CodeRow]:
     """A page of the draft's AGB codes, those without a contact person first."""
     where, parameters = _matching(query)
     rows = db.conn.execute(
         f"SELECT {_CODE_COLUMNS} FROM draft_agb_codes WHERE draft_id = ?{where} "
-        "ORDER BY contacts > 0, position LIMIT ? OFFSET ?",
+        f"ORDER BY {ROW_ORDER} LIMIT ? OFFSET ?",
         (draft.id, *parameters, limit, offset),
     ).fetchall()
     return _with_contacts(db, draft, rows)
@@ -203,7 +208,7 @@ def rows_of(db, draft: Draft, agb_codes) -> list[CodeRow]:
     agb_codes = list(agb_codes)
     rows = db.conn.execute(
         f"SELECT {_CODE_COLUMNS} FROM draft_agb_codes WHERE draft_id = ? "
-        f"AND agb_code IN ({', '.join('?' for _ in agb_codes)}) ORDER BY contacts > 0, position",
+        f"AND agb_code IN ({', '.join('?' for _ in agb_codes)}) ORDER BY {ROW_ORDER}",
         (draft.id, *agb_codes),
     ).fetchall()
     return _with_contacts(db, draft, rows)

@@ -719,6 +719,11 @@ def test_a_row_named_unsaved_that_is_not_the_drafts_is_left_out(large, named):
     assert large.submit("/stap/6/aanvullen", htmx=True, page="/stap/6", headers=headers).status_code == 200
 
 
+def test_the_table_says_it_depends_on_the_rows_named_unsaved(large):
+    response = large.client.get("/stap/6", headers={**ROWS_PART, **typed_in(LARGE_CODES[0])})
+    assert UNSAVED_HEADER.lower() in {name.lower() for name in response.vary}
+
+
 def test_at_most_ten_rows_named_unsaved_are_kept(large):
     html = large.client.get("/stap/6?pagina=3", headers={**ROWS_PART, **typed_in(*LARGE_CODES[:20])}).get_data(
         as_text=True)
