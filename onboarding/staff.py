@@ -25,9 +25,10 @@ from .store import timestamp, utcnow, write
 
 MIN_PASSWORD = 12
 RECOVERY_CODES = 10
-# Wrong passwords: 5 for a user from one client, so that someone who knows a user name cannot lock
-# that user out from elsewhere; 50 for a user from all clients together (a guess spread over many);
-# 20 from one client for all users together.
+# Wrong passwords: 5 for a user from one client address, so that someone who knows a user name cannot
+# lock that user out from one other address (from ten they still can, for 15 minutes); 50 for a user
+# from all addresses together (a guess spread over many, which the second factor stops anyway); 20
+# from one address for all users together.
 LOGIN_PER_USER_AND_CLIENT = Limit("staff-login-user-client", hits=5, window=timedelta(minutes=15))
 LOGIN_PER_USER = Limit("staff-login-user", hits=50, window=timedelta(minutes=15))
 LOGIN_PER_CLIENT = Limit("staff-login-client", hits=20, window=timedelta(minutes=15))
