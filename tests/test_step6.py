@@ -595,6 +595,7 @@ def test_without_javascript_a_row_opened_from_a_filtered_table_returns_to_it(lar
     page = large.get(f"/stap/6/code/{code}/1?zoek=Locatie+0999").get_data(as_text=True)
     assert f'class="back-link" href="/stap/6?zoek=Locatie+0999#row-{code}"' in page
     assert f'action="/stap/6/code/{code}/1?zoek=Locatie+0999"' in page
+    assert f'hx-get="/stap/6/code/{code}?zoek=Locatie+0999&amp;na=1"' in page  # Cancel, with htmx
     fields = hidden_inputs(page)
     saved = large.client.post(f"/stap/6/code/{code}/1?zoek=Locatie+0999", data={**fields, **CONTACT})
     assert saved.status_code == 303 and saved.headers["Location"] == f"/stap/6?zoek=Locatie+0999#row-{code}"
