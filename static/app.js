@@ -10,6 +10,7 @@
     var swapped = event.detail.target;
     if (!swapped || !swapped.id) return;
     if (swapped.id !== "main") {
+      dropStaleSummaryLinks();
       // A row or a list: its errors, else what asked to be focused (the row's edit link
       // after Save or Cancel), else its first field (a row opened for editing), else itself.
       var part = document.getElementById(swapped.id);
@@ -59,6 +60,22 @@
       });
     if (unsaved.length) event.detail.headers["X-Aansluiten-Unsaved-Rows"] = unsaved.join(" ");
   });
+
+  // The page's error summary leads to what was wrong (step 6: a row without a contact, a row with
+  // unsaved typing). Once a part swapped alone has put that right (the row saved or cancelled), its
+  // link leads nowhere: it goes, and the summary with its last link. Before the part's own error
+  // event (HX-Trigger-After-Settle), which then takes "Fout: " off the title.
+  function dropStaleSummaryLinks() {
+    var summary = document.querySelector("#step-errors .error-summary");
+    if (!summary) return;
+    var links = summary.querySelectorAll("a[href^='#']");
+    if (!links.length) return;
+    Array.prototype.forEach.call(links, function (link) {
+      var id = decodeURIComponent(link.getAttribute("href").slice(1));
+      if (!document.getElementById(id)) link.closest("li").remove();
+    });
+    if (!summary.querySelector("a[href^='#']")) summary.remove();
+  }
 
   // A part of the page swapped alone (a row, a filtered list) says what happened through an
   // event, since nothing may stand beside a table row in its answer.

@@ -755,6 +755,18 @@ def test_going_on_or_filling_every_row_waits_for_a_row_being_typed_in(large, db,
     assert large.submit(action, htmx=True, page="/stap/6").status_code == 200  # nothing typed any more
 
 
+def test_with_htmx_the_filter_says_how_many_it_found_and_emptied_how_many_there_are(large):
+    """The live region's count follows the filter: what it found, and all codes once it is emptied
+    (else the count of the last filter stood there, and a screen reader heard nothing)."""
+    headers = {**ROWS_PART, "HX-Trigger": "contact-filter"}
+    found = large.client.get("/stap/6?zoek=Locatie+0999", headers=headers)
+    assert "1 AGB-code gevonden." in found.headers["HX-Trigger-After-Settle"]
+    emptied = large.client.get("/stap/6?zoek=", headers=headers)
+    assert "Alle 1000 AGB-codes." in emptied.headers["HX-Trigger-After-Settle"]
+    paged = large.client.get("/stap/6?pagina=2", headers=ROWS_PART)  # a page of the list: its heading says it
+    assert "AGB-codes." not in paged.headers["HX-Trigger-After-Settle"]
+
+
 def test_going_on_names_the_first_ten_codes_without_a_contact_and_counts_the_rest(large):
     response = large.submit("/stap/6")
     html = response.get_data(as_text=True)

@@ -48,6 +48,9 @@ ROW_TEXTS = {
 FILTER_ARG = "zoek"
 
 
+FILTER_FORM = "contact-filter"  # the filter's form, whose id htmx sends (HX-Trigger)
+
+
 def asked_filter() -> str:
     """What the table is filtered on: as typed, its control characters left out, at most 100 characters."""
     return "".join(char for char in request.args.get(FILTER_ARG, "")[:200] if char.isprintable()).strip()[:100]
@@ -218,6 +221,8 @@ class ContactsStep(Step):
         pager = Pager.from_request(people.count_codes(db, draft, query), size=PAGE_SIZE)
         if query:
             g.announce = ngettext("%(num)s AGB-code gevonden.", "%(num)s AGB-codes gevonden.", pager.total)
+        elif current_app.htmx.trigger == FILTER_FORM:  # the filter emptied: the live region's count goes
+            g.announce = ngettext("Alle %(num)s AGB-code.", "Alle %(num)s AGB-codes.", pager.total)
         without_contact = people.count_without_contact(db, draft)
         behind_main_contact = people.rows_behind_main_contact(db, draft)
         rows = people.code_rows(db, draft, query, pager.offset, pager.size)

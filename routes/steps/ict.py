@@ -1,13 +1,13 @@
 """Step 7 (optional): the ICT administrators, an add-another list of at most five."""
 
-from flask import abort, request
+from flask import abort, flash, request
 
 from onboarding import drafts, people, store
 
 from .. import forms, person_forms
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..pages import advance, current_draft, get_db
+from ..pages import NOTICE, advance, current_draft, get_db
 from ..wizard import STALE, Step, bp, gate, save_unavailable, show, step, step_url, within_step
 
 ADD_TITLE = _l("ICT-beheerder toevoegen")
@@ -68,7 +68,8 @@ def ict_add():
     # A second click (its version stale) gets the answer seen: the first click added them.
     if added or form.based_on() < draft.version:
         return advance(_list_url(), announce=_("De ICT-beheerder is toegevoegd."))
-    return advance(_list_url(), announce=_("Deze ICT-beheerder staat al in de lijst."))
+    flash(_("Deze ICT-beheerder staat al in de lijst."), NOTICE)  # not a success: a notice above the list
+    return advance(_list_url())
 
 
 @bp.post("/7/beheerder/<id:admin_id>/verwijder")

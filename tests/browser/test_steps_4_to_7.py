@@ -528,10 +528,11 @@ def test_a_row_being_typed_in_stays_open_when_the_table_is_filtered_or_paged_and
     expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
     a.axe("step 6, a row kept open above the filtered list")
 
-    # The filter emptied: the row in its own place, once.
+    # The filter emptied: the row in its own place, once; the live region counts all codes again.
     page.get_by_label(SEARCH).fill("")
     expect(section.locator("tr.contact-row")).to_have_count(50)
     a.settled()
+    expect(page.locator("#status")).to_have_text("Alle 177 AGB-codes.")
     expect(section.locator("tr.contact-row").first).to_have_id(f"row-{opened}")
     expect(a.row(opened).get_by_label("Achternaam", exact=True)).to_have_value("Half-Getypt")
 
@@ -558,6 +559,9 @@ def test_a_row_being_typed_in_stays_open_when_the_table_is_filtered_or_paged_and
     # Saved from there, as from its own place.
     a.fill_contact(opened, "H.", "Half-Getypt", "half@ziekenhuis.example", "030-1234567")
     a.save_row(opened, "H. Half-Getypt")
+    # The summary's link led to the row just saved: it goes, and the title's "Fout: " with it.
+    expect(page_summary(page)).to_have_count(0)
+    expect(page).not_to_have_title(re.compile(r"^Fout: "))
     # Nothing typed any more: the bulk fill goes on.
     a.submit(BULK)
     expect(page.get_by_role("button", name=BULK)).to_have_count(0)
