@@ -10,7 +10,7 @@
     var swapped = event.detail.target;
     if (!swapped || !swapped.id) return;
     if (swapped.id !== "main") {
-      dropStaleSummaryLinks();
+      if (swapped.tagName === "TR") dropStaleSummaryLinks();
       // A row or a list: its errors, else what asked to be focused (the row's edit link
       // after Save or Cancel), else its first field (a row opened for editing), else itself.
       var part = document.getElementById(swapped.id);
@@ -62,9 +62,10 @@
   });
 
   // The page's error summary leads to what was wrong (step 6: a row without a contact, a row with
-  // unsaved typing). Once a part swapped alone has put that right (the row saved or cancelled), its
-  // link leads nowhere: it goes, and the summary with its last link. Before the part's own error
-  // event (HX-Trigger-After-Settle), which then takes "Fout: " off the title.
+  // unsaved typing). Once a row swapped alone has put that right (saved or cancelled), its link
+  // leads nowhere: it goes, and the summary with its last link. Not for another page of the list,
+  // which puts nothing right. Before the row's own error event (HX-Trigger-After-Settle), which then
+  // takes "Fout: " off the title.
   function dropStaleSummaryLinks() {
     var summary = document.querySelector("#step-errors .error-summary");
     if (!summary) return;

@@ -44,11 +44,9 @@ ROW_TEXTS = {
 
 
 # The table's filter, in its URL and, without JavaScript, in those of its rows' pages: saving a row, or
-# going back from it, returns to the table filtered as it was.
+# going back from it, returns to the table filtered as it was. Its form's id htmx sends (HX-Trigger).
 FILTER_ARG = "zoek"
-
-
-FILTER_FORM = "contact-filter"  # the filter's form, whose id htmx sends (HX-Trigger)
+FILTER_FORM = "contact-filter"
 
 
 def asked_filter() -> str:
@@ -117,7 +115,7 @@ class ShownRow(NamedTuple):
     add_id: str  # the add link's, where the error summary leads (add_link_id)
     add_text: str
     add_about: str  # which code, for a screen reader's link list
-    kept: bool = False  # open for editing on the page that asked: htmx keeps it as it is (hx-preserve)
+    kept: bool = False  # typed in and not saved on the page that asked: htmx keeps it as it is (hx-preserve)
 
 
 TAGS = {"registry": "known", "main_contact": "main_contact"}
