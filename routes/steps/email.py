@@ -86,4 +86,5 @@ def email_sent():
     browser = session.get(SESSION_BROWSER)
     sent_to = tokens.last_requested(get_db(), tokens.browser_hash(browser)) if browser else None
     return show(1, current_draft(), template="steps/email_sent.html", title=_l("Kijk in uw mailbox"),
-                sent_to=sent_to, already_sent=session.pop(SESSION_ALREADY_SENT, False))
+                # Popped only when there: a pop marks the session changed, and the cookie would be sent again.
+                sent_to=sent_to, already_sent=SESSION_ALREADY_SENT in session and session.pop(SESSION_ALREADY_SENT))
