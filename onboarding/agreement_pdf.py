@@ -100,7 +100,8 @@ class _Document(FPDF):
         self.set_text_color(0)
 
 
-# What XML 1.0 does not allow in a document: the XMP metadata must parse (the signing reads it).
+# What XML 1.0 does not allow in a document: the XMP metadata must parse (the signing reads it). The
+# company name is the one text of the metadata that comes from elsewhere (``_metadata_text``).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 METADATA_CHARS = 200
 
@@ -130,7 +131,7 @@ def _xmp(pdf: _Document, created: datetime) -> str:
     stamp = escape(created.isoformat(timespec="seconds"))
 
     def alt(text: str) -> str:
-        return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(_NOT_XML.sub("", text))}</rdf:li></rdf:Alt>'
+        return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(text)}</rdf:li></rdf:Alt>'
 
     return "\n".join((
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
