@@ -18,10 +18,12 @@ done (every step 1-9 may be opened) and one submitted with the method of step 10
    cookie a browser has after its first page), of steps 2 to 10 and of the status page,
    for a one-code practice and a 1,000-code organisation, against a Flask hello world
    that reads the same signed session cookie (target: at least 0.5x); a bare hello
-   world is printed for reference. Each of ROUNDS rounds loads (wrk -t1 -c8, ROUND_S
-   seconds each) the bare hello world, then the floor, and then every fragment followed
-   by the floor again (A, B, A, B ...): a fragment's ratio is taken against the mean of
-   the floor just before and just after it, and the median over the rounds is printed.
+   world is printed for reference, and so is the stack's least page (bench/hello.py: the
+   same session, one SQLite row, a Flask-WTF form of one field and a Jinja template).
+   Each of ROUNDS rounds loads (wrk -t1 -c8, ROUND_S seconds each) the bare hello world,
+   then the floor, and then the least page and every fragment, each followed by the floor
+   again (A, B, A, B ...): a ratio is taken against the mean of the floor just before and
+   just after it, and the median over the rounds is printed.
 2. Latency under load: 50 connections without think time, LATENCY_S seconds, p99 of the
    GET (whole page) of every step and the status page, and of the POST of every step
    whose POST can be sent again and again: the page's form as it stands (the same
@@ -336,14 +338,18 @@ class Subject:
         return f"{text} (status:count {' '.join(self.statuses)})" if self.statuses else text
 
 
-def throughput(report: Report, app, hello: Server, floor: Server, visitor: Visitor, subjects: list[Subject]) -> None:
-    """Rounds of: bare, floor, fragment 1, floor, fragment 2, floor, ...; each fragment's
-    ratio is taken against the mean of the floor loaded just before and just after it."""
+def throughput(report: Report, app, hello: Server, floor: Server, stack: Server, visitor: Visitor,
+               subjects: list[Subject]) -> None:
+    """Rounds of: bare, floor, the stack's least page, floor, fragment 1, floor, fragment 2,
+    floor, ...; each ratio is taken against the mean of the floor loaded just before and
+    just after it."""
     report.section(f"1. Throughput of htmx fragments (wrk -t1 -c{THROUGHPUT_CONNECTIONS}, {ROUNDS} rounds of "
                    f"{ROUND_S} s per load, each fragment between two loads of the floor; medians)")
     bare = Subject("hello world (bare)", hello, "/", {}, Expect(text="Hello, World!"))
     reference = floor_subject(floor, visitor, app)
-    for subject in (bare, reference):
+    least = Subject("the stack's least page (bench/hello.py)", stack, "/",
+                    reference.headers, Expect(text=f"Hello, {visitor.key}!"), app)
+    for subject in (bare, reference, least):
         if problem := check(subject.server.port, subject.path, subject.headers, subject.expect):
             raise RuntimeError(f"{subject.label}: {problem}")
     fragments = []
@@ -352,19 +358,21 @@ def throughput(report: Report, app, hello: Server, floor: Server, visitor: Visit
             report.missed(subject.label, "x", ">=", TARGET_RATIO, f"not loaded: {problem}")
         else:
             fragments.append(subject)
-    for subject in (bare, reference, *fragments):
+    for subject in (bare, reference, least, *fragments):
         subject.load(WARM_UP_S)
         subject.rps.clear()
     for _round in range(ROUNDS):
         bare.load(ROUND_S)
         before = reference.load(ROUND_S)
-        for subject in fragments:
+        for subject in (least, *fragments):
             rps = subject.load(ROUND_S)
             after = reference.load(ROUND_S)
             subject.ratios.append(rps / ((before + after) / 2))
             before = after
     report.info(bare.label, f"{bare.median():8.0f} req/s  (reference){_errors_suffix(bare)}")
     report.info(reference.label, f"{reference.median():8.0f} req/s  (the floor){_errors_suffix(reference)}")
+    report.info(least.label, f"{least.median():8.0f} req/s  {statistics.median(least.ratios):.2f}x the floor "
+                             f"(reference: what the stack costs before a step's own work){_errors_suffix(least)}")
     for subject in fragments:
         report.add(Figure(subject.label, statistics.median(subject.ratios), "x", ">=", TARGET_RATIO,
                           note=f"{subject.median():.0f} req/s; ratio per round "
@@ -1076,6 +1084,7 @@ def over_http(report: Report, setup: Setup, chosen) -> None:
     with contextlib.ExitStack() as stack:
         hello = stack.enter_context(Server("hello", "bench.hello:app", setup.env, setup.tmp))
         floor = stack.enter_context(Server("hello-session", "bench.hello:session_app", setup.env, setup.tmp))
+        least = stack.enter_context(Server("stack-least-page", "bench.hello:stack_app", setup.env, setup.tmp))
         app_server = stack.enter_context(Server("app", "app:create_app()", setup.env, setup.tmp))
         proxied = stack.enter_context(Server("app-behind-proxy", "app:create_app()", setup.proxied_env, setup.tmp))
         visitors = {"anonymous": visit(app_server.port, "", "/stap/1", Expect(heading=setup.titles[1]))}
@@ -1084,7 +1093,7 @@ def over_http(report: Report, setup: Setup, chosen) -> None:
         subjects = fragment_subjects(setup, app_server, visitors)
         if "throughput" in chosen:
             guarded(report, "fragment throughput", lambda: throughput(
-                report, setup.app, hello, floor, visitors["small", "open"], subjects))
+                report, setup.app, hello, floor, least, visitors["small", "open"], subjects))
         if "latency" in chosen:
             def run_latency():
                 posters = {size: {state: [_visitor(setup, app_server, key, state) for key in group]
