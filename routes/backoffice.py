@@ -14,7 +14,7 @@ from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from onboarding import backoffice, drafts, people, services, staff, submission
+from onboarding import appointments, backoffice, drafts, people, services, staff, submission
 
 from . import notify, staff_session
 from .forms import Form, StepForm, forget
@@ -22,7 +22,7 @@ from .i18n import gettext as _
 from .i18n import in_language, ngettext
 from .i18n import lazy_gettext as _l
 from .mailer import send_mail, seal
-from .pages import Pager, advance, client_id, get_db, navigate, render_page, too_many_tries
+from .pages import Pager, advance, client_id, get_db, idle_warning, navigate, render_page, too_many_tries
 from .notify import after_change
 
 bp = Blueprint("backoffice", __name__, url_prefix="/beheer")
@@ -125,18 +125,27 @@ def require_staff():
     if request.endpoint in SECOND_FACTOR and (g.staff_pending or g.staff):
         return None
     if g.staff is None:
-        staff_session.remember_asked(request.full_path.rstrip("?") if request.method == "GET" else None)
+        if request.endpoint != "backoffice.keep_alive":  # the idle warning asks; nobody goes on there
+            staff_session.remember_asked(request.full_path.rstrip("?") if request.method == "GET" else None)
         return navigate(url_for("backoffice.login_get"))
     staff_session.touch()
     return None
 
 
 def page(template: str, title, status: int = 200, **context):
-    """A back-office page: the staff user in the header, no applicant's account or idle
-    warning, and "Fout: " in the title when a form on it has errors."""
+    """A back-office page: the staff user in the header, no applicant's account, the staff
+    session's idle warning, and "Fout: " in the title when a form on it has errors."""
     error = any(isinstance(value, Form) and value.errors for value in context.values())
-    return render_page(f"backoffice/{template}", title=title, status=status, error=error, account=None, idle=None,
+    idle = idle_warning(staff_session.idle_timeout(), staff=True) if g.get("staff") else None
+    return render_page(f"backoffice/{template}", title=title, status=status, error=error, account=None, idle=idle,
                        staff_user=g.get("staff"), **context)
+
+
+@bp.get("/sessie/verlengen")
+def keep_alive():
+    """The idle warning's "I am still here" (``require_staff`` touched the session) and its
+    question at the end of the countdown (which does not touch it): how long it lasts now."""
+    return "", 204, {"X-Session-Remaining": str(staff_session.seconds_left())}
 
 
 # -- login ---------------------------------------------------------------------------------------------
@@ -359,6 +368,7 @@ def visit(draft_id: int):
     form = visit_outcome_form(submission.same_person(get_db(), draft))
     if not form.validate():
         return detail(draft_id, status=422, visit_form=form)
+    visit = appointments.current(get_db(), draft.id)
     try:
         submission.record_visit(get_db(), draft, form.based_on(), form.outcome.data, g.staff.username)
     except drafts.StaleDraft:
@@ -372,6 +382,8 @@ def visit(draft_id: int):
         return detail(draft_id, status=409,
                       notice=_("Het bezoek is al vastgelegd: er valt geen tweede uitkomst vast te leggen."))
     with mail_language():
+        if form.outcome.data == "no_show":
+            notify.mail_visit(draft, visit, missed=True)
         after_change(draft_id)
     return advance(url_for("backoffice.detail", draft_id=draft_id), announce=_("Het bezoek is vastgelegd."))
 

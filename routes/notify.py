@@ -1,5 +1,5 @@
 """What both persons of an application are told by mail when step 10 moves on: a visit booked,
-changed or cancelled, the application completed. The applicant's pages, the persons' own pages,
+changed, cancelled or missed, the application completed. The applicant's pages, the persons' own pages,
 the back office and the signing provider's callbacks share it."""
 
 from dataclasses import dataclass
@@ -57,39 +57,47 @@ def one_person(draft):
     return people.person(db, draft, people.SIGNATORY) if submission.same_person(db, draft) else None
 
 
-def mail_visit(draft, visit, changed=False, cancelled=False, reopened=False) -> None:
+def mail_visit(draft, visit, changed=False, cancelled=False, reopened=False, missed=False) -> None:
     """Both persons hear of a visit booked, changed or cancelled, with its ``.ics`` and a link to
     their own page; cancelled because the application was ``reopened``, without a link (a reopen
     ends them: ``person_links.end_all``). Only a visit still to come is called off: one that took
-    place or has passed is nobody's plan."""
+    place or has passed is nobody's plan. A visit ``missed`` (nobody was there, as staff
+    recorded) is said with the link to choose a new one, and no ``.ics``: it is over."""
     if cancelled and not appointments.upcoming(visit, appointments.local_now()):
         return
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {validators.format_postcode(address.postcode)} {address.city}"
-    # The sender's address, as the mail's Message-ID takes it (MAIL_FROM may carry a display name).
-    organizer = parseaddr(current_app.config["MAIL_FROM"])[1]
-    subject = (_("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
+    subject = (_("Afspraak niet doorgegaan: identificatie voor uw VECOZO-aansluiting") if missed
+               else _("Afspraak geannuleerd: identificatie voor uw VECOZO-aansluiting") if cancelled
                else _("Afspraak gewijzigd: identificatie voor uw VECOZO-aansluiting") if changed
                else _("Afspraak bevestigd: identificatie voor uw VECOZO-aansluiting"))
     for recipient in recipients(db, draft):
-        description = (
-            _("Een medewerker van AMP Groep identificeert u als tekenbevoegde en hoofdcontactpersoon. "
-              "Neem een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
-              reference=draft.reference) if recipient.one_person else
-            _("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
-              "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
-              reference=draft.reference))
-        calendar = appointments.ics(
-            visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
-            description=description, location=where,
-            organizer_email=organizer, cancelled=cancelled)
         links = {} if reopened else {
             "link": external_url("person.open_link", token=person_links.issue(db, draft.id, recipient.role))}
         send_mail("visit", recipient.email, subject=subject, draft_id=draft.id, links=links,
-                  attachment=Attachment("afspraak.ics", calendar, "text/calendar"),
+                  attachment=None if missed else _calendar(draft, visit, recipient, where, cancelled),
                   name=recipient.name, one_person=recipient.one_person, when=visit_time(visit.slot), where=where,
-                  reference=draft.reference, company=draft.company.name, cancelled=cancelled, reopened=reopened)
+                  reference=draft.reference, company=draft.company.name, cancelled=cancelled, reopened=reopened,
+                  missed=missed)
+
+
+def _calendar(draft, visit, recipient: Recipient, where: str, cancelled: bool) -> Attachment:
+    """The visit as an ``.ics`` for ``recipient``'s agenda: one event, changed or called off by
+    the next."""
+    description = (
+        _("Een medewerker van AMP Groep identificeert u als tekenbevoegde en hoofdcontactpersoon. "
+          "Neem een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
+          reference=draft.reference) if recipient.one_person else
+        _("Een medewerker van AMP Groep identificeert de tekenbevoegde en de hoofdcontactpersoon. "
+          "Neem allebei een paspoort, identiteitskaart of rijbewijs mee. Kenmerk: %(reference)s",
+          reference=draft.reference))
+    calendar = appointments.ics(
+        visit, reference=draft.reference, summary=_("Identificatie VECOZO-aansluiting (AMP Groep)"),
+        description=description, location=where,
+        # The sender's address, as the mail's Message-ID takes it (MAIL_FROM may carry a display name).
+        organizer_email=parseaddr(current_app.config["MAIL_FROM"])[1], cancelled=cancelled)
+    return Attachment("afspraak.ics", calendar, "text/calendar")
 
 
 def reopen(draft, version: int, actor: str = drafts.APPLICANT) -> None:

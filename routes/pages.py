@@ -159,34 +159,56 @@ def idle_duration():
 
 
 def idle_texts() -> dict | None:
-    """The idle warning of a page with a session: when it comes and what it says,
-    built from the configured timeout (AANSLUITEN_IDLE_TIMEOUT)."""
+    """The idle warning of an applicant's page (with a session), built from the configured
+    timeout (AANSLUITEN_IDLE_TIMEOUT)."""
     if SESSION_DRAFT not in session:
         return None
-    timeout = idle_timeout()
-    key = (timeout, language())
+    return idle_warning(idle_timeout())
+
+
+def idle_warning(timeout: int, staff: bool = False) -> dict:
+    """The idle warning of a page (the layout's dialog): when it comes, what it says, where the
+    page asks to stay and where one starts again once the session has ended; for an applicant,
+    or for staff in the back office (``staff``)."""
+    key = (timeout, staff, language())
     cache = current_app.extensions.setdefault("aansluiten.idle_texts", {})
     if key not in cache:
-        cache[key] = _idle_texts(timeout)
+        cache[key] = _idle_warning(timeout, staff)
     return cache[key]
 
 
-def _idle_texts(timeout: int) -> dict:
+def _idle_warning(timeout: int, staff: bool) -> dict:
     warn_before = min(120, timeout // 2)
-    return {
+    idle = format_timedelta(timedelta(seconds=timeout - warn_before), threshold=1)
+    warning = {
         "timeout": timeout,
         "warn_before": warn_before,
         "title": _("Uw sessie verloopt over %(time)s",
                    time=format_timedelta(timedelta(seconds=warn_before), threshold=1)),
-        "text": _("U bent %(time)s niet actief geweest. Wat u per stap heeft opgeslagen, blijft bewaard. "
-                  "Wat u op deze pagina heeft ingevuld maar nog niet verstuurd, wordt niet bewaard als uw "
-                  "sessie verloopt.", time=format_timedelta(timedelta(seconds=timeout - warn_before), threshold=1)),
         # Once it has ended (the warning left open, or the page in the background).
         "ended_title": _("Uw sessie is verlopen"),
+    }
+    ended = format_timedelta(timedelta(seconds=timeout), threshold=1)
+    if staff:
+        return warning | {
+            "text": _("U bent %(time)s niet actief geweest. Wat u op deze pagina heeft ingevuld maar nog niet "
+                      "verstuurd, gaat verloren als uw sessie verloopt.", time=idle),
+            "ended_text": _("U was %(time)s niet actief. Om de gegevens van de aanmeldingen te beschermen, "
+                            "bent u uitgelogd. Wat u op deze pagina invulde, staat er nog: sluit deze melding om "
+                            "het over te nemen, en log daarna opnieuw in.", time=ended),
+            "keep_alive": "backoffice.keep_alive", "restart": "backoffice.login_get",
+            "restart_label": _("Opnieuw inloggen"),
+        }
+    return warning | {
+        "text": _("U bent %(time)s niet actief geweest. Wat u per stap heeft opgeslagen, blijft bewaard. "
+                  "Wat u op deze pagina heeft ingevuld maar nog niet verstuurd, wordt niet bewaard als uw "
+                  "sessie verloopt.", time=idle),
         "ended_text": _("U was %(time)s niet actief. Om uw gegevens te beschermen, hebben wij u uitgelogd.",
-                        time=idle_duration()) + " " + _(
+                        time=ended) + " " + _(
             "Wat u per stap heeft opgeslagen, is bewaard. Sluit deze melding en verstuur wat u op deze pagina "
             "invulde: wij bewaren het in deze browser tot u terugkomt met een nieuwe link."),
+        "keep_alive": "access.keep_alive", "restart": "access.session_expired",
+        "restart_label": _("Vraag een nieuwe link aan"),
     }
 
 
@@ -196,12 +218,16 @@ _PAST_EXPIRY = {"static", "access.session_expired", "access.open_link", "access.
                 "person.open_link", "person.confirm_get", "person.confirm_post"}
 
 
-def _idle_lag() -> int:
+def idle_lag(timeout: int) -> int:
     """Moving `seen` re-signs and resends the cookie: only once it is a minute old (a thirtieth of
     a shorter timeout), not on every request. So `seen` may be that much older than the last
     request, from which the page counts: the session lasts that much longer, so that it never
-    ends before the page's countdown does."""
-    return min(60, idle_timeout() // 30)
+    ends before the page's countdown does. (The applicant's session and the staff session.)"""
+    return min(60, timeout // 30)
+
+
+def _idle_lag() -> int:
+    return idle_lag(idle_timeout())
 
 
 def idle_seconds_left() -> int:

@@ -1,7 +1,8 @@
 """The staff session: a cookie of its own, apart from any applicant's.
 
 Signed like Flask's session, but with another name, path ``/beheer`` only, ``SameSite=Strict``,
-8 hours at most and 30 minutes idle (``AANSLUITEN_STAFF_MAX_AGE``, ``AANSLUITEN_STAFF_IDLE_TIMEOUT``).
+8 hours at most and 30 minutes idle (``AANSLUITEN_STAFF_MAX_AGE``, ``AANSLUITEN_STAFF_IDLE_TIMEOUT``), with the
+applicant's idle warning before the 30 minutes are up (``pages.idle_warning``).
 It holds the user's id, the user's session epoch (a log-out, a password reset or disabling ends every
 session) and how far the login got: ``password`` (the second factor is next) or ``ok``.
 
@@ -14,6 +15,8 @@ import time
 
 from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from .pages import POLL_HEADER, idle_lag
 
 COOKIE = "aansluiten_beheer"
 PATH = "/beheer"
@@ -39,7 +42,7 @@ def load() -> dict:
         except BadSignature:
             data = {}
         now = time.time()
-        if data and (now - data.get("seen", 0) > int(current_app.config["STAFF_IDLE_TIMEOUT"])
+        if data and (now - data.get("seen", 0) > idle_timeout() + idle_lag(idle_timeout())
                      or now - data.get("since", 0) > int(current_app.config["STAFF_MAX_AGE"])):
             data = {}
             g.staff_session_expired = True
@@ -71,13 +74,24 @@ def asked() -> str:
     return path if isinstance(path, str) and (path == PATH or path.startswith((PATH + "/", PATH + "?"))) else PATH
 
 
+def idle_timeout() -> int:
+    return int(current_app.config["STAFF_IDLE_TIMEOUT"])
+
+
 def touch() -> None:
-    """A request of a logged-in user: the idle clock starts again (the cookie is re-signed
-    once a minute, not on every request)."""
+    """A request of a logged-in user: the idle clock starts again (the cookie is re-signed once
+    it is a minute old, not on every request: ``pages.idle_lag``). The idle warning asking
+    whether the session still lasts (``POLL_HEADER``) is not the user at work."""
     data = load()
-    if data and time.time() - data.get("seen", 0) >= 60:
+    if (data and not request.headers.get(POLL_HEADER)
+            and time.time() - data.get("seen", 0) >= idle_lag(idle_timeout())):
         data["seen"] = int(time.time())
         g.staff_session_dirty = True
+
+
+def seconds_left() -> int:
+    """How long the session lasts without another request, for the idle warning's countdown."""
+    return max(0, int(load().get("seen", 0) + idle_timeout() + idle_lag(idle_timeout()) - time.time()))
 
 
 def end() -> None:

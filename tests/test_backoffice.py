@@ -14,7 +14,8 @@ from onboarding import mail, staff
 from onboarding.spreadsheet import neutralised
 from routes import staff_session
 
-from .conftest import MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, table
+from .conftest import (MAIN_CONTACT, SIGNATORY, assert_htmx_posts_disable_their_button, edit_registry, hidden_inputs,
+                       table)
 from .test_step10 import at_bank, book, choose, identify_signatory, main_contact_browser, submit_with_main_contact
 
 PASSWORD = "correct horse battery"
@@ -183,6 +184,51 @@ def test_logout_and_idle_timeout(anna, app):
     anna.log_in()
     app.config["STAFF_IDLE_TIMEOUT"] = -1
     assert anna.client.get("/beheer").headers["Location"] == "/beheer/login"
+
+
+def staff_session_of(person) -> dict:
+    serializer = URLSafeTimedSerializer(person.client.application.secret_key, salt=staff_session.SALT)
+    return serializer.loads(person.client.get_cookie(staff_session.COOKIE, path="/beheer").value)
+
+
+def set_staff_session(person, **changes) -> None:
+    serializer = URLSafeTimedSerializer(person.client.application.secret_key, salt=staff_session.SALT)
+    person.client.set_cookie(staff_session.COOKIE, serializer.dumps(staff_session_of(person) | changes),
+                             path="/beheer")
+
+
+def test_staff_are_warned_before_the_idle_timeout_as_applicants_are(anna, app):
+    """WCAG 2.2.1: the back office's pages warn before its idle timeout ends the session, with a way
+    to stay (the staff keep-alive) and, once ended, the way to log in again; the login has none."""
+    html = anna.client.get("/beheer").get_data(as_text=True)
+    assert 'data-session-timeout="1800"' in html and 'data-session-warning="120"' in html
+    assert 'data-keep-alive="/beheer/sessie/verlengen"' in html
+    assert "Uw sessie verloopt over 2 minuten" in html and "U bent 28 minuten niet actief geweest." in html
+    assert "gaat verloren als uw sessie verloopt" in html
+    assert "Om de gegevens van de aanmeldingen te beschermen, bent u uitgelogd." in html
+    assert '<a class="button" href="/beheer/login">Opnieuw inloggen</a>' in html
+    assert "Vraag een nieuwe link aan" not in html
+    login = app.test_client().get("/beheer/login").get_data(as_text=True)
+    assert "data-session-timeout" not in login and "session-warning" not in login
+
+
+def test_the_staff_keep_alive_says_how_long_the_session_lasts_and_a_poll_does_not_extend_it(anna):
+    ten_minutes_ago = int(time.time()) - 600
+    set_staff_session(anna, seen=ten_minutes_ago)
+    asked = anna.client.get("/beheer/sessie/verlengen", headers={"X-Aansluiten-Poll": "1"})
+    assert asked.status_code == 204
+    assert 1800 + 60 - 600 - 2 <= int(asked.headers["X-Session-Remaining"]) <= 1800 + 60 - 600
+    assert staff_session_of(anna)["seen"] == ten_minutes_ago
+    kept = anna.client.get("/beheer/sessie/verlengen")
+    assert kept.status_code == 204 and int(kept.headers["X-Session-Remaining"]) >= 1800 + 60 - 2
+    assert staff_session_of(anna)["seen"] >= ten_minutes_ago + 600 - 2
+
+
+def test_the_staff_keep_alive_after_the_session_ended_sends_to_the_login_and_remembers_no_page(anna):
+    set_staff_session(anna, seen=int(time.time()) - 1800 - 61)
+    asked = anna.client.get("/beheer/sessie/verlengen", headers={"X-Aansluiten-Poll": "1"})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/beheer/login"
+    assert anna.client.get_cookie(staff_session.ASKED_COOKIE, path="/beheer") is None
 
 
 @pytest.mark.parametrize("asked", ["/beheer/aanvraag/1", "/beheer?q=Z%C3%B6rg&status=submitted", "/beheer/trechter"])
@@ -429,6 +475,19 @@ def test_a_visit_nobody_was_at_is_said_where_a_new_one_is_chosen(anna, submitted
     assert missed in submitted.get("/stap/10").get_data(as_text=True)
     assert missed in submitted.get("/aanmelding").get_data(as_text=True)
     assert missed in person.client.get("/persoon").get_data(as_text=True)
+    for who in (SIGNATORY, MAIN_CONTACT):
+        [row] = [row for row in table(db, "outbox") if row["recipient"] == who["email"]
+                 and row["subject"].startswith("Afspraak niet doorgegaan")]
+        assert row["attachment"] is None
+        text, html = submitted.last_mail(who["email"])
+        assert "was niemand aanwezig" in text and "Een nieuwe afspraak maken:" in text
+        link = re.search(r"https?://[^/\s]+(/persoon/[\w-]+)", text).group(1)
+        assert f'{link}">' in html
+        # The link leads to the person's page, where a new visit is chosen.
+        someone = submitted.client.application.test_client()
+        opened = someone.get(link, follow_redirects=True)
+        someone.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+        assert missed in someone.get("/persoon").get_data(as_text=True)
     assert book(submitted).status_code == 303
     assert missed not in submitted.get("/stap/10").get_data(as_text=True)
     assert missed not in submitted.get("/aanmelding").get_data(as_text=True)

@@ -742,6 +742,43 @@ def test_one_person_holding_both_roles_is_named_not_spoken_of_as_both_persons(si
     assert not any("eide personen" in text or "beiden" in text for text in shown)
 
 
+def status_tasks(applicant) -> list[str]:
+    """The status page's tasks, each as its title, tag and text."""
+    html = applicant.get("/aanmelding").get_data(as_text=True)
+    return [" ".join(re.sub(r"<[^>]+>", " ", task).split())
+            for task in re.findall(r'<li class="task">(.*?)</li>', html, re.S)]
+
+
+def test_the_status_page_follows_one_person_holding_both_roles_as_one(signed, db):
+    """One identification serves both roles: one task, never a second one that says a link was
+    mailed, or, after a mismatch at the bank and a switch to a visit, something else than the
+    first."""
+    applicant = submit_with_main_contact(signed, "online", shortcut=True)
+    name = "M. van der Linden"
+    tasks = status_tasks(applicant)
+    [task] = [task for task in tasks if task.startswith("Identificatie")]
+    assert task.startswith("Identificatie tekenbevoegde en hoofdcontactpersoon Nog te doen")
+    assert f"{name} identificeert zich met iDIN" in task
+    assert not any("e-mail gekregen met een link" in task for task in tasks)
+
+    identify_signatory(applicant, surname="Linde")
+    assert choose(applicant, "appointment").status_code == 303
+    [task] = [task for task in status_tasks(applicant) if task.startswith("Identificatie")]
+    assert "Bezig" in task and "Een medewerker van VECOZO controleert dit" in task
+
+    assert book(applicant).status_code == 303
+    applicant.submit("/stap/10/demo-bezoek", page="/stap/10")
+    [task] = [task for task in status_tasks(applicant) if task.startswith("Identificatie")]
+    assert task == f"Identificatie tekenbevoegde en hoofdcontactpersoon Klaar {name} is geïdentificeerd."
+
+
+def test_the_status_page_follows_two_persons_each(online, db):
+    identify_signatory(online)
+    titles = [task.split(" Klaar")[0].split(" Nog te doen")[0] for task in status_tasks(online)
+              if task.startswith("Identificatie")]
+    assert titles == ["Identificatie tekenbevoegde", "Identificatie hoofdcontactpersoon"]
+
+
 def test_the_signatory_who_is_the_main_contact_is_told_of_completion_once(signed, db):
     applicant = submit_with_main_contact(signed, "appointment", shortcut=True)
     book(applicant)

@@ -3,7 +3,8 @@
 Fixtures:
 - ``live_server``: base URL of the app served by werkzeug in a thread (one per xdist worker),
   on a fresh SQLite file, in demo mode so that ``/demo/mailbox`` shows the outbox.
-- ``short_idle_server``: the same with ``IDLE_TIMEOUT`` of ``SHORT_IDLE_TIMEOUT`` seconds (its own
+- ``short_idle_server``: the same with ``IDLE_TIMEOUT`` (and the back office's
+  ``STAFF_IDLE_TIMEOUT``) of ``SHORT_IDLE_TIMEOUT`` seconds (its own
   SQLite file), so that the idle warning comes after seconds, not minutes.
 - ``browser``: one Chromium per session (per worker). A missing Chromium is a failure, never a
   skip: in CI a skipped browser test counts as a failed one.
@@ -83,7 +84,8 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def short_idle_server(tmp_path_factory):
-    yield from _serve(tmp_path_factory, "browser-short-idle-server", IDLE_TIMEOUT=SHORT_IDLE_TIMEOUT)
+    yield from _serve(tmp_path_factory, "browser-short-idle-server", IDLE_TIMEOUT=SHORT_IDLE_TIMEOUT,
+                      STAFF_IDLE_TIMEOUT=SHORT_IDLE_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

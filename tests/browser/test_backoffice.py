@@ -13,6 +13,7 @@ end on any violation. Every test has its own staff user and e-mail addresses, an
 conditions, never on time.
 """
 
+import contextlib
 import re
 import time
 import uuid
@@ -23,7 +24,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from applicant import url, wait_settled
+from applicant import SHORT_IDLE_TIMEOUT, url, wait_settled
 from onboarding import mail, staff, store
 from test_steps_8_to_10 import APPOINTMENT, ONLINE, Submitter, main
 
@@ -178,41 +179,54 @@ class _NoAxe:
         return SimpleNamespace(response={"violations": []})
 
 
+def server_database(tmp_path_factory, name: str) -> str:
+    """The SQLite file of the server ``name``: conftest's ``_serve`` names it ``aansluiten.db`` in
+    a numbered temporary folder named after the server, under this worker's base temp. The app
+    creates the file on its first request."""
+    found = [folder for folder in tmp_path_factory.getbasetemp().glob(f"{name}[0-9]*")
+             if folder.is_dir() and not folder.is_symlink()]
+    assert len(found) == 1, f"expected one folder of {name}, found {found}"
+    return str(found[0] / "aansluiten.db")
+
+
 @pytest.fixture(scope="session")
 def live_database(live_server, tmp_path_factory) -> str:
-    """The SQLite file of ``live_server``: conftest's ``_serve`` names it ``aansluiten.db`` in a
-    numbered temporary folder named after the server, under this worker's base temp. The app
-    creates the file on its first request."""
-    found = [folder for folder in tmp_path_factory.getbasetemp().glob("browser-live-server[0-9]*")
-             if folder.is_dir() and not folder.is_symlink()]
-    assert len(found) == 1, f"expected one folder of the live server, found {found}"
-    return str(found[0] / "aansluiten.db")
+    return server_database(tmp_path_factory, "browser-live-server")
+
+
+@contextlib.contextmanager
+def opened(path: str):
+    database = store.connect(path)
+    store.migrate(database)  # as the app does on its first request; safe beside it
+    try:
+        yield database
+    finally:
+        database.close()
 
 
 @pytest.fixture
 def db(live_database):
-    database = store.connect(live_database)
-    store.migrate(database)  # as the app does on its first request; safe beside it
-    yield database
-    database.close()
+    with opened(live_database) as database:
+        yield database
+
+
+def make_staff_user(db, enrolled: bool = True) -> tuple[str, str | None]:
+    """A fresh staff user in a server's database: (username, TOTP secret or None)."""
+    username = f"mw-{uuid.uuid4().hex[:10]}"
+    user = staff.create_user(db, username, PASSWORD)
+    if not enrolled:
+        return username, None
+    seal = mail.Seal(SECRET_KEY)
+    secret = staff.start_enrolment(db, user.id, seal)
+    staff.confirm_enrolment(db, user.id, pyotp.TOTP(secret).now(), seal)
+    return username, secret
 
 
 @pytest.fixture
 def new_staff_user(db):
     """``new_staff_user(enrolled=True)``: a fresh staff user in the live server's database;
     returns (username, TOTP secret or None)."""
-
-    def make(enrolled: bool = True) -> tuple[str, str | None]:
-        username = f"mw-{uuid.uuid4().hex[:10]}"
-        user = staff.create_user(db, username, PASSWORD)
-        if not enrolled:
-            return username, None
-        seal = mail.Seal(SECRET_KEY)
-        secret = staff.start_enrolment(db, user.id, seal)
-        staff.confirm_enrolment(db, user.id, pyotp.TOTP(secret).now(), seal)
-        return username, secret
-
-    return make
+    return lambda enrolled=True: make_staff_user(db, enrolled)
 
 
 @pytest.fixture(params=["js", "nojs"])
@@ -491,3 +505,46 @@ def test_the_statements_are_reachable_from_the_footer_and_accessible(page, live_
     page.goto(live_server + "/taal/en?next=" + path)
     page.wait_for_url(live_server + path)
     assert_accessible(page)
+
+
+# ---------------------------------------------------------------------------------------------
+# The idle warning (WCAG 2.2.1), on the server whose idle timeouts are SHORT_IDLE_TIMEOUT seconds
+# ---------------------------------------------------------------------------------------------
+
+WARN_BEFORE = min(120, SHORT_IDLE_TIMEOUT // 2)  # as pages.idle_warning
+WARNING_WAIT_MS = (SHORT_IDLE_TIMEOUT - WARN_BEFORE + 4) * 1000
+
+
+@pytest.fixture
+def idle_member(short_idle_page, short_idle_server, tmp_path_factory, axe):
+    with opened(server_database(tmp_path_factory, "browser-short-idle-server")) as database:
+        return StaffMember(short_idle_page, True, axe, *make_staff_user(database))
+
+
+def test_staff_are_warned_before_the_idle_timeout_and_escape_keeps_them_logged_in(idle_member):
+    """As the applicant's: the warning says what is lost, Escape counts as "Ik ben er nog" (the
+    staff keep-alive), and once the session has ended the dialog says so, with the way to log in
+    again and what was typed left on the page."""
+    member, page = idle_member, idle_member.page
+    member.log_in()
+    warning = page.get_by_role("dialog", name=f"Uw sessie verloopt over {WARN_BEFORE} seconden")
+    expect(warning).to_be_visible(timeout=WARNING_WAIT_MS)
+    expect(warning).to_have_accessible_description(re.compile("nog niet verstuurd, gaat verloren"))
+    member.axe("idle warning")
+    with page.expect_response(lambda response: response.url.endswith("/beheer/sessie/verlengen")) as kept:
+        page.keyboard.press("Escape")
+    assert kept.value.status == 204
+    expect(warning).to_be_hidden()
+
+    search = page.get_by_label("Zoek op KvK-nummer, naam of kenmerk", exact=True)
+    search.fill("De Linde")
+    ended = page.get_by_role("dialog", name="Uw sessie is verlopen")
+    expect(ended).to_be_visible(timeout=(SHORT_IDLE_TIMEOUT + 8) * 1000)
+    expect(ended).to_have_accessible_description(re.compile("bent u uitgelogd"))
+    expect(ended.get_by_role("link", name="Opnieuw inloggen")).to_be_focused()
+    member.axe("session ended")
+    ended.get_by_role("button", name="Sluit deze melding").click()
+    expect(search).to_have_value("De Linde")
+    page.reload()
+    member.at("/beheer/login", H1["login"])
+    member.assert_accessible_throughout()
