@@ -137,6 +137,7 @@ def privacy():
         retention=retention_periods(),
         privacy_email=current_app.config.get("PRIVACY_EMAIL") or PRIVACY_EMAIL,
         authority_url=DATA_PROTECTION_AUTHORITY,
+        idle_duration=idle_duration(),
     )
 
 

@@ -130,29 +130,89 @@
       link.referrerPolicy = "no-referrer";  // the server goes back to the referrer before "next"
     }
     try {
-      window.sessionStorage.setItem(TYPED, JSON.stringify({ page: page, fields: fields.map(function (field) {
-        return { name: field.name, value: field.value, checked: field.checked };
-      }) }));
+      window.sessionStorage.setItem(TYPED, JSON.stringify({ page: page, fields: snapshot(fields) }));
     } catch (error) { /* storage refused (private mode, full): the link works as before */ }
   });
+  function snapshot(fields) {
+    return fields.map(function (field) {
+      return { id: field.id, name: field.name, value: field.value, checked: field.checked };
+    });
+  }
+  function fillIn(saved) {
+    var fields = typedFields();
+    saved.forEach(function (value) {
+      // By its id where it has one (step 6's rows share their fields' names), else by name.
+      var field = fields.filter(function (candidate) {
+        if (value.id || candidate.id) return candidate.id === value.id && candidate.name === value.name;
+        return candidate.name === value.name &&
+          (!/^(checkbox|radio)$/.test(candidate.type) || candidate.value === value.value);
+      }).shift();
+      if (!field) return;
+      fields.splice(fields.indexOf(field), 1);  // a second field of the same name takes the next value
+      if (/^(checkbox|radio)$/.test(field.type)) field.checked = value.checked;
+      else field.value = value.value;
+    });
+  }
   (function fillInTyped() {
     var kept;
     try {
       kept = JSON.parse(window.sessionStorage.getItem(TYPED) || "null");
       window.sessionStorage.removeItem(TYPED);
     } catch (error) { return; }
-    if (!kept || kept.page !== here()) return;
+    if (kept && kept.page === here()) fillIn(kept.fields);
+  })();
+
+  // Back and Forward: answers are never cached (no-store), so the browser loads a page again,
+  // without what was typed on it and not sent. What a page held when the browser left it (other
+  // than by sending a form) is kept for that page in this tab, and filled in when the browser
+  // comes back to it through its history (Back, Forward, a reload; or htmx's reload when Back
+  // leads to a page htmx showed). Any other visit of the page drops it (the server's answers are
+  // newer); so does a page without a session (logged out: the next person at this tab starts empty).
+  var LEFT = "aansluiten:left";
+  var LEFT_PAGES = 5;
+  var shown = here();  // the page on screen: location moves before popstate's listeners run
+  var sending = false;
+  function leftPages() {
+    try { return JSON.parse(window.sessionStorage.getItem(LEFT) || "{}") || {}; } catch (error) { return {}; }
+  }
+  function keepLeft(pages) {
+    try {
+      if (Object.keys(pages).length) window.sessionStorage.setItem(LEFT, JSON.stringify(pages));
+      else window.sessionStorage.removeItem(LEFT);
+    } catch (error) { /* storage refused: as without this */ }
+  }
+  function arrived(path, throughHistory) {
+    var pages = leftPages();
+    var saved = pages[path];
+    if (!saved) return;
+    delete pages[path];
+    keepLeft(pages);
+    if (throughHistory) fillIn(saved);
+  }
+  // A form sent leaves the page with what it sent, not for the history; with htmx the page stays.
+  document.addEventListener("submit", function () { sending = true; });
+  document.addEventListener("htmx:afterRequest", function () { sending = false; });
+  window.addEventListener("pagehide", function () {
     var fields = typedFields();
-    kept.fields.forEach(function (saved) {
-      var field = fields.filter(function (candidate) {
-        return candidate.name === saved.name &&
-          (!/^(checkbox|radio)$/.test(candidate.type) || candidate.value === saved.value);
-      }).shift();
-      if (!field) return;
-      fields.splice(fields.indexOf(field), 1);  // a second field of the same name takes the next value
-      if (/^(checkbox|radio)$/.test(field.type)) field.checked = saved.checked;
-      else field.value = saved.value;
-    });
+    if (sending || !fields.some(changed)) return;
+    var pages = leftPages();
+    delete pages[shown];
+    pages[shown] = snapshot(fields);
+    var paths = Object.keys(pages);
+    paths.slice(0, Math.max(0, paths.length - LEFT_PAGES)).forEach(function (path) { delete pages[path]; });
+    keepLeft(pages);
+  });
+  function moved(event) {
+    shown = event.detail.path.split("#")[0];
+    arrived(shown, false);
+  }
+  document.body.addEventListener("htmx:pushedIntoHistory", moved);
+  document.body.addEventListener("htmx:replacedInHistory", moved);
+  (function () {
+    if (!document.body.hasAttribute("data-session-timeout")) { keepLeft({}); return; }
+    var navigation = window.performance && performance.getEntriesByType &&
+      performance.getEntriesByType("navigation")[0];
+    arrived(here(), !!navigation && /^(back_forward|reload)$/.test(navigation.type));
   })();
 
   // Warn before the idle session ends, with a button to stay. Closing the warning any

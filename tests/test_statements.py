@@ -74,6 +74,16 @@ def test_the_privacy_statement_names_the_data_per_role_who_receives_it_and_the_r
     assert 'href="mailto:privacy@vecozo.example"' in html
 
 
+def test_the_privacy_statement_says_what_the_browser_keeps(app, client):
+    """Functional cookies only, and what app.js keeps in the tab (the language switch, Back and
+    Forward); the idle time as configured."""
+    app.config["IDLE_TIMEOUT"] = 20 * 60
+    html = client.get("/privacy").get_data(as_text=True)
+    assert "In uw browser" in html and "geen cookies om u te volgen of te meten" in html
+    assert "na 20 minuten zonder activiteit geldt het niet meer" in html
+    assert "met de knoppen Terug en Vooruit van de browser" in html and "alleen in dit tabblad" in html
+
+
 def test_the_privacy_officers_address_is_configurable(app, client):
     app.config["PRIVACY_EMAIL"] = "fg@vecozo.nl"
     html = client.get("/privacy").get_data(as_text=True)

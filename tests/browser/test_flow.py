@@ -208,6 +208,37 @@ def test_htmx_back_and_forward_show_whole_pages(js_flow):
     flow.at("/stap/4", H1[4])
 
 
+def test_what_was_typed_and_not_sent_comes_back_through_the_history(flow):
+    """No answer is cached (no-store): Back and Forward load a page again, without what was typed
+    on it and not sent. app.js keeps that for the page in this tab and fills it in when the history
+    leads back there; a page reached any other way shows what the server has; and logging out
+    forgets it."""
+    page = flow.page
+    flow.sign_in()
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    page.go_back()
+    flow.at("/stap/2", H1[2])
+    page.get_by_label("KvK-nummer").fill("1234 5678")
+    page.go_forward()
+    flow.at("/stap/3", H1[3])
+    page.go_back()
+    flow.at("/stap/2", H1[2])
+    expect(page.get_by_label("KvK-nummer")).to_have_value("1234 5678")
+    expect(page.get_by_label("AGB-code")).to_have_value(AGB)
+
+    flow.goto("/stap/3")
+    flow.at("/stap/3", H1[3])
+    flow.goto("/stap/2")
+    expect(page.get_by_label("KvK-nummer")).to_have_value("50000001")
+
+    page.get_by_label("KvK-nummer").fill("1234 5678")
+    flow.goto("/stap/3")
+    assert page.evaluate("sessionStorage.getItem('aansluiten:left')"), "nothing was kept on leaving step 2"
+    flow.log_out()
+    assert page.evaluate("sessionStorage.getItem('aansluiten:left')") is None
+
+
 def test_without_htmx_every_step_is_a_page_load(nojs_page, live_server, assert_accessible, unique_email):
     flow = Flow(nojs_page, False, live_server, assert_accessible, unique_email("nojs"))
     page = flow.page
