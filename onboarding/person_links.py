@@ -74,6 +74,13 @@ def ended(db, grant: str | None) -> bool:
         "SELECT 1 FROM person_links WHERE grant_hash = ? AND ended_at IS NOT NULL", (_hash(grant),)).fetchone() is not None
 
 
+def sign_out(db, grant: str | None) -> None:
+    """``grant`` reaches nothing any more (its browser logged out): a copy of it neither."""
+    if grant:
+        with write(db):
+            db.conn.execute("UPDATE person_links SET grant_hash = NULL WHERE grant_hash = ?", (_hash(grant),))
+
+
 def end_all(db, draft_id: int) -> None:
     """Every link of the application stops working, and every grant opened with one (a reopen)."""
     stamp = timestamp()

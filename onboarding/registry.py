@@ -174,7 +174,7 @@ def _officer(person: dict, read: _Texts) -> Officer:
         raise KeyError("id")  # step 4 could not choose them
     return Officer(
         id=str(read.text_or_number(person, "id")),
-        initials=read.text(person, "voorletters"),
+        initials=read.text(person, "voorletters") or initials_of(read.text(person, "voornamen")),
         first_names=read.text(person, "voornamen"),
         prefix=read.text(person, "tussenvoegsel"),
         surname=read.text(person, "achternaam"),
@@ -214,13 +214,32 @@ _OFFICER_FIELDS = ("id", "voorletters", "tussenvoegsel", "achternaam", "functie"
 
 def company_snapshot(raw: dict) -> dict:
     """The company record as a draft stores it: the registry's own format, without
-    the officers' personal data that no step shows."""
+    the officers' personal data that no step shows (an officer given by first names only
+    is kept with their initials)."""
     snapshot = {key: value for key, value in raw.items() if key != "functionarissen"}
-    snapshot["functionarissen"] = [
-        {key: person[key] for key in _OFFICER_FIELDS if key in person}
-        for person in raw.get("functionarissen") or ()
-    ]
+    snapshot["functionarissen"] = [_kept_officer(person) for person in raw.get("functionarissen") or ()]
     return snapshot
+
+
+def _kept_officer(person: dict) -> dict:
+    kept = {key: person[key] for key in _OFFICER_FIELDS if key in person}
+    first_names = person.get("voornamen")
+    if not str(kept.get("voorletters") or "").strip() and isinstance(first_names, str) and first_names.strip():
+        kept["voorletters"] = initials_of(first_names)
+    return kept
+
+
+def initials_of(first_names: str) -> str:
+    """The initials of an officer whose extract gives first names and no initials, as step 4
+    prefills them ("Jan Willem" -> "J.W.", "Anne-Marie" -> "A.-M.", "IJsbrand" -> "IJ."):
+    the person is a natural person all the same, who may sign."""
+    initials = []
+    for name in first_names.split():
+        letters = ["IJ" if part[:2].upper() == "IJ" else part[0].upper()
+                   for part in name.split("-") if part and part[0].isalpha()]
+        if letters:
+            initials.append(".-".join(letters) + ".")
+    return "".join(initials)
 
 
 def agb_from_json(raw: dict) -> AgbCode:

@@ -45,7 +45,8 @@ MAX_COLUMNS = 50
 MAX_UNPACKED = 10 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ENTRIES = 500
-# Rows without anything in them are passed over; this many in a row end the sheet.
+# Rows without anything in them are passed over; this many in all end the sheet. (Counted over the
+# whole sheet, not in a row: a few rows each 10,000 apart would make a worker walk millions.)
 MAX_EMPTY_ROWS = 10_000
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -242,7 +243,7 @@ def _read_xlsx(data: bytes, file_name: str, limit: int) -> Sheet:
                 if not workbook.worksheets:
                     raise FileRefused("not_a_spreadsheet")
                 cells = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS)
-                return _rows(file_name, ([_xlsx_cell(cell) for cell in row] for row in cells), limit)
+                return _rows(file_name, (_xlsx_row(row) for row in cells), limit)
             finally:
                 workbook.close()
     except FileRefused:
@@ -250,6 +251,16 @@ def _read_xlsx(data: bytes, file_name: str, limit: int) -> Sheet:
     except Exception as error:  # noqa: BLE001 - see above
         log.info("unreadable .xlsx upload: %s: %s", type(error).__name__, str(error)[:200])
         raise FileRefused("corrupt") from None
+
+
+def _xlsx_row(row) -> list:
+    """A row's cells as (text, flag) pairs; none for a row of nothing (openpyxl fills the rows a
+    sheet skips with its one empty cell), so that an empty row costs no conversion."""
+    from openpyxl.cell.read_only import EMPTY_CELL
+
+    if all(cell is EMPTY_CELL for cell in row):
+        return []
+    return [_xlsx_cell(cell) for cell in row]
 
 
 def _check_zip(data: bytes) -> None:
@@ -350,7 +361,6 @@ def _rows(file_name: str, rows, limit: int) -> Sheet:
             if empty > MAX_EMPTY_ROWS:
                 break  # a sheet that claims a million rows and holds a few
             continue
-        empty = 0
         if not where:
             try:
                 where, headers = _columns([text for text, _flag in cells])

@@ -418,11 +418,13 @@ def free_text(value: str, limit: int) -> str:
 MAX_ADDRESS_PART = 100
 # A number, then an addition of letters and digits in parts joined by a space, dash or slash:
 # "12a", "12-2", "12 bis", "1234 bis-3hg", "1 A-2", "99 ZW 1e etage".
-# A number, then up to four parts of letters (of any script: "16 boîte 2") or digits, each after a
-# space, a hyphen or a slash (those two with a space around them or not: "2 - A").
+# A number of at most five digits, then up to four parts of letters (of any script: "16 boîte 2") or
+# digits, each after a space, a hyphen or a slash (those two with a space around them or not: "2 - A");
+# only a part that starts with a letter may join the number ("12a": "123456" is no house number).
 _HOUSE_NUMBER_SEPARATOR = r"(?: ?[/-] ?| )"
 _HOUSE_NUMBER = re.compile(
-    rf"^[1-9][0-9]{{0,4}}(?:{_HOUSE_NUMBER_SEPARATOR}?[^\W_]+(?:{_HOUSE_NUMBER_SEPARATOR}[^\W_]+){{0,3}})?$")
+    rf"^[1-9][0-9]{{0,4}}(?:(?:{_HOUSE_NUMBER_SEPARATOR}[^\W_]+|[^\W\d_][^\W_]*)"
+    rf"(?:{_HOUSE_NUMBER_SEPARATOR}[^\W_]+){{0,3}})?$")
 _HOUSE_NUMBER_LIMIT = 24
 
 

@@ -6,8 +6,8 @@ from onboarding import drafts, tokens
 
 from . import forms, unsent
 from .i18n import gettext as _
-from .pages import (bind_draft, current_draft, get_db, has_session, idle_duration, idle_seconds_left, navigate,
-                    remembered_email, render_page, shows_page, sign_out)
+from .pages import (SESSION_DRAFT, SESSION_PERSON, bind_draft, current_draft, get_db, has_session, idle_duration,
+                    idle_seconds_left, navigate, remembered_email, render_page, shows_page, sign_out)
 from .wizard import resume_url
 
 bp = Blueprint("access", __name__)
@@ -98,13 +98,16 @@ def go_on(draft):
 
 @bp.post("/uitloggen")
 def log_out():
+    # A person from a mailed link (not the applicant) comes back with a new link of that kind.
+    person = SESSION_PERSON in session and SESSION_DRAFT not in session
     sign_out()
-    return navigate(url_for("access.logged_out"))
+    return navigate(url_for("access.logged_out", **({"persoon": 1} if person else {})))
 
 
 @bp.get("/uitgelogd")
 def logged_out():
-    return render_page("logged_out.html", title=_("U bent uitgelogd"), email_form=new_link_form())
+    return render_page("logged_out.html", title=_("U bent uitgelogd"), email_form=new_link_form(),
+                       person=request.args.get("persoon") == "1")
 
 
 @bp.get("/sessie-verlopen")

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from onboarding import drafts, store, tokens, validators
+from onboarding import drafts, person_links, store, tokens, validators
 from onboarding.registry import RegistryFile
 from onboarding.steps import STEP_COUNT
 
@@ -100,10 +100,11 @@ def bind_draft(draft) -> None:
 
 
 def sign_out() -> None:
-    """End this session, and on the server every session on its draft."""
+    """End this session, and on the server every session on its draft and its person's grant."""
     draft = current_draft()
     if draft is not None:
         drafts.sign_out(get_db(), draft)
+    person_links.sign_out(get_db(), session.get(SESSION_PERSON))
     # Flask-WTF's token stays: it is no one's data, and the back office open in another tab of
     # this browser posts with it.
     csrf_token = session.get(CSRF_SESSION_KEY)

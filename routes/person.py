@@ -94,9 +94,10 @@ def page(visit_form=None, status: int = 200, notice=None):
     context = {}
     if draft.method == submission.APPOINTMENT and draft.status == submission.SUBMITTED:
         context = visit_context(draft, progress.visit, visit_form)
+    person = people.person(db, draft, role)
     return render_page("person.html", title=_("Uw deel van de aanmelding"), status=status, draft=draft, role=role,
-                       error=bool(visit_form and visit_form.errors),
-                       person=people.person(db, draft, role), tasks=progress, notice=notice,
+                       error=bool(visit_form and visit_form.errors), person_account=person,
+                       person=person, tasks=progress, notice=notice,
                        outcome_message=outcome_message(PERSON_OUTCOMES),
                        form=visit_form or forms.Form(None), visit_time=visit_time, **context)
 

@@ -165,9 +165,9 @@
   // Back and Forward: answers are never cached (no-store), so the browser loads a page again,
   // without what was typed on it and not sent. What a page held when the browser left it (other
   // than by sending a form) is kept for that page in this tab, and filled in when the browser
-  // comes back to it through its history (Back, Forward, a reload; or htmx's reload when Back
-  // leads to a page htmx showed). Any other visit of the page drops it (the server's answers are
-  // newer); so does a page without a session (logged out: the next person at this tab starts empty).
+  // comes back to it through its history (Back, Forward; or htmx's reload for them). Any other
+  // visit of the page drops it (the server's answers are newer; a reload shows the page as it
+  // is); so does a page without a session (logged out: the next person at this tab starts empty).
   var LEFT = "aansluiten:left";
   var LEFT_PAGES = 5;
   var shown = here();  // the page on screen: location moves before popstate's listeners run
@@ -208,11 +208,24 @@
   }
   document.body.addEventListener("htmx:pushedIntoHistory", moved);
   document.body.addEventListener("htmx:replacedInHistory", moved);
+  // Back or Forward to a page htmx showed: htmx reloads it (its history cache is off). That
+  // reload is the history's, not the applicant's: noted for the page it loads.
+  var HISTORY_RELOAD = "aansluiten:history-reload";
+  window.addEventListener("popstate", function () {
+    if (here() === shown) return;  // a link within the page (#field)
+    try { window.sessionStorage.setItem(HISTORY_RELOAD, here()); } catch (error) { /* as without */ }
+  });
   (function () {
+    var reloadedFor = null;
+    try {
+      reloadedFor = window.sessionStorage.getItem(HISTORY_RELOAD);
+      window.sessionStorage.removeItem(HISTORY_RELOAD);
+    } catch (error) { /* storage refused */ }
     if (!document.body.hasAttribute("data-session-timeout")) { keepLeft({}); return; }
     var navigation = window.performance && performance.getEntriesByType &&
       performance.getEntriesByType("navigation")[0];
-    arrived(here(), !!navigation && /^(back_forward|reload)$/.test(navigation.type));
+    var type = navigation ? navigation.type : "";
+    arrived(here(), type === "back_forward" || (type === "reload" && reloadedFor === here()));
   })();
 
   // Warn before the idle session ends, with a button to stay. Closing the warning any

@@ -537,6 +537,43 @@ def test_a_cancel_from_an_older_page_leaves_a_visit_changed_since(by_appointment
     assert booked(db) == [first_slot(page)]
 
 
+def test_a_person_logs_out_of_their_own_page_and_a_copy_of_the_cookie_opens_nothing(online, db):
+    person = main_contact_browser(online)
+    html = person.client.get("/persoon").get_data(as_text=True)
+    assert "Ingelogd als <strong>J. Jansen</strong>" in html and ">Uitloggen</button>" in html
+    copied = person.client.get_cookie("aansluiten").value
+    out = person.client.post("/uitloggen", data={"csrf_token": hidden_inputs(html)["csrf_token"]})
+    assert out.status_code == 303 and out.headers["Location"] == "/uitgelogd?persoon=1"
+    said = person.client.get(out.headers["Location"]).get_data(as_text=True)
+    assert "vraag de aanvrager dan om u op stap 10 een nieuwe link te sturen" in said
+    assert "Stuur mij een nieuwe link" not in said
+    assert person.client.get("/persoon").status_code == 404
+    thief = online.client.application.test_client()
+    thief.set_cookie("aansluiten", copied)
+    assert thief.get("/persoon").status_code == 404
+
+
+def test_a_visit_is_changed_at_most_ten_times_an_hour_since_each_change_mails_both_persons(by_appointment, db):
+    """The persons' addresses are not verified: changing the visit again and again would mail them
+    without end. Counted per application, from step 10 and a person's own page together."""
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    slots = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[:2]
+    for change in range(9):
+        assert book(by_appointment, slot=slots[change % 2]).status_code == 303
+    assert by_appointment.submit("/stap/10/afspraak/annuleren", page="/stap/10").status_code == 303
+    mails = len(table(db, "outbox"))
+    refused = book(by_appointment, slot=slots[0])
+    assert refused.status_code == 429
+    assert "U heeft dit te vaak geprobeerd. Probeer het over" in refused.get_data(as_text=True)
+    assert len(table(db, "outbox")) == mails
+    person = Applicant(by_appointment.client.application.test_client(), db)
+    opened = person.client.get(person_link(by_appointment, SIGNATORY["email"]), follow_redirects=True)
+    person.client.post("/persoon/bevestig", data=hidden_inputs(opened.get_data(as_text=True)))
+    own = person.client.get("/persoon").get_data(as_text=True)
+    assert person.client.post("/persoon/afspraak", data=fields(own) | {"slot": slots[1]}).status_code == 429
+    assert len(table(db, "outbox")) == mails
+
+
 def test_sending_the_same_first_booking_twice_makes_one_visit(by_appointment, db):
     page = by_appointment.get("/stap/10").get_data(as_text=True)
     for _ in range(2):  # a double click without JavaScript: both say what the applicant did, make it

@@ -336,6 +336,27 @@ def test_an_officer_that_is_a_legal_entity_is_shown_but_cannot_be_chosen(confirm
     assert sign(confirmed, signatory="h1").status_code == 422 and persons(db) == []
 
 
+def test_an_officer_the_extract_gives_first_names_and_no_initials_can_sign_with_initials_made_of_them(
+        confirmed, registry_path):
+    edit_registry(registry_path, lambda data: data["companies"][0]["functionarissen"].append(
+        {"id": "m1", "voorletters": "", "voornamen": "Mo Anne-Marie IJsbrand", "tussenvoegsel": "",
+         "achternaam": "Li", "functie": "", "bevoegdheid": "azb"}))
+    assert confirmed.look_up().status_code == 303 and confirmed.confirm().status_code == 303
+    html = confirmed.get("/stap/4").get_data(as_text=True)
+    assert 'value="m1"' in html and "M.A.-M.IJ. Li" in html
+    chosen = confirmed.get("/stap/4?signatory=m1").get_data(as_text=True)
+    assert 'value="M.A.-M.IJ."' in chosen
+
+
+def test_an_officer_without_a_role_is_named_without_an_empty_one(confirmed, registry_path):
+    edit_registry(registry_path, lambda data: data["companies"][0]["functionarissen"].append(
+        {"id": "h1", "voorletters": "", "voornamen": "", "tussenvoegsel": "", "achternaam": "Holding Zuid B.V.",
+         "functie": "", "bevoegdheid": "azb"}))
+    assert confirmed.look_up().status_code == 303 and confirmed.confirm().status_code == 303
+    html = confirmed.get("/stap/4").get_data(as_text=True)
+    assert 'Holding Zuid B.V.</span>: een rechtspersoon' in html
+
+
 @pytest.mark.parametrize("field, typed", [("surname", "Παπαδόπουλος"), ("initials", "Γ."), ("prefix", "фон")])
 def test_a_name_in_another_script_is_asked_for_in_latin_letters(confirmed, db, field, typed):
     # A registry may give a name as its own script writes it; the ID document writes it in Latin letters.

@@ -134,6 +134,29 @@ def fill_all(applicant, kind="xlsx", **contacts):
 # -- the template ---------------------------------------------------------------------------------
 
 
+def test_empty_rows_end_the_sheet_once_there_were_as_many_as_the_limit_in_all(monkeypatch):
+    """A few rows each thousands of rows apart (openpyxl fills every row between): the empty rows
+    are counted over the whole sheet, and cost no conversion of their cells, so that a file of a
+    few kilobytes cannot keep a worker busy for seconds."""
+    monkeypatch.setattr(spreadsheet, "MAX_EMPTY_ROWS", 100)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER_NL)
+    for number in range(5):
+        row = 2 + number * 40
+        for index, value in enumerate([f"0100000{number}", "", "", *PIETERS], start=1):
+            sheet.cell(row=row, column=index, value=value)
+    data = io.BytesIO()
+    workbook.save(data)
+    converted = []
+    cell = spreadsheet._xlsx_cell
+    monkeypatch.setattr(spreadsheet, "_xlsx_cell", lambda value: converted.append(1) or cell(value))
+    read = spreadsheet.read(data.getvalue(), "verspreid.xlsx", limit=100)
+    # 39 empty rows before each row after the first: the fourth row would make 117.
+    assert [row.values["agb_code"] for row in read.rows] == ["01000000", "01000001", "01000002"]
+    assert len(converted) == 4 * spreadsheet.MAX_COLUMNS
+
+
 def test_step_6_links_to_the_templates_and_the_upload(at_step_6):
     html = at_step_6.get("/stap/6").get_data(as_text=True)
     assert 'href="/stap/6/sjabloon.xlsx"' in html and 'href="/stap/6/sjabloon.csv"' in html
@@ -516,6 +539,18 @@ def test_uploading_without_choosing_a_file_asks_for_one(at_step_6, db):
     response = at_step_6.client.post(UPLOAD, data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 422
     assert "Kies het bestand met de contactpersonen" in response.get_data(as_text=True)
+
+
+def test_an_application_uploads_at_most_twenty_files_in_ten_minutes(at_step_6, db):
+    """Reading a file takes a worker's time: the 21st upload is refused before it is read, and the
+    preview waiting stays."""
+    data = csv_file([HEADER_NL, ["01004567", "", "", *PIETERS]])
+    for _ in range(20):
+        assert upload(at_step_6, data, name="contactpersonen.csv").status_code == 303
+    refused = upload(at_step_6, b"not read", name="contactpersonen.csv")
+    assert refused.status_code == 429
+    assert "U heeft dit te vaak geprobeerd. Probeer het over" in refused.get_data(as_text=True)
+    assert "1 AGB-code krijgt een contactpersoon" in preview(at_step_6)
 
 
 def test_a_bad_file_leaves_an_earlier_preview_waiting(at_step_6, db):

@@ -530,6 +530,8 @@ def test_house_numbers_with_their_additions_are_accepted_as_typed(typed):
     ("12 a--b", "invalid"), ("12 a-b-c-d-e", "invalid"), ("1" + " abcdefghij" * 3, "invalid"),
     # Not a range of separators: only a space, a hyphen and a slash.
     ("12#1", "invalid"), ("12$3", "invalid"), ("12(b", "invalid"), ("12_b", "invalid"), ("12 - - b", "invalid"),
+    # Dutch house numbers have at most five digits: more is no number with an addition.
+    ("123456", "invalid"), ("11111111111111111111", "invalid"), ("1234567a", "invalid"),
 ])
 def test_house_numbers_refused(typed, code):
     assert refusal(house_number, typed) == code

@@ -12,6 +12,7 @@ larger still gets its message beside the file field (this blueprint's handler of
 """
 
 import os
+from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 from flask_babel import format_decimal
@@ -20,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 
 from onboarding import drafts, spreadsheet, store
+from onboarding.ratelimit import Limit, RateLimited, hit
 
 from .. import forms, person_forms
 from ..i18n import language
@@ -27,7 +29,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..pages import advance, current_draft, get_db
-from ..wizard import STALE, bp, gate, save_unavailable, show, within_step
+from ..wizard import STALE, bp, gate, rate_limited, save_unavailable, show, within_step
 
 # Nested in the wizard's blueprint (its URLs under /stap, its endpoints wizard.upload.*), so
 # that a too large file meets this blueprint's 413 handler and no other form does.
@@ -39,6 +41,8 @@ SUMMARY_ERRORS = 10
 SHOWN_ERRORS = 200
 # Changed rows shown with what they held before (every change is counted).
 SHOWN_CHANGES = 50
+# Reading a file takes a worker up to a second or so: uploads per application in 10 minutes.
+UPLOADS = Limit("upload-draft", hits=20, window=timedelta(minutes=10))
 
 
 def large_body(view):
@@ -156,6 +160,12 @@ def upload_post():
         else:
             db = get_db()
             codes = drafts.agb_code_count(db, draft)
+            try:
+                hit(db, [(UPLOADS, str(draft.id))])
+            except RateLimited as limited:
+                return _show(draft, form, None, status=429, notice=rate_limited(limited))
+            except store.Unavailable as error:
+                return _show(draft, form, None, status=503, notice=save_unavailable(error))
             try:
                 sheet = spreadsheet.read(chosen.read(), _file_name(chosen.filename), spreadsheet.row_limit(codes))
             except spreadsheet.FileRefused as refused:

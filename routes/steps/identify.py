@@ -25,6 +25,9 @@ from ..status import POLL_SECONDS
 from ..wizard import FormRejected, Step, bp, gate, rate_limited, save_unavailable, show, step, step_url
 
 LINK_RESENDS = Limit("person-link", hits=5, window=timedelta(hours=1))
+# Each booking, change or cancel of a visit mails both persons, whose addresses nobody verified:
+# an application's visit is changed this often an hour, from step 10 and the persons' pages together.
+VISIT_CHANGES = Limit("visit-changes", hits=10, window=timedelta(hours=1))
 VISIT_CHANGED = _l("De afspraak is intussen gewijzigd of geannuleerd, in een ander venster of door de andere persoon. "
                    "Hieronder ziet u hoe hij nu staat. Wilt u toch iets veranderen? Doe het dan opnieuw.")
 NO_PROVIDER = _l("Online identificeren en ondertekenen is op dit moment niet beschikbaar. Kies een afspraak, "
@@ -149,6 +152,7 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
         raise FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
     address = appointments.Address(street=form.street.data, house_number=form.house_number.data,
                                    postcode=form.postcode.data, city=form.city.data)
+    count_visit_change(draft)
     db = get_db()
     had = appointments.current(db, draft.id)
     try:
@@ -185,6 +189,16 @@ def visit_booked(draft, changed: bool, by_the_person: bool = False) -> str:
                 else _("De afspraak is gemaakt. U krijgt een e-mail."))
     return (_("De afspraak is gewijzigd. %(name)s krijgt een e-mail.", name=person.full_name) if changed
             else _("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name))
+
+
+def count_visit_change(draft) -> None:
+    """One more change of the visit (``VISIT_CHANGES``); FormRejected (429) when it is one too many."""
+    try:
+        hit(get_db(), [(VISIT_CHANGES, str(draft.id))])
+    except RateLimited as limited:
+        raise FormRejected(rate_limited(limited), status=429) from None
+    except store.Unavailable as error:
+        raise FormRejected(save_unavailable(error), status=503) from None
 
 
 def refused_visit_form(draft, rejected: FormRejected):
@@ -257,6 +271,8 @@ def cancel_visit(draft, actor: str = drafts.APPLICANT, based_on: int | None = No
     showed (``based_on``)."""
     db = get_db()
     visit = appointments.current(db, draft.id)
+    if visit is not None:
+        count_visit_change(draft)
     try:
         cancelled = visit is not None and appointments.cancel(db, draft.id, actor, based_on=based_on)
     except appointments.SlotUnavailable:
