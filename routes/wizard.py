@@ -107,6 +107,12 @@ class Step:
         """Check what a GET form of the page asked (step 4's choice of officer); may raise
         FormRejected, which the page shows as a whole."""
 
+    def redirect(self, draft) -> str | None:
+        """Where a GET that is an action on the page leads instead of a page of its own (step 5's
+        copy of the signatory): the browser's history keeps that page, not the action, which Back
+        would otherwise do again over what was saved since."""
+        return None
+
     def unchanged(self, draft, form) -> bool:
         """Whether the draft holds what the form says already (a second click)."""
         return all(form[name].data == value for name, value in self.load(draft).items())
@@ -252,6 +258,8 @@ def step_get(number: int):
     if response := gate(draft, number):
         return response
     step = STEPS[number]
+    if url := step.redirect(draft):
+        return advance(url)
     form = step.bind(draft)
     try:
         step.asked(draft, form)

@@ -96,9 +96,10 @@ class Applicant:
         headers = {"HX-Request": "true"} if htmx else {}
         return self.client.get(url, headers=headers, **kwargs)
 
-    def submit(self, url, data=None, htmx=False, page=None, **kwargs):
-        """Open ``page`` (default: ``url``) for its hidden fields, then post ``data`` to ``url``."""
-        opened = self.client.get(page or url)
+    def submit(self, url, data=None, htmx=False, page=None, follow_page=False, **kwargs):
+        """Open ``page`` (default: ``url``; ``follow_page``: where it redirects) for its hidden
+        fields, then post ``data`` to ``url``."""
+        opened = self.client.get(page or url, follow_redirects=follow_page)
         fields = hidden_inputs(opened.get_data(as_text=True))
         fields.update(data or {})
         headers = {**({"HX-Request": "true"} if htmx else {}), **kwargs.pop("headers", {})}

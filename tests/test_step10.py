@@ -670,7 +670,7 @@ def test_two_applicants_posting_the_same_slot_at_once_one_wins(by_appointment, d
 def test_a_main_contact_who_is_the_signatory_identifies_once(signed, db):
     """Step 5's shortcut: the signatory is the main contact too."""
     copied = signed.submit("/stap/5", SIGNATORY | {"birth_date": "1971-03-09", "employed": "y"},
-                           page="/stap/5?van=tekenbevoegde")
+                           page="/stap/5?van=tekenbevoegde", follow_page=True)
     assert copied.status_code == 303
     signed.submit("/stap/6/aanvullen", page="/stap/6")
     for path, data in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
@@ -691,7 +691,7 @@ def submit_with_main_contact(applicant, method: str | None, **main_contact):
         data, page = SIGNATORY | {"birth_date": "1971-03-09", "employed": "y"}, "/stap/5?van=tekenbevoegde"
     else:
         data, page = MAIN_CONTACT | main_contact, "/stap/5"
-    assert applicant.submit("/stap/5", data, page=page).status_code == 303
+    assert applicant.submit("/stap/5", data, page=page, follow_page=True).status_code == 303
     applicant.submit("/stap/6/aanvullen", page="/stap/6")
     for path, values in (("/stap/6", {}), ("/stap/7", {}), ("/stap/8", {"services_ok": "y"}),
                          ("/stap/9", {"declaration": "y"}), *([("/stap/10", {"method": method})] if method else [])):

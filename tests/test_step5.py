@@ -70,8 +70,16 @@ def test_the_saved_main_contact_is_shown_again(with_main_contact):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_the_shortcut_copies_the_signatory_into_the_form_without_saving(signed, db, htmx):
+    """On the step's own URL (a redirect; with htmx the step in place of itself): Back, later,
+    leads to the step as saved, not to a copy again over what was saved since."""
     version = signed.draft()["version"]
-    response = signed.get("/stap/5?van=tekenbevoegde", htmx=htmx)
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://localhost/stap/5"} if htmx else {}
+    response = signed.client.get("/stap/5?van=tekenbevoegde", headers=headers)
+    if htmx:
+        assert response.headers["HX-Replace-Url"] == "/stap/5" and "HX-Push-Url" not in response.headers
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == "/stap/5"
+        response = signed.get(response.headers["Location"])
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     expected = {"initials": "M.", "prefix": "van der", "surname": "Linden", "birth_date": "09-03-1971",
@@ -82,7 +90,7 @@ def test_the_shortcut_copies_the_signatory_into_the_form_without_saving(signed, 
 
 
 def test_the_copied_signatory_is_saved_as_main_contact_once_confirmed(signed, db):
-    copied = signed.get("/stap/5?van=tekenbevoegde").get_data(as_text=True)
+    copied = signed.get("/stap/5?van=tekenbevoegde", follow_redirects=True).get_data(as_text=True)
     fields = {name: element(copied, name)["value"]
               for name in ("initials", "prefix", "surname", "birth_date", "email", "mobile")}
     response = signed.client.post("/stap/5", data={**hidden_inputs(copied), **fields, "employed": "y"})
@@ -93,6 +101,18 @@ def test_the_copied_signatory_is_saved_as_main_contact_once_confirmed(signed, db
 
 
 
+def test_after_the_copy_is_saved_the_step_shows_what_was_saved(signed, db):
+    """The copy is done once: the step, asked for again (Back after saving), shows the answer
+    saved, with what was changed after copying, not the signatory again."""
+    copied = signed.get("/stap/5?van=tekenbevoegde", follow_redirects=True).get_data(as_text=True)
+    fields = {name: element(copied, name)["value"]
+              for name in ("initials", "prefix", "surname", "birth_date", "email", "mobile")}
+    fields |= {"email": "eigen@delinde.example", "employed": "y"}
+    assert signed.client.post("/stap/5", data={**hidden_inputs(copied), **fields}).status_code == 303
+    again = signed.get("/stap/5").get_data(as_text=True)
+    assert element(again, "email")["value"] == "eigen@delinde.example" and "checked" in element(again, "employed")
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_the_shortcut_opened_from_the_summary_keeps_the_way_back_to_it(at_step_9, htmx):
     """Step 9's change link: copying the signatory is still a change started from the summary,
@@ -101,7 +121,7 @@ def test_the_shortcut_opened_from_the_summary_keeps_the_way_back_to_it(at_step_9
     html = at_step_9.get("/stap/5?terug=overzicht", htmx=htmx).get_data(as_text=True)
     copy = link(html, "Is de tekenbevoegde ook de hoofdcontactpersoon?")
     assert copy["href"] == copy["hx-get"] == "/stap/5?van=tekenbevoegde&terug=overzicht"
-    copied = client.get(copy["href"], headers=headers).get_data(as_text=True)
+    copied = client.get(copy["href"], headers=headers, follow_redirects=True).get_data(as_text=True)
     assert element(copied, "surname")["value"] == "Linden"
     assert 'class="back-link" href="/stap/9"' in copied
     fields = {name: element(copied, name)["value"]
