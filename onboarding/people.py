@@ -300,6 +300,12 @@ def remove_contact(db, draft: Draft, agb_code: str, version: int, position: int)
         audit(db, draft.id, 6, f"contact person {position} of AGB code {agb_code} removed")
 
 
+def main_contact_details(db, draft: Draft) -> tuple | None:
+    """The main contact's details as a row filled from them holds them, or None."""
+    main = person(db, draft, MAIN_CONTACT)
+    return _as_contact(main) if main else None
+
+
 def _as_contact(main: Person) -> tuple:
     """The main contact as the columns ``_FILLED`` of the rows filled from them."""
     return (main.initials, main.prefix, main.surname, main.email, main.mobile)

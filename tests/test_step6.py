@@ -475,13 +475,19 @@ def test_rows_filled_with_the_main_contact_follow_a_new_main_contact_only_when_a
     html = at_step_6.get("/stap/6").get_data(as_text=True)
     assert "1 contactpersoon is ingevuld met de vorige gegevens van de hoofdcontactpersoon." in html
     assert 'action="/stap/6/hoofdcontact-volgen"' in html
+    # The row says so too: it is no longer the main contact's (alone as well, as a swap shows it).
+    assert '<span class="tag">vorige gegevens hoofdcontactpersoon</span>' in row_of(html, "37000890")
+    alone = at_step_6.get("/stap/6/code/37000890", htmx=True).get_data(as_text=True)
+    assert '<span class="tag">vorige gegevens hoofdcontactpersoon</span>' in alone
     response = at_step_6.submit("/stap/6/hoofdcontact-volgen", page="/stap/6")
     assert response.status_code == 303 and response.headers["Location"] == "/stap/6"
     assert contact_names(db, "37000890") == [(1, "K.", "Pietersen", "main_contact")]
     assert contacts(db, "37000890")[0]["email"] == "k.pietersen@delinde.example"
     assert contact_names(db, "01004567") == [(1, "A.S.", "El Amrani", "applicant")]  # typed: untouched
     assert contact_names(db, KNOWN) == [(1, "S.", "Vries", "registry")]
-    assert "hoofdcontact-volgen" not in at_step_6.get("/stap/6").get_data(as_text=True)
+    html = at_step_6.get("/stap/6").get_data(as_text=True)
+    assert "hoofdcontact-volgen" not in html
+    assert '<span class="tag">hoofdcontactpersoon</span>' in row_of(html, "37000890")
 
 
 def test_a_filled_row_the_applicant_changed_no_longer_follows_the_main_contact(at_step_6, db):

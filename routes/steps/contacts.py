@@ -33,6 +33,7 @@ NO_CONTACT = _l("Geef bij elke AGB-code een contactpersoon op. Nog zonder contac
 ROW_TEXTS = {
     "known": _l("bekend bij VECOZO"),
     "main_contact": _l("hoofdcontactpersoon"),
+    "former_main_contact": _l("vorige gegevens hoofdcontactpersoon"),
     "edit": _l("Wijzig"),
     "remove": _l("Verwijder"),
     "missing": _l("Nog geen contactpersoon"),
@@ -128,7 +129,9 @@ def add_link_id(agb_code: str) -> str:
     return f"row-{agb_code}-add"
 
 
-def shown_rows(rows, kept=frozenset()) -> list[ShownRow]:
+def shown_rows(rows, kept=frozenset(), main_contact: tuple | None = None) -> list[ShownRow]:
+    """The rows as the table shows them; ``main_contact``: the main contact's details
+    (``people.main_contact_details``) when rows filled from them may hold an earlier version."""
     texts = row_texts()
     links = RowLinks(asked_filter())
     phone = phone_formatter()
@@ -145,7 +148,7 @@ def shown_rows(rows, kept=frozenset()) -> list[ShownRow]:
                     full_name=contact.full_name,
                     email=contact.email,
                     phone=phone(contact.phone),
-                    tag=getattr(texts, TAGS[contact.source]) if contact.source in TAGS else "",
+                    tag=_tag(texts, contact, main_contact),
                     about=texts.contact_of % {"position": contact.position, "code": row.agb_code},
                     edit_url=links.edit(row.agb_code, contact.position),
                     remove_url=links.remove(row.agb_code, contact.position),
@@ -161,6 +164,17 @@ def shown_rows(rows, kept=frozenset()) -> list[ShownRow]:
         )
         for row in rows
     ]
+
+
+def _tag(texts, contact, main_contact: tuple | None) -> str:
+    """Where a contact came from: the registry, or the main contact (as they were, when they have
+    changed since the bulk action filled the row)."""
+    if contact.source not in TAGS:
+        return ""
+    if contact.source == "main_contact" and main_contact is not None and main_contact != (
+            contact.initials, contact.prefix, contact.surname, contact.email, contact.phone):
+        return texts.former_main_contact
+    return getattr(texts, TAGS[contact.source])
 
 
 # The rows the page has open with something typed and not saved, named by app.js when it asks for the
@@ -230,7 +244,8 @@ class ContactsStep(Step):
         return {
             **row_context(),
             "without_contact": without_contact,
-            "rows": shown_rows(pinned + rows, kept),
+            "rows": shown_rows(pinned + rows, kept,
+                               people.main_contact_details(db, draft) if behind_main_contact else None),
             "pager": pager,
             "query": query,
             "behind_main_contact": behind_main_contact,
@@ -296,7 +311,7 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         title=_("Contactpersoon bij AGB-code %(code)s", code=row.agb_code),
         # The back link shows on the page only: an htmx row needs no count of the rows before it.
         back_url=None if wants_fragment() else _row_url(row.agb_code),
-        row=shown_rows([row])[0],
+        row=shown_rows([row], main_contact=people.main_contact_details(get_db(), draft))[0],
         row_form=form,
         action=position and within_step("wizard.contact_save", agb_code=row.agb_code, position=position,
                                         **filter_args(asked_filter())),
