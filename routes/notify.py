@@ -57,14 +57,15 @@ def one_person(draft):
     return people.person(db, draft, people.SIGNATORY) if submission.same_person(db, draft) else None
 
 
-def mail_visit(draft, visit, changed=False, cancelled=False, reopened=False, missed=False) -> None:
+def mail_visit(draft, visit, changed=False, cancelled=False, reopened=False, missed=False) -> bool:
     """Both persons hear of a visit booked, changed or cancelled, with its ``.ics`` and a link to
     their own page; cancelled because the application was ``reopened``, without a link (a reopen
     ends them: ``person_links.end_all``). Only a visit still to come is called off: one that took
     place or has passed is nobody's plan. A visit ``missed`` (nobody was there, as staff
-    recorded) is said with the link to choose a new one, and no ``.ics``: it is over."""
+    recorded) is said with the link to choose a new one, and no ``.ics``: it is over. Whether it
+    mailed anyone."""
     if cancelled and not appointments.upcoming(visit, appointments.local_now()):
-        return
+        return False
     db = get_db()
     address = visit.address
     where = f"{address.street} {address.house_number}, {validators.format_postcode(address.postcode)} {address.city}"
@@ -80,6 +81,7 @@ def mail_visit(draft, visit, changed=False, cancelled=False, reopened=False, mis
                   name=recipient.name, one_person=recipient.one_person, when=visit_time(visit.slot), where=where,
                   reference=draft.reference, company=draft.company.name, cancelled=cancelled, reopened=reopened,
                   missed=missed)
+    return True
 
 
 def _calendar(draft, visit, recipient: Recipient, where: str, cancelled: bool) -> Attachment:

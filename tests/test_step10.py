@@ -555,16 +555,19 @@ def test_a_person_logs_out_of_their_own_page_and_a_copy_of_the_cookie_opens_noth
 
 def test_a_visit_is_changed_at_most_ten_times_an_hour_since_each_change_mails_both_persons(by_appointment, db):
     """The persons' addresses are not verified: changing the visit again and again would mail them
-    without end. Counted per application, from step 10 and a person's own page together."""
+    without end. Counted per application, from step 10 and a person's own page together; what
+    mails nobody (the same booking again, a refusal) does not count."""
     html = by_appointment.get("/stap/10").get_data(as_text=True)
     slots = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[:2]
     for change in range(9):
         assert book(by_appointment, slot=slots[change % 2]).status_code == 303
+        assert book(by_appointment, slot=slots[change % 2]).status_code == 303  # the same again: not counted
+    assert book(by_appointment, slot="2000-01-03T09:00").status_code == 422  # refused: not counted
     assert by_appointment.submit("/stap/10/afspraak/annuleren", page="/stap/10").status_code == 303
     mails = len(table(db, "outbox"))
     refused = book(by_appointment, slot=slots[0])
     assert refused.status_code == 429
-    assert "U heeft dit te vaak geprobeerd. Probeer het over" in refused.get_data(as_text=True)
+    assert "De afspraak is het afgelopen uur al vaak gewijzigd. Probeer het over" in refused.get_data(as_text=True)
     assert len(table(db, "outbox")) == mails
     person = Applicant(by_appointment.client.application.test_client(), db)
     opened = person.client.get(person_link(by_appointment, SIGNATORY["email"]), follow_redirects=True)
@@ -572,6 +575,18 @@ def test_a_visit_is_changed_at_most_ten_times_an_hour_since_each_change_mails_bo
     own = person.client.get("/persoon").get_data(as_text=True)
     assert person.client.post("/persoon/afspraak", data=fields(own) | {"slot": slots[1]}).status_code == 429
     assert len(table(db, "outbox")) == mails
+
+
+def test_choosing_online_after_the_visits_changes_ran_out_calls_the_visit_off_all_the_same(by_appointment, db):
+    html = by_appointment.get("/stap/10").get_data(as_text=True)
+    slots = re.findall(r'<option value="(\d{4}-\d\d-\d\dT\d\d:\d\d)"', html)[:2]
+    for change in range(10):
+        assert book(by_appointment, slot=slots[change % 2]).status_code == 303
+    assert choose(by_appointment, "online").status_code == 303
+    assert by_appointment.draft()["method"] == "online"
+    assert all(row["cancelled_at"] is not None for row in table(db, "appointments"))
+    assert mails_to(db, MAIN_CONTACT["email"], "Afspraak geannuleerd")
+    assert mails_to(db, MAIN_CONTACT["email"], "Identificeer u")
 
 
 def test_sending_the_same_first_booking_twice_makes_one_visit(by_appointment, db):

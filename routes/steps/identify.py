@@ -13,11 +13,12 @@ from flask_babel import format_date, format_time
 from wtforms.validators import AnyOf, InputRequired
 
 from onboarding import appointments, drafts, identity, people, person_links, signing, store, submission, validators
-from onboarding.ratelimit import Limit, RateLimited, hit
+from onboarding.ratelimit import Limit, RateLimited, hit, take_back
 
 from .. import forms, providers
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
+from ..i18n import ngettext
 from ..mailer import send_mail
 from ..pages import advance, current_draft, external_url, get_db, navigate
 from ..notify import after_change, mail_visit, one_person
@@ -64,7 +65,7 @@ class IdentifyStep(Step):
             raise FormRejected(NO_PROVIDER, status=503, notice=True)
         submission.choose_method(get_db(), draft, form.based_on(), method)
         if method == submission.ONLINE:
-            cancel_visit(draft)
+            cancel_visit(draft, counted=False)
         if (method == submission.ONLINE and draft.method != submission.ONLINE
                 and not submission.same_person(get_db(), draft)):
             send_person_link(drafts.by_id(get_db(), draft.id), people.MAIN_CONTACT)
@@ -152,29 +153,36 @@ def book_visit(draft, form, actor: str = drafts.APPLICANT) -> bool:
         raise FormRejected(_("Kies een datum en tijd uit de lijst"), "slot")
     address = appointments.Address(street=form.street.data, house_number=form.house_number.data,
                                    postcode=form.postcode.data, city=form.city.data)
-    count_visit_change(draft)
+    counted_at = count_visit_change(draft)
     db = get_db()
     had = appointments.current(db, draft.id)
     try:
         visit = appointments.book(db, draft.id, slot, address, submission.today(), actor, based_on=form.based_on(),
                                   per_slot=current_app.config["VISITS_PER_SLOT"])
-    except store.Unavailable as error:
-        raise FormRejected(save_unavailable(error), status=503) from None
-    except appointments.SlotUnavailable as unavailable:
-        if unavailable.reason == "changed":
-            # Sent again from the page that says so, it replaces the visit as it is now.
-            form.appointment.data = str(had.id if had else 0)
-            raise FormRejected(VISIT_CHANGED, status=409) from None
-        if unavailable.reason == "closed":
-            raise FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."),
-                               "slot", status=409) from None
-        if unavailable.reason == "taken":
-            raise FormRejected(_("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."),
-                               "slot", status=409) from None
-        raise FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot") from None
+    except (store.Unavailable, appointments.SlotUnavailable) as error:
+        uncount_visit_change(draft, counted_at)
+        raise _booking_refused(error, form, had) from None
     if had != visit:
         mail_visit(draft, visit, changed=had is not None)
+    else:
+        uncount_visit_change(draft, counted_at)  # the same booking sent again: nobody is mailed
     return form.based_on() > 0  # the page showed a visit, which this one replaced (or a click before it did)
+
+
+def _booking_refused(error: Exception, form, had) -> FormRejected:
+    if isinstance(error, store.Unavailable):
+        return FormRejected(save_unavailable(error), status=503)
+    if error.reason == "changed":
+        # Sent again from the page that says so, it replaces the visit as it is now.
+        form.appointment.data = str(had.id if had else 0)
+        return FormRejected(VISIT_CHANGED, status=409)
+    if error.reason == "closed":
+        return FormRejected(_("De aanmelding is intussen gewijzigd. Kijk hieronder wat nu nodig is."), "slot",
+                            status=409)
+    if error.reason == "taken":
+        return FormRejected(_("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."), "slot",
+                            status=409)
+    return FormRejected(_("Dit tijdstip kan niet meer. Kies een tijdstip uit de lijst."), "slot")
 
 
 def visit_booked(draft, changed: bool, by_the_person: bool = False) -> str:
@@ -191,14 +199,28 @@ def visit_booked(draft, changed: bool, by_the_person: bool = False) -> str:
             else _("De afspraak is gemaakt. %(name)s krijgt een e-mail.", name=person.full_name))
 
 
-def count_visit_change(draft) -> None:
-    """One more change of the visit (``VISIT_CHANGES``); FormRejected (429) when it is one too many."""
+def count_visit_change(draft) -> datetime:
+    """One more change of the visit (``VISIT_CHANGES``), counted before it is made; FormRejected
+    (429) when it is one too many. Returns when it was counted, for ``uncount_visit_change``."""
+    now = store.utcnow()
     try:
-        hit(get_db(), [(VISIT_CHANGES, str(draft.id))])
+        hit(get_db(), [(VISIT_CHANGES, str(draft.id))], now=now)
     except RateLimited as limited:
-        raise FormRejected(rate_limited(limited), status=429) from None
+        raise FormRejected(ngettext(
+            "De afspraak is het afgelopen uur al vaak gewijzigd. Probeer het over %(num)s minuut opnieuw.",
+            "De afspraak is het afgelopen uur al vaak gewijzigd. Probeer het over %(num)s minuten opnieuw.",
+            limited.minutes), status=429) from None
     except store.Unavailable as error:
         raise FormRejected(save_unavailable(error), status=503) from None
+    return now
+
+
+def uncount_visit_change(draft, counted_at: datetime) -> None:
+    """A change that mailed nobody (refused, or the same again) does not count."""
+    try:
+        take_back(get_db(), [(VISIT_CHANGES, str(draft.id))], counted_at)
+    except store.Unavailable:
+        pass  # counted, then: a try that failed is a try
 
 
 def refused_visit_form(draft, rejected: FormRejected):
@@ -266,19 +288,23 @@ def visit_cancel():
     return advance(step_url(10), announce=_("De afspraak is geannuleerd."))
 
 
-def cancel_visit(draft, actor: str = drafts.APPLICANT, based_on: int | None = None) -> None:
+def cancel_visit(draft, actor: str = drafts.APPLICANT, based_on: int | None = None, counted: bool = True) -> None:
     """Call the visit off and tell both persons; FormRejected when it is no longer the one the page
-    showed (``based_on``)."""
+    showed (``based_on``). Not ``counted`` as a change of the visit when it goes with the choice of
+    identifying online (which cannot be repeated without booking a visit again)."""
     db = get_db()
     visit = appointments.current(db, draft.id)
-    if visit is not None:
-        count_visit_change(draft)
+    if visit is None:
+        return
+    counted_at = count_visit_change(draft) if counted else None
     try:
-        cancelled = visit is not None and appointments.cancel(db, draft.id, actor, based_on=based_on)
+        cancelled = appointments.cancel(db, draft.id, actor, based_on=based_on)
     except appointments.SlotUnavailable:
+        if counted_at:
+            uncount_visit_change(draft, counted_at)
         raise FormRejected(VISIT_CHANGED, status=409) from None
-    if cancelled:
-        mail_visit(draft, visit, cancelled=True)
+    if not (cancelled and mail_visit(draft, visit, cancelled=True)) and counted_at:
+        uncount_visit_change(draft, counted_at)
 
 
 @bp.post("/10/identificeren")
