@@ -424,7 +424,8 @@ def render_page(template: str, *, title, status: int = 200, number: int | None =
 
 
 def advance(url: str, announce: str | None = None, *, shown: bool = True):
-    """After a successful POST: 303 to ``url``, or for htmx that page's fragment, pushed.
+    """After a successful POST (or a GET that is an action: ``Step.redirect``): 303 to ``url``, or
+    for htmx that page's fragment, pushed.
 
     ``announce`` is said by screen readers through the page's live region (htmx), or without
     JavaScript shown at the top of the page ``url`` (``DONE``), which otherwise would not say

@@ -258,7 +258,10 @@ def step_get(number: int):
     if response := gate(draft, number):
         return response
     step = STEPS[number]
-    if url := step.redirect(draft):
+    # Once: with htmx, advance() shows the page it leads to within this request, whose arguments
+    # still ask for the action.
+    if not g.get("redirected") and (url := step.redirect(draft)):
+        g.redirected = True
         return advance(url)
     form = step.bind(draft)
     try:

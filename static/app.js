@@ -133,13 +133,28 @@
       window.sessionStorage.setItem(TYPED, JSON.stringify({ page: page, fields: snapshot(fields) }));
     } catch (error) { /* storage refused (private mode, full): the link works as before */ }
   });
+  // What the page's forms hold that was typed: the changed fields, and the hidden ones of their
+  // forms (the version the typing was based on: sent later, a stale answer then meets the server's
+  // "changed in the meantime" rather than overwriting what another tab saved).
+  function hiddenFields(form) {
+    return Array.prototype.filter.call(form.querySelectorAll("input[type=hidden][name]"), function (field) {
+      return field.name !== "csrf_token";
+    });
+  }
   function snapshot(fields) {
-    return fields.map(function (field) {
+    var kept = fields.filter(changed);
+    var forms = [];
+    kept.forEach(function (field) { if (field.form && forms.indexOf(field.form) < 0) forms.push(field.form); });
+    forms.forEach(function (form) { kept = kept.concat(hiddenFields(form)); });
+    return kept.map(function (field) {
       return { id: field.id, name: field.name, value: field.value, checked: field.checked };
     });
   }
   function fillIn(saved) {
     var fields = typedFields();
+    Array.prototype.forEach.call(document.querySelectorAll("#main form[method=post]"), function (form) {
+      fields = fields.concat(hiddenFields(form));
+    });
     saved.forEach(function (value) {
       // By its id where it has one (step 6's rows share their fields' names), else by name.
       var field = fields.filter(function (candidate) {
@@ -163,11 +178,12 @@
   })();
 
   // Back and Forward: answers are never cached (no-store), so the browser loads a page again,
-  // without what was typed on it and not sent. What a page held when the browser left it (other
-  // than by sending a form) is kept for that page in this tab, and filled in when the browser
-  // comes back to it through its history (Back, Forward; or htmx's reload for them). Any other
-  // visit of the page drops it (the server's answers are newer; a reload shows the page as it
-  // is); so does a page without a session (logged out: the next person at this tab starts empty).
+  // without what was typed on it and not sent. What a page held when the browser left it other
+  // than by sending a form (a link, Back, Forward) is kept for that page in this tab, and filled
+  // in when the browser comes back to it through its history (Back, Forward; or htmx's reload
+  // for them). Any other visit of the page drops it (the server's answers are newer; a reload
+  // shows the page as it is); so does a page without a session (logged out: the next person at
+  // this tab starts empty).
   var LEFT = "aansluiten:left";
   var LEFT_PAGES = 5;
   var shown = here();  // the page on screen: location moves before popstate's listeners run
@@ -192,15 +208,20 @@
   // A form sent leaves the page with what it sent, not for the history; with htmx the page stays.
   document.addEventListener("submit", function () { sending = true; });
   document.addEventListener("htmx:afterRequest", function () { sending = false; });
-  window.addEventListener("pagehide", function () {
+  function keepTyped(path) {
     var fields = typedFields();
     if (sending || !fields.some(changed)) return;
     var pages = leftPages();
-    delete pages[shown];
-    pages[shown] = snapshot(fields);
+    delete pages[path];
+    pages[path] = snapshot(fields);
     var paths = Object.keys(pages);
-    paths.slice(0, Math.max(0, paths.length - LEFT_PAGES)).forEach(function (path) { delete pages[path]; });
+    paths.slice(0, Math.max(0, paths.length - LEFT_PAGES)).forEach(function (page) { delete pages[page]; });
     keepLeft(pages);
+  }
+  window.addEventListener("pagehide", function () { keepTyped(shown); });
+  // Left by an htmx link ("Vorige", the progress, a page of a list): no pagehide, the page is swapped.
+  document.body.addEventListener("htmx:beforeHistorySave", function (event) {
+    keepTyped(event.detail.path.split("#")[0]);
   });
   function moved(event) {
     shown = event.detail.path.split("#")[0];

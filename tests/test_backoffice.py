@@ -480,7 +480,8 @@ def test_a_visit_nobody_was_at_is_said_where_a_new_one_is_chosen(anna, submitted
                  and row["subject"].startswith("Afspraak niet doorgegaan")]
         assert row["attachment"] is None
         text, html = submitted.last_mail(who["email"])
-        assert "was niemand aanwezig" in text and "Een nieuwe afspraak maken:" in text
+        assert "maar er was niemand aanwezig. Maak via de link hieronder een nieuwe afspraak." in text
+        assert "Een nieuwe afspraak maken:" in text
         link = re.search(r"https?://[^/\s]+(/persoon/[\w-]+)", text).group(1)
         assert f'{link}">' in html
         # The link leads to the person's page, where a new visit is chosen.

@@ -80,8 +80,8 @@ def test_the_privacy_statement_says_what_the_browser_keeps(app, client):
     app.config["IDLE_TIMEOUT"] = 20 * 60
     html = client.get("/privacy").get_data(as_text=True)
     assert "In uw browser" in html and "geen cookies om u te volgen of te meten" in html
-    assert "na 20 minuten zonder activiteit geldt het niet meer" in html
-    assert "met de knoppen Terug en Vooruit van de browser" in html and "alleen in dit tabblad" in html
+    assert "na 20 minuten zonder activiteit bent u niet meer aangemeld" in html
+    assert "met de knoppen Terug en Vooruit van de browser" in html and "alleen wat u veranderde, in dit tabblad" in html
 
 
 def test_the_privacy_officers_address_is_configurable(app, client):

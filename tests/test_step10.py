@@ -545,7 +545,7 @@ def test_a_person_logs_out_of_their_own_page_and_a_copy_of_the_cookie_opens_noth
     out = person.client.post("/uitloggen", data={"csrf_token": hidden_inputs(html)["csrf_token"]})
     assert out.status_code == 303 and out.headers["Location"] == "/uitgelogd?persoon=1"
     said = person.client.get(out.headers["Location"]).get_data(as_text=True)
-    assert "vraag de aanvrager dan om u op stap 10 een nieuwe link te sturen" in said
+    assert "neem dan contact op met wie de aanmelding voor uw onderneming doet" in said
     assert "Stuur mij een nieuwe link" not in said
     assert person.client.get("/persoon").status_code == 404
     thief = online.client.application.test_client()

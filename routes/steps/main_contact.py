@@ -1,6 +1,6 @@
 """Step 5: the main contact person, with a shortcut that copies the signatory."""
 
-from flask import g, request, session
+from flask import request, session
 
 from onboarding import people
 
@@ -21,9 +21,8 @@ class MainContactStep(Step):
     form_class = person_forms.MainContactForm
 
     def redirect(self, draft):
-        if request.args.get("van") != COPY_SIGNATORY or g.get("copying"):
+        if request.args.get("van") != COPY_SIGNATORY:
             return None
-        g.copying = True  # htmx: advance() shows the step within this request
         session[COPY_PENDING] = True
         return within_step("wizard.step_get", number=self.number)
 

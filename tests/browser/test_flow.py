@@ -239,6 +239,34 @@ def test_what_was_typed_and_not_sent_comes_back_through_the_history(flow):
     assert page.evaluate("sessionStorage.getItem('aansluiten:left')") is None
 
 
+def test_what_was_typed_comes_back_after_leaving_by_the_back_link_and_is_sent_as_of_its_version(flow):
+    """Left by "Vorige" (an htmx link: the page is swapped, not unloaded), what was typed comes back
+    with Back too. Only what was changed is kept, with the version the page was at: saved meanwhile
+    in another tab, the kept answer is refused as changed in the meantime, not stored over it."""
+    page = flow.page
+    flow.sign_in()
+    flow.lookup(KVK, AGB)
+    flow.at("/stap/3", H1[3])
+    page.get_by_label("Nee, er klopt iets niet").check()
+    page.get_by_role("link", name="Vorige").click()
+    flow.at("/stap/2", H1[2])
+    page.go_back()
+    flow.at("/stap/3", H1[3])
+    expect(page.get_by_label("Nee, er klopt iets niet")).to_be_checked()
+    kept = page.evaluate("sessionStorage.getItem('aansluiten:left')")
+    assert kept is None, "what was filled in stays kept after it came back"
+
+    other = page.context.new_page()  # another tab of the same browser saves step 3 meanwhile
+    other.goto("/stap/3")
+    other.get_by_label("Ja, de gegevens kloppen").check()
+    other.get_by_role("button", name="Doorgaan").click()
+    expect(other.locator("h1")).to_have_text(H1[4])
+    other.close()
+    page.get_by_role("button", name="Doorgaan").click()
+    expect(page.locator("#main")).to_contain_text("intussen in een ander venster of tabblad gewijzigd")
+    expect(page.locator("h1")).to_have_text(H1[3])
+
+
 def test_without_htmx_every_step_is_a_page_load(nojs_page, live_server, assert_accessible, unique_email):
     flow = Flow(nojs_page, False, live_server, assert_accessible, unique_email("nojs"))
     page = flow.page
