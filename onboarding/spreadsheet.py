@@ -45,8 +45,9 @@ MAX_COLUMNS = 50
 MAX_UNPACKED = 10 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ENTRIES = 500
-# Rows without anything in them are passed over; this many in all end the sheet. (Counted over the
-# whole sheet, not in a row: a few rows each 10,000 apart would make a worker walk millions.)
+# Rows without anything in them are passed over; more than this many in all refuse the file, rather
+# than leave out silently what follows them. (Counted over the whole sheet, not in a row: a few rows
+# each 10,000 apart would make a worker walk millions.)
 MAX_EMPTY_ROWS = 10_000
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -359,7 +360,7 @@ def _rows(file_name: str, rows, limit: int) -> Sheet:
         if not any(text.strip() for text, _flag in cells):
             empty += 1
             if empty > MAX_EMPTY_ROWS:
-                break  # a sheet that claims a million rows and holds a few
+                raise FileRefused("empty_rows", limit=MAX_EMPTY_ROWS)
             continue
         if not where:
             try:

@@ -66,6 +66,17 @@ def xlsx(rows: list[list]) -> bytes:
     return out.getvalue()
 
 
+def xlsx_rows_apart(rows: list[list], apart: int) -> bytes:
+    """An .xlsx whose rows are ``apart`` rows from each other (nothing between)."""
+    workbook = openpyxl.Workbook()
+    for number, row in enumerate(rows):
+        for index, value in enumerate(row, start=1):
+            workbook.active.cell(row=1 + number * apart, column=index, value=value)
+    data = io.BytesIO()
+    workbook.save(data)
+    return data.getvalue()
+
+
 def csv_file(rows: list[list], delimiter=";", bom=True, encoding="utf-8") -> bytes:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
@@ -134,10 +145,11 @@ def fill_all(applicant, kind="xlsx", **contacts):
 # -- the template ---------------------------------------------------------------------------------
 
 
-def test_empty_rows_end_the_sheet_once_there_were_as_many_as_the_limit_in_all(monkeypatch):
+def test_more_empty_rows_than_the_limit_in_all_refuse_the_file(monkeypatch):
     """A few rows each thousands of rows apart (openpyxl fills every row between): the empty rows
     are counted over the whole sheet, and cost no conversion of their cells, so that a file of a
-    few kilobytes cannot keep a worker busy for seconds."""
+    few kilobytes cannot keep a worker busy for seconds; past the limit the file is refused, not
+    read in part."""
     monkeypatch.setattr(spreadsheet, "MAX_EMPTY_ROWS", 100)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -151,10 +163,13 @@ def test_empty_rows_end_the_sheet_once_there_were_as_many_as_the_limit_in_all(mo
     converted = []
     cell = spreadsheet._xlsx_cell
     monkeypatch.setattr(spreadsheet, "_xlsx_cell", lambda value: converted.append(1) or cell(value))
-    read = spreadsheet.read(data.getvalue(), "verspreid.xlsx", limit=100)
-    # 39 empty rows before each row after the first: the fourth row would make 117.
-    assert [row.values["agb_code"] for row in read.rows] == ["01000000", "01000001", "01000002"]
+    with pytest.raises(spreadsheet.FileRefused) as refused:
+        spreadsheet.read(data.getvalue(), "verspreid.xlsx", limit=100)
+    # 39 empty rows before each row after the first: the fourth row's would make 117.
+    assert refused.value.reason == "empty_rows"
     assert len(converted) == 4 * spreadsheet.MAX_COLUMNS
+    monkeypatch.setattr(spreadsheet, "MAX_EMPTY_ROWS", 39 * 4)
+    assert len(spreadsheet.read(data.getvalue(), "verspreid.xlsx", limit=100).rows) == 5
 
 
 def test_step_6_links_to_the_templates_and_the_upload(at_step_6):
@@ -458,6 +473,9 @@ def _template_bytes(applicant) -> bytes:
 
 NOT_A_SPREADSHEET = "Dit bestand is geen spreadsheet. Kies een .xlsx- of .csv-bestand, zoals het sjabloon"
 BAD_FILES = {
+    "rows far apart": (lambda a: xlsx_rows_apart([HEADER_NL, ["01004567", "", "", *PIETERS]], 10_002), "apart.xlsx",
+                       "Het bestand heeft meer dan 10.000 lege rijen, tussen of onder de gegevens. Verwijder de lege "
+                       "rijen en kies het opnieuw"),
     "a PNG renamed .xlsx": (lambda a: b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "foto.xlsx", NOT_A_SPREADSHEET),
     "a PDF renamed .xlsx": (lambda a: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "brief.xlsx",
                             NOT_A_SPREADSHEET),
@@ -792,7 +810,7 @@ def test_a_file_over_the_limit_gets_its_message_at_the_file_field(app, at_step_6
                                                 (UPLOAD, 5_000_000, 413)])
 def test_a_chunked_body_meets_the_limit_of_its_endpoint(at_step_6, url, size, status):
     fields = hidden_inputs(at_step_6.get(UPLOAD).get_data(as_text=True))
-    data = csv_file([HEADER_NL, ["01004567", "", "", *PIETERS]]) + b"\r\n" * (size // 2)
+    data = csv_file([HEADER_NL, ["01004567", "", "", *PIETERS]]) + b" " * size  # one empty row
     boundary, body = encode_multipart(MultiDict({**fields, "file": FileStorage(io.BytesIO(data), "lijst.csv")}))
     response = at_step_6.client.post(url, input_stream=io.BytesIO(body),
                                      content_type=f"multipart/form-data; boundary={boundary}",

@@ -80,6 +80,8 @@ FILE_MESSAGES = {
                   ".xlsx of .csv en kies het opnieuw"),
     "too_big_unpacked": _l("Dit bestand is uitgepakt veel groter dan een lijst contactpersonen kan zijn. Kies "
                            "het ingevulde sjabloon"),
+    "empty_rows": _l("Het bestand heeft meer dan %(limit)s lege rijen, tussen of onder de gegevens. Verwijder de "
+                     "lege rijen en kies het opnieuw"),
     "no_rows": _l("Het bestand heeft alleen een kopregel, zonder rijen met AGB-codes. Vul het sjabloon in en "
                   "kies het opnieuw"),
     "missing_columns": _l("Het bestand mist de kolom(men) %(columns)s. Gebruik de eerste regel van het sjabloon "
@@ -243,6 +245,8 @@ def _refusal(refused: spreadsheet.FileRefused, codes: int) -> str:
     if refused.reason == "missing_columns":
         headers = spreadsheet.HEADERS[language()]
         details["columns"] = ", ".join(headers[key] for key in details["columns"])
+    if refused.reason == "empty_rows":
+        details["limit"] = format_decimal(details["limit"])
     if refused.reason == "too_many_rows":
         return ngettext("Het bestand heeft meer dan %(limit)s rijen. Uw aanmelding heeft %(num)s AGB-code: zet in "
                         "het bestand hoogstens een rij per code",
