@@ -219,7 +219,7 @@
     keepLeft(pages);
   }
   window.addEventListener("pagehide", function () { keepTyped(shown); });
-  // Left by an htmx link ("Vorige", the progress, a page of a list): no pagehide, the page is swapped.
+  // Left by an htmx link ("Vorige", a page of a list): no pagehide, the page is swapped.
   document.body.addEventListener("htmx:beforeHistorySave", function (event) {
     keepTyped(event.detail.path.split("#")[0]);
   });
