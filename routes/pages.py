@@ -171,11 +171,7 @@ def idle_warning(timeout: int, staff: bool = False) -> dict:
     """The idle warning of a page (the layout's dialog): when it comes, what it says, where the
     page asks to stay and where one starts again once the session has ended; for an applicant,
     or for staff in the back office (``staff``)."""
-    key = (timeout, staff, language())
-    cache = current_app.extensions.setdefault("aansluiten.idle_texts", {})
-    if key not in cache:
-        cache[key] = _idle_warning(timeout, staff)
-    return cache[key]
+    return per_locale(f"idle-warning-{timeout}-{staff}", lambda: _idle_warning(timeout, staff))
 
 
 def _idle_warning(timeout: int, staff: bool) -> dict:

@@ -311,7 +311,9 @@ def _show_row(draft, row, *, form=None, position: int | None = None, status: int
         title=_("Contactpersoon bij AGB-code %(code)s", code=row.agb_code),
         # The back link shows on the page only: an htmx row needs no count of the rows before it.
         back_url=None if wants_fragment() else _row_url(row.agb_code),
-        row=shown_rows([row], main_contact=people.main_contact_details(get_db(), draft))[0],
+        # The main contact's details only for a row filled from them (a row save needs no more queries).
+        row=shown_rows([row], main_contact=people.main_contact_details(get_db(), draft)
+                       if any(contact.source == "main_contact" for contact in row.contacts) else None)[0],
         row_form=form,
         action=position and within_step("wizard.contact_save", agb_code=row.agb_code, position=position,
                                         **filter_args(asked_filter())),
